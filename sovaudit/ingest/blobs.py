@@ -1,0 +1,40 @@
+"""Raw blobs as sources deliver them, and their decompression."""
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from isal import igzip
+
+
+@dataclass
+class RawBlob:
+    """Bytes exactly as delivered, plus where they came from. Sources yield these and never parse."""
+
+    data: bytes
+    origin: dict[str, Any]
+    label: str
+    kind: str = "log"  # "log" or "digest"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FailedInput:
+    """An input a source could not read completely; the pull goes on and exits 3."""
+
+    origin: dict[str, Any]
+    label: str
+    error: str
+
+
+class DecompressError(Exception):
+    pass
+
+
+def gunzip_if_needed(data: bytes) -> bytes:
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return igzip.decompress(data)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise DecompressError(f"truncated or corrupt gzip ({len(data):,} compressed bytes): {exc}") from None

@@ -1,0 +1,151 @@
+"""The lake on disk, and read-only SQL over it.
+
+Layout under the lake root:
+  raw/              evidence archive (content-addressed blobs)
+  tables/<t>/date=YYYY-MM-DD/*.parquet
+  quarantine/       one JSON-lines file per run that set records aside
+  ledger.jsonl      hash-chained record of every pull; the only list of committed files
+  tmp/              work space of a running pull
+"""
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sovaudit.archive import EvidenceArchive
+from sovaudit.errors import ReadOnlyViolation
+from sovaudit.ledger import Ledger
+from sovaudit.schema import COMMON_COLUMN_NAMES, lake_tables
+
+_ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+class Lake:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.archive = EvidenceArchive(self.root / "raw")
+        self.ledger = Ledger(self.root / "ledger.jsonl")
+        self.tables_dir = self.root / "tables"
+        self.quarantine_dir = self.root / "quarantine"
+        self.tmp_dir = self.root / "tmp"
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def __repr__(self) -> str:
+        return f"Lake({str(self.root)!r})"
+
+    def ensure_layout(self) -> None:
+        for directory in (self.root, self.archive.root, self.tables_dir, self.quarantine_dir, self.tmp_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+
+    # -- what is committed -------------------------------------------------------------------------
+
+    def committed_files(self, entries: Iterable[dict[str, Any]] | None = None) -> dict[str, list[Path]]:
+        files: dict[str, list[Path]] = {name: [] for name in lake_tables()}
+        for entry in entries if entries is not None else self.ledger.entries():
+            for written in entry.get("files", []):
+                files.setdefault(written["table"], []).append(self.root / written["path"])
+        return files
+
+    def quarantine_files(self, entries: Iterable[dict[str, Any]] | None = None) -> list[Path]:
+        out = []
+        for entry in entries if entries is not None else self.ledger.entries():
+            if entry.get("quarantine_file"):
+                out.append(self.root / entry["quarantine_file"]["path"])
+        return out
+
+    def recover(self) -> list[Path]:
+        """Remove what a killed pull left behind: files no ledger entry committed. Hold the lock."""
+        self.ledger.repair_torn_tail()
+        entries = self.ledger.entries()
+        committed = {p.resolve() for paths in self.committed_files(entries).values() for p in paths}
+        committed |= {p.resolve() for p in self.quarantine_files(entries)}
+        removed = []
+        for directory in (self.tables_dir, self.quarantine_dir):
+            if not directory.exists():
+                continue
+            for path in directory.rglob("*"):
+                if path.is_file() and path.resolve() not in committed:
+                    path.unlink()
+                    removed.append(path)
+        if self.tmp_dir.exists():
+            shutil.rmtree(self.tmp_dir)
+        for partial in self.archive.root.glob("*/.tmp-*") if self.archive.root.exists() else []:
+            partial.unlink()
+        return removed
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with one view per lake table, plus `events`, `quarantine`, `ledger`."""
+        con = duckdb.connect(":memory:")
+        con.execute("SET TimeZone = 'UTC'")
+        entries = self.ledger.entries()
+        files = self.committed_files(entries)
+        for name, schema in lake_tables().items():
+            paths = [str(p) for p in files.get(name, [])]
+            if paths:
+                con.read_parquet(paths, union_by_name=True).create_view(name)
+            else:
+                con.execute(schema.ddl)
+        common = ", ".join(COMMON_COLUMN_NAMES)
+        con.execute(
+            "CREATE VIEW events AS "
+            + " UNION ALL ".join(f"SELECT {common} FROM {name}" for name in lake_tables())  # noqa: S608
+        )
+        quarantine = [str(p) for p in self.quarantine_files(entries)]
+        if quarantine:
+            con.read_json(quarantine, format="newline_delimited").create_view("quarantine")
+        else:
+            con.execute(
+                "CREATE TABLE quarantine (run_id VARCHAR, source VARCHAR, origin VARCHAR, blob VARCHAR,"
+                " record_index INTEGER, byte_offset BIGINT, reason VARCHAR)"
+            )
+        if entries:
+            con.read_json(str(self.ledger.path), format="newline_delimited").create_view("ledger")
+        return con
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            self._con = self.connect()
+        return self._con
+
+    def refresh(self) -> None:
+        if self._con is not None:
+            self._con.close()
+        self._con = None
+
+    def sql(self, query: str, params: Any = None) -> duckdb.DuckDBPyRelation | None:
+        """Run read-only SQL; returns the DuckDB relation of the last statement. Writes are refused."""
+        con = self._connection()
+        assert_read_only(con, query)
+        return con.sql(query, params=params)
+
+    def table_columns(self) -> dict[str, list[tuple[str, str]]]:
+        con = self._connection()
+        out = {}
+        for name in [*lake_tables(), "events", "quarantine"]:
+            out[name] = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {name}").fetchall()]
+        return out
+
+
+def assert_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
+    try:
+        statements = con.extract_statements(query)
+    except duckdb.Error as exc:
+        raise ReadOnlyViolation(f"SQL error: {exc}") from None
+    for statement in statements:
+        if statement.type not in _ALLOWED_STATEMENTS:
+            kind = statement.type.name
+            raise ReadOnlyViolation(
+                f"the lake is read-only: a {kind} statement is not allowed here (only SELECT and EXPLAIN)"
+            )
+
+
+def open_lake(path: str | Path | None = None) -> Lake:
+    """Open the lake at `path` (default: $SOVAUDIT_LAKE, else ./sovaudit-lake) for reading."""
+    import os
+
+    return Lake(path or os.environ.get("SOVAUDIT_LAKE") or "./sovaudit-lake")

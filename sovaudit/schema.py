@@ -1,0 +1,56 @@
+"""The lake's tables, discovered from `queries/schema/*.sql`, and the common columns every one carries."""
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from sovaudit.resources import resource_dir
+
+COMMON_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("event_uid", "VARCHAR"),
+    ("source", "VARCHAR"),
+    ("time", "TIMESTAMP WITH TIME ZONE"),
+    ("account", "VARCHAR"),
+    ("region", "VARCHAR"),
+    ("service", "VARCHAR"),
+    ("action", "VARCHAR"),
+    ("action_class", "VARCHAR"),
+    ("outcome", "VARCHAR"),
+    ("error_code", "VARCHAR"),
+    ("actor", "VARCHAR"),
+    ("actor_account", "VARCHAR"),
+    ("src_ip", "VARCHAR"),
+    ("src_country", "VARCHAR"),
+    ("user_agent", "VARCHAR"),
+    ("resource", "VARCHAR"),
+    ("resource_region", "VARCHAR"),
+    ("dest_resource", "VARCHAR"),
+    ("dest_region", "VARCHAR"),
+    ("key_id", "VARCHAR"),
+    ("bytes_out", "BIGINT"),
+    ("evidence_blob", "VARCHAR"),
+    ("evidence_index", "INTEGER"),
+    ("ingest_run", "VARCHAR"),
+)
+COMMON_COLUMN_NAMES = tuple(name for name, _ in COMMON_COLUMNS)
+ACTION_CLASSES = ("read", "write", "delete", "key_use", "config", "auth", "other")
+
+_CREATE = re.compile(r"CREATE\s+TABLE\s+([a-z_][a-z0-9_]*)\s*\(", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    ddl: str
+
+
+@cache
+def lake_tables() -> dict[str, TableSchema]:
+    tables = {}
+    for path in sorted((resource_dir("queries") / "schema").glob("*.sql")):
+        ddl = path.read_text(encoding="utf-8")
+        match = _CREATE.search(ddl)
+        if not match:
+            raise ValueError(f"{path}: expected a CREATE TABLE statement")
+        tables[match.group(1)] = TableSchema(match.group(1), ddl)
+    return tables
