@@ -208,7 +208,7 @@ def _run_query(target: Lake, query: str, fmt: str, max_rows: int) -> None:
     if relation is None:
         return
     columns = list(relation.columns)
-    rows = relation.fetchmany(max_rows + 1) if fmt == "table" else relation.fetchall()
+    rows = relation.limit(max_rows + 1).fetchall() if fmt == "table" else relation.fetchall()
     truncated = fmt == "table" and len(rows) > max_rows
     write_rows(columns, rows[:max_rows] if truncated else rows, fmt, console)
     if truncated:
