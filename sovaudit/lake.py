@@ -91,10 +91,8 @@ class Lake:
             else:
                 con.execute(schema.ddl)
         common = ", ".join(COMMON_COLUMN_NAMES)
-        con.execute(
-            "CREATE VIEW events AS "
-            + " UNION ALL ".join(f"SELECT {common} FROM {name}" for name in lake_tables())  # noqa: S608
-        )
+        union = " UNION ALL ".join(f"SELECT {common} FROM {name}" for name in lake_tables())  # noqa: S608
+        con.execute(f"CREATE VIEW events AS {union}")
         quarantine = [str(p) for p in self.quarantine_files(entries)]
         if quarantine:
             con.read_json(quarantine, format="newline_delimited").create_view("quarantine")

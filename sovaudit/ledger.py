@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sovaudit.failpoints import hit
+
 GENESIS = "0" * 64
 
 
@@ -60,6 +62,10 @@ class Ledger:
         entry["hash"] = entry_hash(entry)
         line = canonical(entry) + b"\n"
         with open(self.path, "ab") as handle:
+            if os.environ.get("SOVAUDIT_FAILPOINT") == "torn-ledger":
+                handle.write(line[: len(line) // 2])
+                handle.flush()
+                hit("torn-ledger")
             handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())

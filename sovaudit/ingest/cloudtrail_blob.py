@@ -11,6 +11,15 @@ _HEAD = re.compile(rb'\A\s*\{\s*"Records"\s*:\s*\[')
 _TAIL = re.compile(rb'\]\s*\}\s*\Z')
 
 
+def looks_like_digest(data: bytes) -> bool:
+    """CloudTrail digest files: set aside for integrity validation, never parsed as events."""
+    try:
+        head = gunzip_if_needed(data)[:4096]
+    except DecompressError:
+        return False
+    return (b'"digestStartTime"' in head and b'"logFiles"' in head) or b'"digestPublicKeyFingerprint"' in head
+
+
 @dataclass
 class PreparedBlob:
     array_path: Path | None

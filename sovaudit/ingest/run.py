@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from sovaudit import __version__
+from sovaudit.failpoints import hit
 from sovaudit.fsutil import fsync_dir, write_atomic
 from sovaudit.geoip import countries, data_vintage
 from sovaudit.ingest.blobs import FailedInput, RawBlob
@@ -103,6 +104,7 @@ class IngestRun:
     def add_blob(self, blob: RawBlob) -> int:
         """Archive and stage one blob; thread-safe. Returns the number of records read from it."""
         digest, _ = self.lake.archive.put(blob.data)
+        hit("after-archive")
         if blob.kind != "log":
             with self._lock:
                 self.counts[f"{blob.kind}_blobs"] += 1
@@ -185,6 +187,7 @@ class IngestRun:
 
     def _write_parquet(self) -> list[dict[str, Any]]:
         out_dir = self.work / "out"
+        hit("before-commit")
         self.db.execute("CREATE TEMP TABLE to_commit AS " + query_text("normalize/commit.sql"))
         stored = self.db.execute("SELECT count(*) FROM to_commit").fetchone()[0]
         self.counts["stored"] = stored
@@ -205,6 +208,7 @@ class IngestRun:
                 os.fsync(handle.fileno())
             os.replace(produced, target)
             fsync_dir(target_dir)
+            hit("after-first-parquet")
             written.append({"table": self.table, "path": str(target.relative_to(self.lake.root)),
                             "sha256": _file_sha256(target), "rows": rows})
         return written
@@ -245,6 +249,7 @@ class IngestRun:
             "quarantine_file": quarantine_file,
             "geoip": data_vintage(),
         }
+        hit("before-ledger")
         entry = self.lake.ledger.append(entry)
         self.close()
         return entry

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sovaudit.errors import UsageError
 from sovaudit.ingest.blobs import FailedInput, RawBlob
+from sovaudit.ingest.cloudtrail_blob import looks_like_digest
 
 _SUFFIXES = (".json", ".json.gz", ".gz", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 
@@ -36,5 +37,5 @@ def local_blobs(path_or_glob: str) -> Iterator[RawBlob | FailedInput]:
         except OSError as exc:
             yield FailedInput(origin, str(path), f"cannot read {path}: {exc.strerror}")
             continue
-        kind = "digest" if is_digest_name(str(path)) else "log"
+        kind = "digest" if is_digest_name(str(path)) or looks_like_digest(data) else "log"
         yield RawBlob(data, {**origin, "size": len(data)}, str(path), kind)

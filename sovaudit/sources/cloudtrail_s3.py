@@ -79,8 +79,7 @@ class S3CloudTrailSource:
         paginator = self.client.get_paginator("list_objects_v2")
         for prefix in self._prefixes():
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                for obj in page.get("Contents", []):
-                    yield obj
+                yield from page.get("Contents", [])
 
     def _fetch(self, obj: dict[str, Any]) -> RawBlob | FailedInput:
         key, etag = obj["Key"], obj["ETag"].strip('"')
