@@ -277,7 +277,7 @@ def tables(fmt: FormatOpt = "table", lake: LakeOpt = None, config: ConfigOpt = N
     try:
         target = _lake(lake, config)
         described = target.table_columns()
-        counts = {name: target.sql(f"SELECT count(*) FROM {name}").fetchone()[0] for name in described}  # noqa: S608
+        counts = {name: target.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0] for name in described}  # noqa: S608
     except SovauditError as exc:
         _fail(exc)
     if fmt == "json":

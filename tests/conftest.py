@@ -1,0 +1,52 @@
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "fixtures" / "aws" / "cloudtrail"
+DIGEST_EXAMPLES = REPO / "fixtures" / "aws" / "digest-examples"
+
+
+def sample_records() -> dict[str, list[dict]]:
+    return {p.name: json.loads(gzip.decompress(p.read_bytes()))["Records"] for p in sorted(SAMPLES.glob("*.json.gz"))}
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300,
+            input: str | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "sovaudit.cli", *args], cwd=cwd, env=full_env, timeout=timeout,
+                          capture_output=True, text=True, input=input)
+
+
+def ct_event(event_id: str, time: str = "2024-01-02T10:00:00Z", **fields) -> dict:
+    record = {
+        "eventVersion": "1.08",
+        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": "111122223333",
+                         "arn": "arn:aws:iam::111122223333:user/alice"},
+        "eventTime": time, "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+        "awsRegion": "eu-west-1", "sourceIPAddress": "8.8.8.8", "userAgent": "aws-cli/2.0",
+        "requestParameters": {"bucketName": "bucket-eu", "key": "a.csv",
+                              "Host": "bucket-eu.s3.eu-west-1.amazonaws.com"},
+        "responseElements": None, "additionalEventData": {"bytesTransferredOut": 1234},
+        "eventID": event_id, "readOnly": True, "eventType": "AwsApiCall", "managementEvent": False,
+        "recipientAccountId": "111122223333", "eventCategory": "Data",
+    }
+    record.update(fields)
+    return record
+
+
+def write_trail_file(path: Path, records: list, gz: bool = True) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps({"Records": records}).encode()
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+@pytest.fixture
+def lake_dir(tmp_path: Path) -> Path:
+    return tmp_path / "lake"
