@@ -65,7 +65,8 @@ SPAN = timedelta(days=30)
 
 ACCOUNTS = ["111122223333", "444455556666", "123456789012", "210987654321", "998877665544", "135792468013"]
 REGIONS = ["eu-west-1", "eu-central-1", "us-east-1", "us-west-2"]
-REGION_WEIGHTS = [40, 30, 20, 10]
+_REGION_CYCLE = ["eu-west-1", "eu-central-1", "us-east-1", "eu-west-1", "us-west-2", "eu-central-1",
+                 "eu-west-1", "us-east-1", "eu-central-1", "eu-west-1"]
 AZ_SUFFIX = "abc"
 
 ROLES = ["OrgAdmin", "DataPipelineRole", "AppServerRole", "ReadOnlyAuditor", "lambda-etl-role",
@@ -76,23 +77,19 @@ SERVICES_INVOKING = ["s3.amazonaws.com", "lambda.amazonaws.com", "ec2.amazonaws.
                      "athena.amazonaws.com", "cloudformation.amazonaws.com"]
 
 USER_AGENTS = [
-    "[aws-sdk-java/2.25.16 Linux/5.10.213-201.855.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/17.0.10+7-LTS Java/17.0.10 "
-    "vendor/Amazon.com_Inc. exec-env/AWS_ECS_FARGATE io/sync http/Apache cfg/retry-mode/legacy]",
-    "[Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#5.15.0-1057-aws md/arch#x86_64 lang/python#3.11.8 "
-    "md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.69]",
+    "[aws-sdk-java/2.25.16 Linux/5.10.213-201.855.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/17.0.10+7-LTS Java/17.0.10]",
+    "[Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#5.15.0-1057-aws md/arch#x86_64 lang/python#3.11.8]",
     "[aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-1016-aws exe/x86_64.ubuntu.22 prompt/off command/s3.cp]",
     "[aws-sdk-go-v2/1.26.0 os/linux lang/go#1.22.1 md/GOOS#linux md/GOARCH#amd64 api/s3#1.51.4]",
-    "[Terraform/1.7.5 (+https://www.terraform.io) terraform-provider-aws/5.42.0 "
-    "(+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.25.3 os/linux lang/go#1.22.0]",
+    "[Terraform/1.7.5 (+https://www.terraform.io) terraform-provider-aws/5.42.0 aws-sdk-go-v2/1.25.3]",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.0.0 "
     "Safari/537.36",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 "
     "Safari/605.1.15",
-    "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.660 Linux/5.10.210-178.855.amzn2int.x86_64 "
-    "OpenJDK_64-Bit_Server_VM/25.402-b08 java/1.8.0_402 vendor/Oracle_Corporation cfg/retry-mode/standard]",
-    "aws-internal/3 aws-sdk-java/1.12.660 Linux/5.10.210-178.855.amzn2int.x86_64 OpenJDK_64-Bit_Server_VM/25.402-b08 "
-    "java/1.8.0_402 vendor/Oracle_Corporation cfg/retry-mode/standard",
-    "[aws-sdk-js/3.540.0 ua/2.0 os/linux#5.10.213-201.855.amzn2.x86_64 lang/js md/nodejs#20.11.1 api/s3#3.540.0]",
+    "[S3Console/0.4]",
+    "AWS Internal",
+    "[aws-sdk-js/3.540.0 ua/2.0 os/linux lang/js md/nodejs#20.11.1 api/s3#3.540.0]",
+    "[Apache-HttpClient/4.5.14 (Java/17.0.10)]",
 ]
 # First octets of allocated unicast space: mostly RIPE (Europe) and ARIN (incl. AWS ranges), some APNIC/LACNIC.
 _FIRST_OCTETS = [3, 13, 18, 20, 23, 34, 35, 44, 52, 54, 62, 77, 78, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90,
@@ -132,8 +129,8 @@ class Pools:
             for region in REGIONS:
                 short = region.replace("-", "")
                 self.buckets[account, region] = [
-                    f"{kind}-{account[-4:]}-{region}" for kind in
-                    ("customer-data", "analytics-lake", "app-assets", "backups", "logs-archive", f"ml-{short}")
+                    f"{kind}-{account[-4:]}-{short}" for kind in
+                    ("customer-data", "analytics-lake", "app-assets", "backups", "logs-archive", "ml-models")
                 ]
                 self.keys[account, region] = [
                     f"arn:aws:kms:{region}:{account}:key/{_uuid(rng)}" for _ in range(4)
@@ -178,8 +175,10 @@ class FileGen:
         self.p = pools(seed)
         self.rng = random.Random(f"sovaudit-bench:{seed}:{index}")
         rng = self.rng
+        # Like a trail's delivery: one account and one region per file; every (account, region) pair
+        # appears within the first 60 files, regions weighted 4:3:2:1.
         self.account = ACCOUNTS[index % len(ACCOUNTS)]
-        self.region = rng.choices(REGIONS, REGION_WEIGHTS)[0]
+        self.region = _REGION_CYCLE[(index // len(ACCOUNTS)) % len(_REGION_CYCLE)]
         self.other_account = ACCOUNTS[(index + 1) % len(ACCOUNTS)]
 
     # identities --------------------------------------------------------------------------------
@@ -310,8 +309,8 @@ class FileGen:
     def _s3_object(self) -> tuple[str, str]:
         rng = self.rng
         bucket = rng.choice(self.p.buckets[self.account, self.region])
-        key = (rng.choice(self.p.prefixes) + f"part-{rng.randrange(100000):05d}-{_uuid(rng)[:13]}"
-               + rng.choice([".parquet", ".json.gz", ".csv", ".jpg", ".tar.zst", ".pdf"]))
+        key = (rng.choice(self.p.prefixes) + f"part-{rng.randrange(10**7):07d}"
+               + rng.choice([".parquet", ".json.gz", ".csv", ".jpg", ".pdf"]))
         return bucket, key
 
     def s3(self, name: str) -> dict:
