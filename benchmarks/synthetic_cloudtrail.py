@@ -233,7 +233,7 @@ class FileGen:
     def human_or_app(self) -> tuple[dict, str, str]:
         """An identity, a source IP and a user agent for a direct API call."""
         rng = self.rng
-        ident = self.assumed_role() if rng.random() < 0.8 else self.iam_user()
+        ident = self.assumed_role() if rng.random() < 0.55 else self.iam_user()
         return ident, self.p.ip(rng), rng.choice(USER_AGENTS)
 
     # common envelope -----------------------------------------------------------------------------
@@ -317,7 +317,14 @@ class FileGen:
         rng = self.rng
         bucket, key = self._s3_object()
         host = f"{bucket}.s3.{self.region}.amazonaws.com"
-        if rng.random() < 0.25:
+        r = rng.random()
+        if r < 0.25 and name in ("PutObject", "GetObject", "HeadObject"):
+            # Service deliveries and reads: CloudTrail/Config/ELB log delivery, S3 replication, inventory.
+            svc = rng.choice(["cloudtrail.amazonaws.com", "config.amazonaws.com", "delivery.logs.amazonaws.com",
+                              "s3.amazonaws.com", "elasticloadbalancing.amazonaws.com"])
+            ident = {"type": "AWSService", "invokedBy": svc}
+            ip = ua = svc
+        elif r < 0.4:
             ident = self.assumed_role(invoked_by=rng.choice(["athena.amazonaws.com", "glue.amazonaws.com"]))
             ip, ua = ident["invokedBy"], ident["invokedBy"]
         else:
@@ -333,7 +340,7 @@ class FileGen:
         kms_key = rng.choice(self.p.keys[self.account, self.region])
         if name == "GetObject":
             bytes_out = int(rng.lognormvariate(11, 2.2))
-            if rng.random() < 0.2:
+            if rng.random() < 0.1:
                 params["versionId"] = base64.b64encode(rng.randbytes(24)).decode().replace("+", ".").replace("/", "_")
         elif name == "HeadObject":
             pass
@@ -387,11 +394,11 @@ class FileGen:
         key = rng.choice(self.p.keys[self.account, self.region])
         bucket, obj = self._s3_object()
         r = rng.random()
-        if r < 0.55:
+        if r < 0.45:
             svc = "s3.amazonaws.com"
             ident = self.assumed_role(invoked_by=svc)
             ip = ua = svc
-        elif r < 0.7:
+        elif r < 0.75:
             svc = rng.choice(["kms.amazonaws.com", "lambda.amazonaws.com", "ec2.amazonaws.com"])
             ident = {"type": "AWSService", "invokedBy": svc}
             ip = ua = svc
