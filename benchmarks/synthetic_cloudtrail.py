@@ -77,19 +77,20 @@ SERVICES_INVOKING = ["s3.amazonaws.com", "lambda.amazonaws.com", "ec2.amazonaws.
                      "athena.amazonaws.com", "cloudformation.amazonaws.com"]
 
 USER_AGENTS = [
-    "[aws-sdk-java/2.25.16 Linux/5.10.213-201.855.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/17.0.10+7-LTS Java/17.0.10]",
-    "[Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#5.15.0-1057-aws md/arch#x86_64 lang/python#3.11.8]",
-    "[aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-1016-aws exe/x86_64.ubuntu.22 prompt/off command/s3.cp]",
-    "[aws-sdk-go-v2/1.26.0 os/linux lang/go#1.22.1 md/GOOS#linux md/GOARCH#amd64 api/s3#1.51.4]",
-    "[Terraform/1.7.5 (+https://www.terraform.io) terraform-provider-aws/5.42.0 aws-sdk-go-v2/1.25.3]",
+    "[aws-sdk-java/2.25.16 Linux/5.10.213 OpenJDK_64-Bit_Server_VM/17.0.10+7-LTS Java/17.0.10]",
+    "[Boto3/1.34.69 Python/3.11.8 Linux/5.15.0-1057-aws Botocore/1.34.69]",
+    "[aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-1016-aws exe/x86_64.ubuntu.22]",
+    "[aws-sdk-go-v2/1.26.0 os/linux lang/go#1.22.1 api/s3#1.51.4]",
+    "[Terraform/1.7.5 terraform-provider-aws/5.42.0 aws-sdk-go-v2/1.25.3]",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.0.0 "
     "Safari/537.36",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 "
     "Safari/605.1.15",
     "[S3Console/0.4]",
     "AWS Internal",
-    "[aws-sdk-js/3.540.0 ua/2.0 os/linux lang/js md/nodejs#20.11.1 api/s3#3.540.0]",
+    "[aws-sdk-js/3.540.0 os/linux lang/js md/nodejs#20.11.1 api/s3#3.540.0]",
     "[Apache-HttpClient/4.5.14 (Java/17.0.10)]",
+    "[Boto3/1.28.57 Python/3.9.18 Linux/4.14.336-257.562.amzn2.x86_64 exec-env/AWS_Lambda_python3.9]",
 ]
 # First octets of allocated unicast space: mostly RIPE (Europe) and ARIN (incl. AWS ranges), some APNIC/LACNIC.
 _FIRST_OCTETS = [3, 13, 18, 20, 23, 34, 35, 44, 52, 54, 62, 77, 78, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90,
@@ -174,12 +175,11 @@ class FileGen:
     def __init__(self, seed: int, index: int):
         self.p = pools(seed)
         self.rng = random.Random(f"sovaudit-bench:{seed}:{index}")
-        rng = self.rng
-        # Like a trail's delivery: one account and one region per file; every (account, region) pair
-        # appears within the first 60 files, regions weighted 4:3:2:1.
-        self.account = ACCOUNTS[index % len(ACCOUNTS)]
-        self.region = _REGION_CYCLE[(index // len(ACCOUNTS)) % len(_REGION_CYCLE)]
-        self.other_account = ACCOUNTS[(index + 1) % len(ACCOUNTS)]
+        # Like a trail's delivery: one account and one region per file. Regions are weighted 4:3:2:1 and
+        # all four appear in any 10 consecutive files; every (account, region) pair in any 60.
+        self.region = _REGION_CYCLE[index % 10]
+        self.account = ACCOUNTS[(index + index // 10) % len(ACCOUNTS)]
+        self.other_account = ACCOUNTS[(ACCOUNTS.index(self.account) + 1) % len(ACCOUNTS)]
 
     # identities --------------------------------------------------------------------------------
 
@@ -188,8 +188,8 @@ class FileGen:
         account = account or self.account
         role = rng.choice(ROLES)
         role_id = "AROA" + self.p.ids[account, role]
-        session = rng.choice(["i-0" + f"{rng.getrandbits(64):016x}", "botocore-session-" + str(rng.randrange(10**10)),
-                              rng.choice(USERS) + "@example.com", "AWSGlue-" + _uuid(rng)[:8]])
+        session = rng.choice(["i-0" + f"{rng.getrandbits(64):016x}", str(rng.randrange(10**10)),
+                              rng.choice(USERS), "GlueJob-" + _uuid(rng)[:8]])
         created = self.t - timedelta(seconds=rng.randrange(60, 3600 * 6))
         ident = {
             "type": "AssumedRole",
@@ -233,7 +233,7 @@ class FileGen:
     def human_or_app(self) -> tuple[dict, str, str]:
         """An identity, a source IP and a user agent for a direct API call."""
         rng = self.rng
-        ident = self.assumed_role() if rng.random() < 0.55 else self.iam_user()
+        ident = self.assumed_role() if rng.random() < 0.45 else self.iam_user()
         return ident, self.p.ip(rng), rng.choice(USER_AGENTS)
 
     # common envelope -----------------------------------------------------------------------------
@@ -318,13 +318,13 @@ class FileGen:
         bucket, key = self._s3_object()
         host = f"{bucket}.s3.{self.region}.amazonaws.com"
         r = rng.random()
-        if r < 0.25 and name in ("PutObject", "GetObject", "HeadObject"):
+        if r < 0.35 and name in ("PutObject", "GetObject", "HeadObject"):
             # Service deliveries and reads: CloudTrail/Config/ELB log delivery, S3 replication, inventory.
             svc = rng.choice(["cloudtrail.amazonaws.com", "config.amazonaws.com", "delivery.logs.amazonaws.com",
                               "s3.amazonaws.com", "elasticloadbalancing.amazonaws.com"])
             ident = {"type": "AWSService", "invokedBy": svc}
             ip = ua = svc
-        elif r < 0.4:
+        elif r < 0.45:
             ident = self.assumed_role(invoked_by=rng.choice(["athena.amazonaws.com", "glue.amazonaws.com"]))
             ip, ua = ident["invokedBy"], ident["invokedBy"]
         else:
@@ -340,7 +340,7 @@ class FileGen:
         kms_key = rng.choice(self.p.keys[self.account, self.region])
         if name == "GetObject":
             bytes_out = int(rng.lognormvariate(11, 2.2))
-            if rng.random() < 0.1:
+            if rng.random() < 0.05:
                 params["versionId"] = base64.b64encode(rng.randbytes(24)).decode().replace("+", ".").replace("/", "_")
         elif name == "HeadObject":
             pass
@@ -394,11 +394,11 @@ class FileGen:
         key = rng.choice(self.p.keys[self.account, self.region])
         bucket, obj = self._s3_object()
         r = rng.random()
-        if r < 0.45:
+        if r < 0.35:
             svc = "s3.amazonaws.com"
             ident = self.assumed_role(invoked_by=svc)
             ip = ua = svc
-        elif r < 0.75:
+        elif r < 0.8:
             svc = rng.choice(["kms.amazonaws.com", "lambda.amazonaws.com", "ec2.amazonaws.com"])
             ident = {"type": "AWSService", "invokedBy": svc}
             ip = ua = svc
@@ -594,10 +594,10 @@ class FileGen:
     # mix -----------------------------------------------------------------------------------------
 
     KINDS = [
-        ("s3:GetObject", 26), ("s3:PutObject", 11), ("s3:HeadObject", 6), ("s3:ListObjects", 4),
-        ("s3:CopyObject", 3), ("s3:DeleteObject", 2),
-        ("kms:Decrypt", 14), ("kms:GenerateDataKey", 7), ("kms:Encrypt", 1),
-        ("sts", 8), ("ec2", 9), ("iam", 3), ("signin", 0.5), ("misc", 5.5),
+        ("s3:GetObject", 20), ("s3:PutObject", 8), ("s3:HeadObject", 7), ("s3:ListObjects", 3),
+        ("s3:CopyObject", 2), ("s3:DeleteObject", 2),
+        ("kms:Decrypt", 20), ("kms:GenerateDataKey", 9), ("kms:Encrypt", 1),
+        ("sts", 6), ("ec2", 8), ("iam", 3), ("signin", 0.5), ("misc", 10.5),
     ]
     _names = [k for k, _ in KINDS]
     _cum = list(accumulate(w for _, w in KINDS))

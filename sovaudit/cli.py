@@ -204,7 +204,11 @@ SqlFormat = Annotated[str, typer.Option("--format", help="table, csv, json or nd
 
 
 def _run_query(target: Lake, query: str, fmt: str, max_rows: int) -> None:
-    relation = target.sql(query)
+    for statement in target.split_statements(query):
+        _show(target.sql(statement), fmt, max_rows)
+
+
+def _show(relation, fmt: str, max_rows: int) -> None:
     if relation is None:
         return
     columns = list(relation.columns)

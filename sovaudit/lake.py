@@ -121,6 +121,12 @@ class Lake:
         assert_read_only(con, query)
         return con.sql(query, params=params)
 
+    def split_statements(self, query: str) -> list[str]:
+        """The statements of a script, each checked read-only, so that each result can be shown."""
+        con = self._connection()
+        assert_read_only(con, query)
+        return [statement.query for statement in con.extract_statements(query)]
+
     def table_columns(self) -> dict[str, list[tuple[str, str]]]:
         con = self._connection()
         out = {}

@@ -6,6 +6,7 @@ Import the fixtures from a test module: `from tests.aws_fixtures import aws_env,
 
 import gzip
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -65,11 +66,15 @@ def moto_server() -> Iterator[str]:
     """A moto server on 127.0.0.1; yields its endpoint URL. Tests use their own buckets."""
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    access_log = logging.getLogger("werkzeug")  # one line per request otherwise floods failure reports
+    level = access_log.level
+    access_log.setLevel(logging.WARNING)
     server.start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+        access_log.setLevel(level)
 
 
 @pytest.fixture
