@@ -27,13 +27,13 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-pull_app = typer.Typer(help="Pull audit logs into the evidence archive and the lake.", rich_markup_mode="rich")
+pull_app = typer.Typer(rich_markup_mode="rich")
 app.add_typer(pull_app, name="pull")
 
 console = Console()
 err = Console(stderr=True)
 
-LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake directory (else $SOVAUDIT_LAKE, [lake] path, ./sovaudit-lake).")]
+LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake directory (else $SOVAUDIT_LAKE, \\[lake] path, ./sovaudit-lake).")]
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="Config file (else ./sovaudit.toml when present).")]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="Start: ISO date/time or relative (7d, 24h).")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="End: ISO date/time or relative (7d, 24h).")]
@@ -143,9 +143,9 @@ FormatOpt = Annotated[str, typer.Option("--format", help="table or json.")]
 @pull_app.callback(invoke_without_command=True)
 def pull(ctx: typer.Context, lake: LakeOpt = None, config: ConfigOpt = None, since: SinceOpt = None,
          until: UntilOpt = None, source: Annotated[list[str] | None, typer.Option("--source",
-         help="Only these [[sources]] names.")] = None, fmt: FormatOpt = "table",
+         help="Only these \\[\\[sources]] names.")] = None, fmt: FormatOpt = "table",
          lock_timeout: LockOpt = 60.0) -> None:
-    """Pull every [[sources]] entry of the config (or one source type, below).
+    """Pull audit logs into the evidence archive and the lake: every \\[\\[sources]] entry, or one source type.
 
     Example: [cyan]sovaudit pull --since 7d[/cyan]
     """

@@ -179,14 +179,22 @@ def _describe(error: dict[str, Any]) -> str:
         return f"unknown key (found {found!r}); check the spelling against `sovaudit init`"
     if kind == "missing":
         return "missing, expected a value"
-    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        return f"type: found {error.get('ctx', {}).get('tag', found)!r}, expected one of: cloudtrail"
-    shown = repr(found) if not isinstance(found, dict | list) else type(found).__name__
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return f"found {error.get('ctx', {}).get('tag', found)!r}, expected one of: cloudtrail"
+    if isinstance(found, dict):
+        shown = "keys " + ", ".join(found) if found else "an empty table"
+    else:
+        shown = repr(found)
     return f"found {shown}, expected {msg[0].lower() + msg[1:]}" if msg else f"found {shown}"
 
 
 def _format_errors(path: Path | str, exc: ValidationError) -> str:
-    lines = [f"{path}: {_location(tuple(e['loc']))}: {_describe(e)}" for e in exc.errors(include_url=False)]
+    lines = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc += ("type",)
+        lines.append(f"{path}: {_location(loc)}: {_describe(error)}")
     return "\n".join(lines)
 
 

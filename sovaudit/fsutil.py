@@ -35,10 +35,3 @@ def contained_path(root: Path, *parts: str) -> Path:
     if candidate != base and base not in candidate.parents:
         raise ValueError(f"path {'/'.join(parts)!r} escapes {root}")
     return candidate
-
-
-def safe_name(remote: str, max_len: int = 120) -> str:
-    """A single file-name component derived from a remote key: no separators, no dot-dot, bounded length."""
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in remote.replace("/", "_"))
-    cleaned = cleaned.lstrip(".") or "_"
-    return cleaned[-max_len:]

@@ -17,6 +17,7 @@ import duckdb
 
 from sovaudit.archive import EvidenceArchive
 from sovaudit.errors import ReadOnlyViolation
+from sovaudit.fsutil import contained_path
 from sovaudit.ledger import Ledger
 from sovaudit.schema import COMMON_COLUMN_NAMES, lake_tables
 
@@ -46,14 +47,14 @@ class Lake:
         files: dict[str, list[Path]] = {name: [] for name in lake_tables()}
         for entry in entries if entries is not None else self.ledger.entries():
             for written in entry.get("files", []):
-                files.setdefault(written["table"], []).append(self.root / written["path"])
+                files.setdefault(written["table"], []).append(contained_path(self.root, written["path"]))
         return files
 
     def quarantine_files(self, entries: Iterable[dict[str, Any]] | None = None) -> list[Path]:
         out = []
         for entry in entries if entries is not None else self.ledger.entries():
             if entry.get("quarantine_file"):
-                out.append(self.root / entry["quarantine_file"]["path"])
+                out.append(contained_path(self.root, entry["quarantine_file"]["path"]))
         return out
 
     def recover(self) -> list[Path]:
