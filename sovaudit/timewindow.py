@@ -16,7 +16,7 @@ def parse_time(value: str | None, *, option: str, now: datetime | None = None) -
     match = _RELATIVE.match(value)
     if match:
         amount, unit = int(match.group(1)), match.group(2).lower()
-        return now - timedelta(**{_UNITS[unit]: amount})
+        return (now - timedelta(**{_UNITS[unit]: amount})).astimezone(UTC)
     try:
         if len(value) == 10:
             d = date.fromisoformat(value)
@@ -27,7 +27,7 @@ def parse_time(value: str | None, *, option: str, now: datetime | None = None) -
             f"{option}: found {value!r}, expected an ISO date or datetime (2024-05-01, 2024-05-01T12:00Z) "
             "or a relative age such as 7d, 24h, 30m, 2w"
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def parse_window(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:

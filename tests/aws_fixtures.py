@@ -1,7 +1,8 @@
 """Real AWS-shaped endpoints for pull tests: a moto S3 server, and a CloudTrail LookupEvents server.
 
 Both listen on 127.0.0.1 over real HTTP; boto3 talks to them exactly as it talks to AWS.
-Import the fixtures from a test module: `from tests.aws_fixtures import aws_env, moto_server, s3`.
+Test modules import the fixtures they use by name (with `# ruff: noqa: F811`, as fixture arguments
+shadow the imports) alongside the helpers.
 """
 
 import gzip

@@ -17,14 +17,24 @@ from sovaudit.sources.aws_errors import describe_aws_error
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
+_DELIVERY_STAMP = re.compile(r"_(\d{8}T\d{4})Z_")
+# Folders and file stamps are delivery times; CloudTrail delivers within about 15 minutes of the event.
+DELIVERY_MARGIN = timedelta(hours=1)
 
 
 def _days(since: datetime, until: datetime) -> list[str]:
-    day, last, out = since.date(), until.date(), []
+    day, last, out = since.astimezone(UTC).date(), until.astimezone(UTC).date(), []
     while day <= last:
         out.append(f"{day:%Y/%m/%d}/")
         day += timedelta(days=1)
     return out
+
+
+def _delivered_by(key: str, cutoff: datetime) -> bool:
+    stamp = _DELIVERY_STAMP.search(key.rsplit("/", 1)[-1])
+    if not stamp:
+        return True  # no stamp to go by: fetch rather than risk missing events
+    return datetime.strptime(stamp.group(1), "%Y%m%dT%H%M").replace(tzinfo=UTC) <= cutoff
 
 
 class S3CloudTrailSource:
@@ -60,8 +70,9 @@ class S3CloudTrailSource:
                           if _ACCOUNT.match(acct)]
         return [root for acct, root in roots if not self.accounts or acct in self.accounts]
 
-    def _prefixes(self) -> list[str]:
-        out = []
+    def _prefixes(self) -> list[tuple[str, datetime | None]]:
+        """Day prefixes to list, each with a delivery cut-off for the spill-over day after --until."""
+        out: list[tuple[str, datetime | None]] = []
         for root in self._account_roots():
             for family in ("CloudTrail", "CloudTrail-Digest"):
                 for region in self._subdirs(f"{root}{family}/"):
@@ -70,16 +81,22 @@ class S3CloudTrailSource:
                     region_prefix = f"{root}{family}/{region}/"
                     if self.since:
                         until = self.until or datetime.now(UTC)
-                        out += [region_prefix + day for day in _days(self.since, until)]
+                        out += [(region_prefix + day, None) for day in _days(self.since, until)]
+                        if self.until:
+                            cutoff = self.until + DELIVERY_MARGIN
+                            out += [(region_prefix + day, cutoff) for day in _days(cutoff, cutoff)
+                                    if day not in _days(self.since, until)]
                     else:
-                        out.append(region_prefix)
+                        out.append((region_prefix, None))
         return out
 
     def _objects(self) -> Iterator[dict[str, Any]]:
         paginator = self.client.get_paginator("list_objects_v2")
-        for prefix in self._prefixes():
+        for prefix, cutoff in self._prefixes():
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                yield from page.get("Contents", [])
+                for obj in page.get("Contents", []):
+                    if cutoff is None or _delivered_by(obj["Key"], cutoff):
+                        yield obj
 
     def _fetch(self, obj: dict[str, Any]) -> RawBlob | FailedInput:
         key, etag = obj["Key"], obj["ETag"].strip('"')
