@@ -30,7 +30,8 @@ app = typer.Typer(
 pull_app = typer.Typer(rich_markup_mode="rich")
 app.add_typer(pull_app, name="pull")
 
-console = Console()
+# Piped output is read by people in CI logs too: give tables room instead of Rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err = Console(stderr=True)
 
 LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake directory (else $SOVAUDIT_LAKE, \\[lake] path, ./sovaudit-lake).")]
