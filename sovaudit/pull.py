@@ -70,11 +70,12 @@ def _stage_all(run: IngestRun, items: Iterable[RawBlob | FailedInput], progress:
             limit.release()
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for item in items:
+        for order, item in enumerate(items):
             if isinstance(item, FailedInput):
                 run.add_failure(item)
                 progress.note(item.error)
                 continue
+            item.order = order
             limit.acquire()
             in_flight.append(pool.submit(work, item))
             for finished in [f for f in in_flight if f.done()]:

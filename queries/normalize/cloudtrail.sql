@@ -5,7 +5,6 @@
 --   $index_map  INTEGER[] giving each array element's position in the original blob, or NULL
 --               when the array is the blob's own Records list (position = array position)
 --   $blob       SHA-256 of the archived blob          $run  id of the pull
---   $blob_seq   order of the blob in this pull (first occurrence wins among duplicates)
 --
 -- Every column is read as VARCHAR or JSON so that a record with an odd type still loads;
 -- typed values come from TRY_CAST below, and a record that cannot be placed in time or has
@@ -27,31 +26,34 @@ WITH raw AS (
     })
 ),
 typed AS (
+    -- Each JSON column is parsed once: one multi-path extraction per column, read by position below.
     SELECT
         raw.*,
         TRY_CAST(eventTime AS TIMESTAMPTZ) AS _time,
-        json_extract_string(userIdentity, '$.type') AS _ui_type,
-        json_extract_string(userIdentity, '$.arn') AS _ui_arn,
-        json_extract_string(userIdentity, '$.principalId') AS _ui_principal,
-        json_extract_string(userIdentity, '$.accountId') AS _ui_account,
-        json_extract_string(userIdentity, '$.invokedBy') AS _ui_invoked_by,
-        json_extract_string(requestParameters, '$.bucketName') AS _bucket,
-        json_extract_string(requestParameters, '$.key') AS _object_key,
-        json_extract_string(requestParameters, '$."x-amz-copy-source"') AS _copy_source,
-        json_extract_string(requestParameters, '$.Host') AS _s3_host,
-        -- The KMS key a call used: the resources entry of type AWS::KMS::Key, else the keyId parameter.
-        coalesce(
-            list_filter(
-                CAST(json_extract(resources, '$[*]') AS JSON[]),
-                lambda r: json_extract_string(r, '$.type') = 'AWS::KMS::Key'
-            )[1] ->> '$.ARN',
-            CASE WHEN eventSource = 'kms.amazonaws.com'
-                 THEN json_extract_string(requestParameters, '$.keyId') END,
-            json_extract_string(requestParameters, '$."x-amz-server-side-encryption-aws-kms-key-id"'),
-            json_extract_string(additionalEventData, '$.SSEKMSKeyId')
-        ) AS _key,
-        CAST(json_extract(resources, '$[0].ARN') ->> '$' AS VARCHAR) AS _first_arn
+        json_extract_string(userIdentity, ['$.type', '$.arn', '$.principalId', '$.accountId', '$.invokedBy',
+                                           '$.accessKeyId', '$.userName', '$.sessionContext.sessionIssuer.arn']) AS _ui,
+        json_extract_string(requestParameters, ['$.bucketName', '$.key', '$."x-amz-copy-source"', '$.Host',
+                                                '$.keyId', '$."x-amz-server-side-encryption-aws-kms-key-id"']) AS _rp,
+        json_extract_string(additionalEventData, ['$.bytesTransferredOut', '$.SSEKMSKeyId']) AS _ad,
+        -- The KMS key a call used: the resources entry that is a KMS key ARN.
+        CASE WHEN contains(CAST(resources AS VARCHAR), ':kms:') THEN nullif(regexp_extract(
+            CAST(resources AS VARCHAR), '"(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]+:key/[^"]+)"', 1), '') END AS _res_key,
+        CASE WHEN resources IS NOT NULL THEN json_extract_string(resources, '$[0].ARN') END AS _first_arn,
+        regexp_extract(eventName, '^[A-Z][a-z]*') AS _verb
     FROM raw
+),
+fields AS (
+    SELECT
+        typed.*,
+        _ui[1] AS _ui_type, _ui[2] AS _ui_arn, _ui[3] AS _ui_principal, _ui[4] AS _ui_account,
+        _ui[5] AS _ui_invoked_by,
+        _rp[1] AS _bucket, _rp[2] AS _object_key, _rp[3] AS _copy_source, _rp[4] AS _s3_host,
+        coalesce(_res_key,
+                 CASE WHEN eventSource = 'kms.amazonaws.com' THEN _rp[5] END,
+                 _rp[6], _ad[2]) AS _key,
+        CASE WHEN eventName = 'ConsoleLogin'
+             THEN json_extract_string(responseElements, '$.ConsoleLogin') = 'Failure' ELSE false END AS _login_failed
+    FROM typed
 )
 SELECT
     eventVersion AS event_version,
@@ -60,10 +62,10 @@ SELECT
     _ui_principal AS user_identity_principal_id,
     _ui_arn AS user_identity_arn,
     _ui_account AS user_identity_account_id,
-    json_extract_string(userIdentity, '$.accessKeyId') AS user_identity_access_key_id,
-    json_extract_string(userIdentity, '$.userName') AS user_identity_user_name,
+    _ui[6] AS user_identity_access_key_id,
+    _ui[7] AS user_identity_user_name,
     _ui_invoked_by AS user_identity_invoked_by,
-    json_extract_string(userIdentity, '$.sessionContext.sessionIssuer.arn') AS session_issuer_arn,
+    _ui[8] AS session_issuer_arn,
     eventTime AS event_time,
     eventSource AS event_source,
     eventName AS event_name,
@@ -103,7 +105,7 @@ SELECT
         WHEN eventSource = 'kms.amazonaws.com' AND (
              eventName IN ('Decrypt', 'Encrypt', 'Sign', 'Verify', 'GenerateMac', 'VerifyMac',
                            'GenerateRandom', 'DeriveSharedSecret')
-             OR eventName LIKE 'GenerateDataKey%' OR eventName LIKE 'ReEncrypt%')
+             OR starts_with(eventName, 'GenerateDataKey') OR starts_with(eventName, 'ReEncrypt'))
             THEN 'key_use'
         WHEN eventSource IN ('signin.amazonaws.com', 'sts.amazonaws.com', 'sso.amazonaws.com',
                              'sso-oauth.amazonaws.com')
@@ -114,41 +116,29 @@ SELECT
                            'DisableKey', 'EnableKeyRotation', 'DisableKeyRotation', 'ScheduleKeyDeletion',
                            'CancelKeyDeletion', 'CreateGrant', 'RetireGrant', 'RevokeGrant',
                            'ReplicateKey', 'UpdatePrimaryRegion')
-             OR eventName LIKE 'PutBucket%' OR eventName LIKE 'DeleteBucket_%'
-             OR eventName LIKE '%Policy' OR eventName LIKE '%PolicyVersion'
-             OR eventName LIKE 'Put%Configuration' OR eventName LIKE 'Attach%'
-             OR eventName LIKE 'Detach%' OR eventName LIKE 'AuthorizeSecurityGroup%'
-             OR eventName LIKE 'RevokeSecurityGroup%'
+             OR _verb IN ('Attach', 'Detach')
+             OR starts_with(eventName, 'PutBucket') OR starts_with(eventName, 'DeleteBucket') AND eventName <> 'DeleteBucket'
+             OR ends_with(eventName, 'Policy') OR ends_with(eventName, 'PolicyVersion')
+             OR _verb = 'Put' AND ends_with(eventName, 'Configuration')
+             OR starts_with(eventName, 'AuthorizeSecurityGroup') OR starts_with(eventName, 'RevokeSecurityGroup')
             THEN 'config'
-        WHEN eventName LIKE 'Delete%' OR eventName LIKE 'Remove%' OR eventName LIKE 'Terminate%'
-             OR eventName LIKE 'Purge%'
+        WHEN _verb IN ('Delete', 'Remove', 'Terminate', 'Purge')
             THEN 'delete'
-        WHEN eventName LIKE 'Get%' OR eventName LIKE 'List%' OR eventName LIKE 'Describe%'
-             OR eventName LIKE 'Head%' OR eventName LIKE 'Lookup%' OR eventName LIKE 'Search%'
-             OR eventName LIKE 'Select%' OR eventName LIKE 'BatchGet%'
-             OR TRY_CAST(readOnly AS BOOLEAN)
+        WHEN _verb IN ('Get', 'List', 'Describe', 'Head', 'Lookup', 'Search', 'Select')
+             OR starts_with(eventName, 'BatchGet') OR TRY_CAST(readOnly AS BOOLEAN)
             THEN 'read'
-        WHEN eventName LIKE 'Put%' OR eventName LIKE 'Create%' OR eventName LIKE 'Update%'
-             OR eventName LIKE 'Copy%' OR eventName LIKE 'Upload%' OR eventName LIKE 'Complete%'
-             OR eventName LIKE 'Restore%' OR eventName LIKE 'Modify%' OR eventName LIKE 'Set%'
-             OR eventName LIKE 'Run%' OR eventName LIKE 'Start%' OR eventName LIKE 'Stop%'
-             OR eventName LIKE 'Import%' OR eventName LIKE 'BatchWrite%' OR eventName LIKE 'Send%'
+        WHEN _verb IN ('Put', 'Create', 'Update', 'Copy', 'Upload', 'Complete', 'Restore', 'Modify', 'Set',
+                       'Run', 'Start', 'Stop', 'Import', 'Send')
+             OR starts_with(eventName, 'BatchWrite')
             THEN 'write'
         ELSE 'other'
     END AS action_class,
-    CASE
-        WHEN errorCode IS NOT NULL THEN 'failure'
-        WHEN json_extract_string(responseElements, '$.ConsoleLogin') = 'Failure' THEN 'failure'
-        ELSE 'success'
-    END AS outcome,
-    coalesce(errorCode,
-             CASE WHEN json_extract_string(responseElements, '$.ConsoleLogin') = 'Failure'
-                  THEN 'ConsoleLoginFailure' END) AS error_code,
+    CASE WHEN errorCode IS NOT NULL OR _login_failed THEN 'failure' ELSE 'success' END AS outcome,
+    coalesce(errorCode, CASE WHEN _login_failed THEN 'ConsoleLoginFailure' END) AS error_code,
     coalesce(_ui_arn, _ui_invoked_by, _ui_principal, _ui_type) AS actor,
     _ui_account AS actor_account,
     -- Service callers put a host name here (e.g. cloudtrail.amazonaws.com): only addresses are src_ip.
-    CASE WHEN regexp_full_match(sourceIPAddress, '[0-9]{1,3}(\.[0-9]{1,3}){3}')
-              OR (regexp_full_match(sourceIPAddress, '[0-9A-Fa-f:.]+') AND contains(sourceIPAddress, ':'))
+    CASE WHEN regexp_full_match(sourceIPAddress, '[0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*')
          THEN sourceIPAddress END AS src_ip,
     CAST(NULL AS VARCHAR) AS src_country,
     userAgent AS user_agent,
@@ -184,7 +174,7 @@ SELECT
         WHEN eventName = 'ReplicateKey' THEN json_extract_string(requestParameters, '$.replicaRegion')
     END AS dest_region,
     _key AS key_id,
-    TRY_CAST(json_extract(additionalEventData, '$.bytesTransferredOut') AS BIGINT) AS bytes_out,
+    TRY_CAST(_ad[1] AS BIGINT) AS bytes_out,
     $blob AS evidence_blob,
     CAST(coalesce($index_map[_position], _position - 1) AS INTEGER) AS evidence_index,
     $run AS ingest_run,
@@ -194,6 +184,5 @@ SELECT
         WHEN eventID IS NULL OR trim(eventID) = '' THEN 'record has no eventID'
         WHEN eventTime IS NULL THEN 'record has no eventTime'
         WHEN _time IS NULL THEN 'eventTime is not a timestamp: ' || left(eventTime, 64)
-    END AS _problem,
-    $blob_seq AS _blob_seq
-FROM typed
+    END AS _problem
+FROM fields

@@ -1,7 +1,7 @@
 """Raw blobs as sources deliver them, and their decompression."""
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from isal import igzip
@@ -15,7 +15,7 @@ class RawBlob:
     origin: dict[str, Any]
     label: str
     kind: str = "log"  # "log" or "digest"
-    meta: dict[str, Any] = field(default_factory=dict)
+    order: int = 0  # position in the source's listing, so the ledger lists inputs in a stable order
 
 
 @dataclass

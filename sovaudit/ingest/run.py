@@ -1,4 +1,5 @@
-"""One pull into the lake: stage rows in DuckDB, then commit Parquet files and a ledger entry.
+"""One pull into the lake: normalize blobs into in-memory staging tables, flush them to Parquet
+part files as they fill, then commit the parts and a ledger entry.
 
 Crash safety: nothing under tables/ or quarantine/ counts until the ledger entry naming it is
 appended, and the next pull removes anything a killed run left (Lake.recover).
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.parquet as pq
 
 from sovaudit import __version__
 from sovaudit.failpoints import hit
@@ -28,6 +30,8 @@ from sovaudit.lake import Lake
 from sovaudit.resources import query_text
 from sovaudit.schema import lake_tables
 from sovaudit.timewindow import iso
+
+FLUSH_ROWS = 150_000  # per worker: bounds memory (~1.5 KB a row) while keeping part files large
 
 
 def new_run_id() -> str:
@@ -42,9 +46,20 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+class _Stage:
+    """One worker thread's cursor and its `stage` table (a TEMP table: private to that cursor)."""
+
+    def __init__(self, db: duckdb.DuckDBPyConnection, ddl: str, table: str):
+        self.cursor = db.cursor()
+        self.cursor.execute("SET TimeZone = 'UTC'")
+        self.cursor.execute(ddl.replace(f"CREATE TABLE {table}", "CREATE TEMP TABLE stage", 1))
+        self.cursor.execute("ALTER TABLE stage ADD COLUMN _problem VARCHAR")
+        self.rows = 0
+
+
 class IngestRun:
     def __init__(self, lake: Lake, source: dict[str, Any], table: str = "cloudtrail",
-                 window: tuple[datetime | None, datetime | None] = (None, None), memory_limit: str = "1GB"):
+                 window: tuple[datetime | None, datetime | None] = (None, None), memory_limit: str = "2GB"):
         self.lake = lake
         self.source = source
         self.table = table
@@ -52,24 +67,26 @@ class IngestRun:
         self.run_id = new_run_id()
         self.started_at = datetime.now(UTC)
         self.work = lake.tmp_dir / self.run_id
-        self.work.mkdir(parents=True)
-        self.db = duckdb.connect(str(self.work / "stage.duckdb"))
+        self.parts_dir = self.work / "parts"
+        self.parts_dir.mkdir(parents=True)
+        self.db = duckdb.connect(":memory:")
         self.db.execute("SET TimeZone = 'UTC'")
         self.db.execute("SET memory_limit = ?", [memory_limit])
         self.db.execute("SET temp_directory = ?", [str(self.work / "spill")])
-        self.db.execute(lake_tables()[table].ddl.replace(f"CREATE TABLE {table}", "CREATE TABLE stage", 1))
-        self.db.execute("ALTER TABLE stage ADD COLUMN _problem VARCHAR")
-        self.db.execute("ALTER TABLE stage ADD COLUMN _blob_seq INTEGER")
-        self.normalize_sql = query_text(f"normalize/{table}.sql")
-        self.insert_sql = "INSERT INTO stage BY NAME " + self.normalize_sql
+        self.db.execute("CREATE TABLE ip_country (ip VARCHAR, country VARCHAR)")
+        self.ddl = lake_tables()[table].ddl
+        self.insert_sql = "INSERT INTO stage BY NAME " + query_text(f"normalize/{table}.sql")
+        self.flush_sql = query_text("normalize/flush.sql")
         self._lock = threading.Lock()
-        self._seq = 0
-        self._thread_cursors = threading.local()
+        self._local = threading.local()
+        self._stages: list[_Stage] = []
+        self._flushes = 0
         self.counts: Counter[str] = Counter()
-        self.inputs: list[dict[str, Any]] = []
+        self.inputs: list[tuple[int, dict[str, Any]]] = []  # (order the source yielded it, input)
         self.failures: list[dict[str, Any]] = []
         self.quarantine: list[dict[str, Any]] = []
-        self.origins: dict[int, str] = {}
+        self.origins: dict[str, str] = {}
+        self._ips_known: set[str] = set()
         self.ingested_blobs = {
             i["blob"] for e in lake.ledger.entries() if e.get("table") == table
             for i in e.get("inputs", []) if i.get("status") == "ingested"
@@ -77,24 +94,25 @@ class IngestRun:
 
     # -- staging -----------------------------------------------------------------------------------
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        cursor = getattr(self._thread_cursors, "cursor", None)
-        if cursor is None:
-            cursor = self.db.cursor()
-            cursor.execute("SET TimeZone = 'UTC'")
-            self._thread_cursors.cursor = cursor
-        return cursor
+    def _stage(self) -> _Stage:
+        stage = getattr(self._local, "stage", None)
+        if stage is None:
+            with self._lock:
+                stage = _Stage(self.db, self.ddl, self.table)
+                self._stages.append(stage)
+            self._local.stage = stage
+        return stage
 
-    def _claim(self, blob: RawBlob, digest: str) -> int | None:
+    def _claim(self, blob: RawBlob, digest: str) -> bool:
         with self._lock:
             if digest in self.ingested_blobs:
                 self.counts["blobs_skipped"] += 1
-                self.inputs.append({**blob.origin, "blob": digest, "bytes": len(blob.data), "status": "skipped"})
-                return None
+                self.inputs.append((blob.order, {**blob.origin, "blob": digest, "bytes": len(blob.data),
+                                                 "status": "skipped"}))
+                return False
             self.ingested_blobs.add(digest)
-            self._seq += 1
-            self.origins[self._seq] = blob.label
-            return self._seq
+            self.origins[digest] = blob.label
+            return True
 
     def add_failure(self, failed: FailedInput) -> None:
         with self._lock:
@@ -108,105 +126,118 @@ class IngestRun:
         if blob.kind != "log":
             with self._lock:
                 self.counts[f"{blob.kind}_blobs"] += 1
-                self.inputs.append({**blob.origin, "blob": digest, "bytes": len(blob.data), "status": blob.kind})
+                self.inputs.append((blob.order, {**blob.origin, "blob": digest, "bytes": len(blob.data),
+                                                 "status": blob.kind}))
             return 0
-        seq = self._claim(blob, digest)
-        if seq is None:
+        if not self._claim(blob, digest):
             return 0
-        array_path = self.work / f"blob-{seq}.json"
+        stage = self._stage()
+        array_path = self.work / f"blob-{digest}.json"
         prepared = prepare_fast(blob.data, array_path)
-        read = None
-        if prepared.array_path is not None:
-            read = self._stage(prepared, digest, seq)
+        read = self._insert(stage, prepared, digest) if prepared.array_path is not None else None
         if read is None and prepared.payload is not None:
             prepared = prepare_careful(prepared.payload, array_path)
             try:
-                self._stage(prepared, digest, seq)
+                self._insert(stage, prepared, digest)
             except duckdb.Error as exc:
                 reason = f"DuckDB could not read the record: {str(exc).splitlines()[0]}"
                 prepared.set_aside += [SetAside(reason, position) for position in prepared.positions or []]
         array_path.unlink(missing_ok=True)
         if read is None:
             read = prepared.records_read or 0
+        stage.rows += read
         with self._lock:
             self.counts["read"] += read
             self.counts["blobs"] += 1
             self.counts["bytes"] += len(blob.data)
             for item in prepared.set_aside:
-                self.quarantine.append({
-                    "run_id": self.run_id, "source": self.source["name"], "origin": blob.label,
-                    "blob": digest, "record_index": item.record_index, "byte_offset": item.byte_offset,
-                    "reason": item.reason,
-                })
-            self.inputs.append({**blob.origin, "blob": digest, "bytes": len(blob.data), "records": read,
-                                "status": "ingested"})
+                self._quarantine(blob.label, digest, item.record_index, item.byte_offset, item.reason)
+            self.inputs.append((blob.order, {**blob.origin, "blob": digest, "bytes": len(blob.data),
+                                             "records": read, "status": "ingested"}))
+        if stage.rows >= FLUSH_ROWS:
+            self._flush(stage)
         return read
 
-    def _stage(self, prepared: PreparedBlob, digest: str, seq: int) -> int | None:
-        """Run the normalize SQL into `stage`; None when DuckDB refused the fast slice."""
-        if prepared.array_path is None:
-            return prepared.records_read
+    def _quarantine(self, origin: str | None, blob: str, index: int | None, offset: int | None, reason: str) -> None:
+        self.quarantine.append({"run_id": self.run_id, "source": self.source["name"], "origin": origin,
+                                "blob": blob, "record_index": index, "byte_offset": offset, "reason": reason})
+
+    def _insert(self, stage: _Stage, prepared: PreparedBlob, digest: str) -> int | None:
+        """Run the normalize SQL into the stage; None when DuckDB refused the fast slice."""
         params = {"path": str(prepared.array_path), "index_map": prepared.positions, "blob": digest,
-                  "run": self.run_id, "blob_seq": seq}
-        cursor = self._cursor()
+                  "run": self.run_id}
         try:
-            cursor.execute(self.insert_sql, params)
+            stage.cursor.execute(self.insert_sql, params)
         except duckdb.Error:
             if prepared.positions is not None or prepared.records_read is not None:
                 raise
             return None
-        return cursor.fetchone()[0]
+        return stage.cursor.fetchall()[0][0]
+
+    def _flush(self, stage: _Stage) -> None:
+        """Write a stage's good rows to part files, set its problem rows aside, and empty it."""
+        cursor = stage.cursor
+        ips = [r[0] for r in cursor.execute("SELECT DISTINCT src_ip FROM stage WHERE src_ip IS NOT NULL").fetchall()]
+        with self._lock:
+            new = [ip for ip in ips if ip not in self._ips_known]
+            if new:
+                cursor.executemany("INSERT INTO ip_country VALUES (?, ?)", list(zip(new, countries(new), strict=True)))
+                self._ips_known.update(new)
+            self._flushes += 1
+            flush_number = self._flushes
+        problems = cursor.execute(
+            "SELECT evidence_blob, evidence_index, _problem FROM stage WHERE _problem IS NOT NULL "
+            "ORDER BY evidence_blob, evidence_index").fetchall()
+        good = cursor.execute("SELECT count(*) FROM stage WHERE _problem IS NULL").fetchall()[0][0]
+        if good:
+            out = self.parts_dir / f"flush-{flush_number}"
+            cursor.execute(
+                f"COPY ({self.flush_sql}) TO '{out}' "
+                f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), WRITE_PARTITION_COLUMNS true, "
+                f"FILENAME_PATTERN '{self.run_id}_{flush_number}_{{i}}', ROW_GROUP_SIZE 122880)"
+            )
+        cursor.execute("DELETE FROM stage")
+        stage.rows = 0
+        with self._lock:
+            self.counts["staged_good"] += good
+            for blob, index, reason in problems:
+                self._quarantine(self.origins.get(blob), blob, index, None, reason)
 
     # -- commit ------------------------------------------------------------------------------------
 
-    def _existing_uids(self) -> None:
-        dates = {str(r[0]) for r in self.db.execute("SELECT DISTINCT date FROM stage WHERE date IS NOT NULL").fetchall()}
-        files = [str(p) for p in self.lake.committed_files().get(self.table, [])
-                 if p.parent.name.removeprefix("date=") in dates]
-        if files:
-            self.db.execute("CREATE TEMP TABLE existing_uids AS SELECT event_uid FROM read_parquet(?)", [files])
+    def _parts(self) -> list[Path]:
+        return sorted(self.parts_dir.rglob("*.parquet"))
+
+    def _drop_duplicates(self, parts: list[Path]) -> None:
+        dates = {p.parent.name for p in parts}
+        existing = [str(p) for p in self.lake.committed_files().get(self.table, []) if p.parent.name in dates]
+        if existing:
+            self.db.execute("CREATE TEMP TABLE existing_uids AS SELECT event_uid FROM read_parquet(?)", [existing])
         else:
             self.db.execute("CREATE TEMP TABLE existing_uids (event_uid VARCHAR)")
+        self.db.execute("CREATE TEMP TABLE drops AS " + query_text("normalize/duplicates.sql"),
+                        {"parts": [str(p) for p in parts]})
+        for (filename,) in self.db.execute("SELECT DISTINCT filename FROM drops").fetchall():
+            rewritten = Path(filename).with_suffix(".rewrite")
+            self.db.execute(
+                f"COPY (SELECT * FROM read_parquet(?) AS part WHERE NOT EXISTS (SELECT 1 FROM drops "  # noqa: S608
+                f"WHERE drops.filename = ? AND drops.evidence_blob = part.evidence_blob "
+                f"AND drops.evidence_index = part.evidence_index)) TO '{rewritten}' (FORMAT parquet, COMPRESSION zstd)",
+                [filename, filename])
+            os.replace(rewritten, filename)
 
-    def _ip_countries(self) -> None:
-        ips = [r[0] for r in self.db.execute("SELECT DISTINCT src_ip FROM stage WHERE src_ip IS NOT NULL").fetchall()]
-        self.db.execute("CREATE TEMP TABLE ip_country (ip VARCHAR, country VARCHAR)")
-        if ips:
-            self.db.executemany("INSERT INTO ip_country VALUES (?, ?)", list(zip(ips, countries(ips), strict=True)))
-
-    def _problem_rows(self) -> None:
-        rows = self.db.execute(
-            "SELECT evidence_blob, evidence_index, _problem, _blob_seq FROM stage WHERE _problem IS NOT NULL "
-            "ORDER BY _blob_seq, evidence_index"
-        ).fetchall()
-        for blob, index, reason, seq in rows:
-            self.quarantine.append({
-                "run_id": self.run_id, "source": self.source["name"], "origin": self.origins.get(seq),
-                "blob": blob, "record_index": index, "byte_offset": None, "reason": reason,
-            })
-
-    def _write_parquet(self) -> list[dict[str, Any]]:
-        out_dir = self.work / "out"
-        hit("before-commit")
-        self.db.execute("CREATE TEMP TABLE to_commit AS " + query_text("normalize/commit.sql"))
-        stored = self.db.execute("SELECT count(*) FROM to_commit").fetchone()[0]
-        self.counts["stored"] = stored
-        if not stored:
-            return []
-        self.db.execute(
-            f"COPY (SELECT * FROM to_commit ORDER BY time) TO '{out_dir}' "  # noqa: S608 (our own temp path)
-            f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), WRITE_PARTITION_COLUMNS true, "
-            f"FILENAME_PATTERN '{self.run_id}_{{i}}', ROW_GROUP_SIZE 122880)"
-        )
+    def _commit_parts(self) -> list[dict[str, Any]]:
         written = []
-        for produced in sorted(out_dir.rglob("*.parquet")):
-            target_dir = self.lake.tables_dir / self.table / produced.parent.name
+        for part in self._parts():
+            rows = pq.read_metadata(part).num_rows
+            if rows == 0:
+                continue
+            target_dir = self.lake.tables_dir / self.table / part.parent.name
             target_dir.mkdir(parents=True, exist_ok=True)
-            target = target_dir / produced.name
-            rows = self.db.execute("SELECT count(*) FROM read_parquet(?)", [str(produced)]).fetchone()[0]
-            with open(produced, "rb") as handle:
+            target = target_dir / part.name
+            with open(part, "rb") as handle:
                 os.fsync(handle.fileno())
-            os.replace(produced, target)
+            os.replace(part, target)
             fsync_dir(target_dir)
             hit("after-first-parquet")
             written.append({"table": self.table, "path": str(target.relative_to(self.lake.root)),
@@ -217,22 +248,27 @@ class IngestRun:
         if not self.quarantine:
             return None
         target = self.lake.quarantine_dir / f"{self.run_id}.jsonl"
-        data = b"".join(json.dumps(q, ensure_ascii=True).encode() + b"\n" for q in self.quarantine)
+        ordered = sorted(self.quarantine, key=lambda q: (q["origin"] or "", q["record_index"] or -1))
+        data = b"".join(json.dumps(q, ensure_ascii=True).encode() + b"\n" for q in ordered)
         write_atomic(target, data)
         return {"path": str(target.relative_to(self.lake.root)), "sha256": hashlib.sha256(data).hexdigest(),
                 "rows": len(self.quarantine)}
 
     def commit(self) -> dict[str, Any]:
-        self._problem_rows()
-        self._existing_uids()
-        self._ip_countries()
-        files = self._write_parquet()
-        staged_good = self.db.execute("SELECT count(*) FROM stage WHERE _problem IS NULL").fetchone()[0]
+        for stage in self._stages:
+            self._flush(stage)
+        hit("before-commit")
+        parts = self._parts()
+        if parts:
+            self._drop_duplicates(parts)
+        files = self._commit_parts()
+        self.counts["stored"] = sum(f["rows"] for f in files)
         self.counts["quarantined"] = len(self.quarantine)
-        self.counts["duplicate"] = staged_good - self.counts["stored"]
+        self.counts["duplicate"] = self.counts["staged_good"] - self.counts["stored"]
         quarantine_file = self._write_quarantine()
         counts = {k: self.counts[k] for k in ("read", "stored", "duplicate", "quarantined")}
-        assert counts["read"] == counts["stored"] + counts["duplicate"] + counts["quarantined"], counts
+        if counts["read"] != counts["stored"] + counts["duplicate"] + counts["quarantined"]:
+            raise RuntimeError(f"internal error: counts do not add up: {counts}")
         entry = {
             "run_id": self.run_id,
             "tool_version": __version__,
@@ -243,7 +279,7 @@ class IngestRun:
             "window": {"since": iso(self.window[0]), "until": iso(self.window[1])},
             "counts": counts,
             "blobs": {k: self.counts[k] for k in ("blobs", "blobs_skipped", "digest_blobs", "inputs_failed", "bytes")},
-            "inputs": self.inputs,
+            "inputs": [i for _, i in sorted(self.inputs, key=lambda pair: pair[0])],
             "failures": self.failures,
             "files": files,
             "quarantine_file": quarantine_file,
@@ -255,5 +291,7 @@ class IngestRun:
         return entry
 
     def close(self) -> None:
+        for stage in self._stages:
+            stage.cursor.close()
         self.db.close()
         shutil.rmtree(self.work, ignore_errors=True)
