@@ -25,7 +25,7 @@ WITH raw AS (
         'insightDetails': 'JSON'
     })
 ),
-typed AS (
+typed AS MATERIALIZED (
     -- Each JSON column is parsed once: one multi-path extraction per column, read by position below.
     SELECT
         raw.*,
@@ -42,7 +42,7 @@ typed AS (
         regexp_extract(eventName, '^[A-Z][a-z]*') AS _verb
     FROM raw
 ),
-fields AS (
+fields AS MATERIALIZED (
     SELECT
         typed.*,
         _ui[1] AS _ui_type, _ui[2] AS _ui_arn, _ui[3] AS _ui_principal, _ui[4] AS _ui_account,

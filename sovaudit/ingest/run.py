@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sovaudit import __version__
@@ -28,10 +29,9 @@ from sovaudit.ingest.cloudtrail_blob import PreparedBlob, prepare_careful, prepa
 from sovaudit.ingest.records import SetAside
 from sovaudit.lake import Lake
 from sovaudit.resources import query_text
-from sovaudit.schema import lake_tables
 from sovaudit.timewindow import iso
 
-FLUSH_ROWS = 150_000  # per worker: bounds memory (~1.5 KB a row) while keeping part files large
+FLUSH_ROWS = 100_000  # per worker: bounds memory (~2 KB a row in Arrow) while keeping part files large
 
 
 def new_run_id() -> str:
@@ -47,13 +47,16 @@ def _file_sha256(path: Path) -> str:
 
 
 class _Stage:
-    """One worker thread's cursor and its `stage` table (a TEMP table: private to that cursor)."""
+    """One worker thread's cursor and the Arrow batches it normalized since its last flush.
 
-    def __init__(self, db: duckdb.DuckDBPyConnection, ddl: str, table: str):
+    Arrow batches rather than a DuckDB table: fetching a result as Arrow is ~1.6x faster here than
+    INSERT into a staging table, and the flush reads them back without a copy.
+    """
+
+    def __init__(self, db: duckdb.DuckDBPyConnection):
         self.cursor = db.cursor()
         self.cursor.execute("SET TimeZone = 'UTC'")
-        self.cursor.execute(ddl.replace(f"CREATE TABLE {table}", "CREATE TEMP TABLE stage", 1))
-        self.cursor.execute("ALTER TABLE stage ADD COLUMN _problem VARCHAR")
+        self.batches: list[pa.Table] = []
         self.rows = 0
 
 
@@ -74,8 +77,7 @@ class IngestRun:
         self.db.execute("SET memory_limit = ?", [memory_limit])
         self.db.execute("SET temp_directory = ?", [str(self.work / "spill")])
         self.db.execute("CREATE TABLE ip_country (ip VARCHAR, country VARCHAR)")
-        self.ddl = lake_tables()[table].ddl
-        self.insert_sql = "INSERT INTO stage BY NAME " + query_text(f"normalize/{table}.sql")
+        self.normalize_sql = query_text(f"normalize/{table}.sql")
         self.flush_sql = query_text("normalize/flush.sql")
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -98,7 +100,7 @@ class IngestRun:
         stage = getattr(self._local, "stage", None)
         if stage is None:
             with self._lock:
-                stage = _Stage(self.db, self.ddl, self.table)
+                stage = _Stage(self.db)
                 self._stages.append(stage)
             self._local.stage = stage
         return stage
@@ -167,16 +169,20 @@ class IngestRun:
         params = {"path": str(prepared.array_path), "index_map": prepared.positions, "blob": digest,
                   "run": self.run_id}
         try:
-            stage.cursor.execute(self.insert_sql, params)
+            batch = stage.cursor.sql(self.normalize_sql, params=params).to_arrow_table()
         except duckdb.Error:
             if prepared.positions is not None or prepared.records_read is not None:
                 raise
             return None
-        return stage.cursor.fetchall()[0][0]
+        stage.batches.append(batch)
+        return batch.num_rows
 
     def _flush(self, stage: _Stage) -> None:
         """Write a stage's good rows to part files, set its problem rows aside, and empty it."""
+        if not stage.batches:
+            return
         cursor = stage.cursor
+        cursor.register("stage", pa.concat_tables(stage.batches))
         ips = [r[0] for r in cursor.execute("SELECT DISTINCT src_ip FROM stage WHERE src_ip IS NOT NULL").fetchall()]
         with self._lock:
             new = [ip for ip in ips if ip not in self._ips_known]
@@ -193,10 +199,11 @@ class IngestRun:
             out = self.parts_dir / f"flush-{flush_number}"
             cursor.execute(
                 f"COPY ({self.flush_sql}) TO '{out}' "
-                f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), WRITE_PARTITION_COLUMNS true, "
+                f"(FORMAT parquet, COMPRESSION snappy, PARTITION_BY (date), WRITE_PARTITION_COLUMNS true, "
                 f"FILENAME_PATTERN '{self.run_id}_{flush_number}_{{i}}', ROW_GROUP_SIZE 122880)"
             )
-        cursor.execute("DELETE FROM stage")
+        cursor.unregister("stage")
+        stage.batches = []
         stage.rows = 0
         with self._lock:
             self.counts["staged_good"] += good
