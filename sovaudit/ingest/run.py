@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sovaudit import __version__
@@ -29,6 +30,7 @@ from sovaudit.ingest.cloudtrail_blob import PreparedBlob, prepare_careful, prepa
 from sovaudit.ingest.records import SetAside
 from sovaudit.lake import Lake
 from sovaudit.resources import query_text
+from sovaudit.schema import lake_tables
 from sovaudit.timewindow import iso
 
 FLUSH_ROWS = 100_000  # per worker: bounds memory (~2 KB a row in Arrow) while keeping part files large
@@ -76,9 +78,9 @@ class IngestRun:
         self.db.execute("SET TimeZone = 'UTC'")
         self.db.execute("SET memory_limit = ?", [memory_limit])
         self.db.execute("SET temp_directory = ?", [str(self.work / "spill")])
-        self.db.execute("CREATE TABLE ip_country (ip VARCHAR, country VARCHAR)")
+        self.db.execute(lake_tables()[table].ddl)
+        self.json_columns = [row[0] for row in self.db.execute(f"DESCRIBE {table}").fetchall() if row[1] == "JSON"]
         self.normalize_sql = query_text(f"normalize/{table}.sql")
-        self.flush_sql = query_text("normalize/flush.sql")
         self._lock = threading.Lock()
         self._local = threading.local()
         self._stages: list[_Stage] = []
@@ -88,7 +90,7 @@ class IngestRun:
         self.failures: list[dict[str, Any]] = []
         self.quarantine: list[dict[str, Any]] = []
         self.origins: dict[str, str] = {}
-        self._ips_known: set[str] = set()
+        self._country_of: dict[str, str | None] = {}
         self.ingested_blobs = {
             i["blob"] for e in lake.ledger.entries() if e.get("table") == table
             for i in e.get("inputs", []) if i.get("status") == "ingested"
@@ -177,38 +179,51 @@ class IngestRun:
         stage.batches.append(batch)
         return batch.num_rows
 
+    def _countries(self, ips: pa.ChunkedArray) -> pa.Array:
+        """src_country for a column of addresses: each distinct address looked up once per pull."""
+        distinct = pc.unique(ips).drop_null()
+        with self._lock:
+            new = [ip for ip in distinct.to_pylist() if ip not in self._country_of]
+            if new:
+                self._country_of.update(zip(new, countries(new), strict=True))
+            looked_up = pa.array([self._country_of[ip] for ip in distinct.to_pylist()], pa.string())
+        return pc.take(looked_up, pc.index_in(ips, value_set=distinct))
+
     def _flush(self, stage: _Stage) -> None:
-        """Write a stage's good rows to part files, set its problem rows aside, and empty it."""
+        """Write a stage's good rows to part files (one per date), set its problem rows aside, empty it."""
         if not stage.batches:
             return
-        cursor = stage.cursor
-        cursor.register("stage", pa.concat_tables(stage.batches))
-        ips = [r[0] for r in cursor.execute("SELECT DISTINCT src_ip FROM stage WHERE src_ip IS NOT NULL").fetchall()]
+        table = pa.concat_tables(stage.batches)
+        stage.batches, stage.rows = [], 0
+        problems: list[dict[str, Any]] = []
+        good = table
+        if table["_problem"].null_count < table.num_rows:
+            problem = pc.is_valid(table["_problem"])
+            problems = table.filter(problem).select(["evidence_blob", "evidence_index", "_problem"]).to_pylist()
+            good = table.filter(pc.invert(problem))
+        good = good.drop_columns(["_problem"])
+        good = good.set_column(good.schema.get_field_index("src_country"), "src_country",
+                               self._countries(good["src_ip"]))
+        for name in self.json_columns:
+            index = good.schema.get_field_index(name)
+            good = good.set_column(index, pa.field(name, pa.json_()), pa.chunked_array(
+                [pa.ExtensionArray.from_storage(pa.json_(), chunk) for chunk in good[name].chunks],
+                type=pa.json_()))
         with self._lock:
-            new = [ip for ip in ips if ip not in self._ips_known]
-            if new:
-                cursor.executemany("INSERT INTO ip_country VALUES (?, ?)", list(zip(new, countries(new), strict=True)))
-                self._ips_known.update(new)
             self._flushes += 1
             flush_number = self._flushes
-        problems = cursor.execute(
-            "SELECT evidence_blob, evidence_index, _problem FROM stage WHERE _problem IS NOT NULL "
-            "ORDER BY evidence_blob, evidence_index").fetchall()
-        good = cursor.execute("SELECT count(*) FROM stage WHERE _problem IS NULL").fetchall()[0][0]
-        if good:
-            out = self.parts_dir / f"flush-{flush_number}"
-            cursor.execute(
-                f"COPY ({self.flush_sql}) TO '{out}' "
-                f"(FORMAT parquet, COMPRESSION snappy, PARTITION_BY (date), WRITE_PARTITION_COLUMNS true, "
-                f"FILENAME_PATTERN '{self.run_id}_{flush_number}_{{i}}', ROW_GROUP_SIZE 122880)"
-            )
-        cursor.unregister("stage")
-        stage.batches = []
-        stage.rows = 0
+        days = pc.unique(good["date"]).to_pylist() if good.num_rows else []
+        for day in days:
+            # Most pulls span a day or two: only split (and so copy) when there is more than one.
+            rows = good if len(days) == 1 else good.filter(pc.equal(good["date"], pa.scalar(day, pa.date32())))
+            out_dir = self.parts_dir / f"date={day.isoformat()}"
+            out_dir.mkdir(exist_ok=True)
+            pq.write_table(rows, out_dir / f"{self.run_id}_{flush_number}.parquet", compression="snappy")
         with self._lock:
-            self.counts["staged_good"] += good
-            for blob, index, reason in problems:
-                self._quarantine(self.origins.get(blob), blob, index, None, reason)
+            self.counts["staged_good"] += good.num_rows
+            for row in problems:
+                self._quarantine(self.origins.get(row["evidence_blob"]), row["evidence_blob"],
+                                 row["evidence_index"], None, row["_problem"])
 
     # -- commit ------------------------------------------------------------------------------------
 
