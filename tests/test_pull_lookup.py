@@ -8,10 +8,7 @@ import gzip
 import json
 from datetime import UTC, datetime, timedelta
 
-from sovaudit.lake import Lake
-from sovaudit.pull import pull_source, source_from_flags
-from sovaudit.sources.cloudtrail_lookup import LOOKUP_NOTE
-from tests.aws_fixtures import (  # noqa: F401 (aws_env, lookup_server are fixtures)
+from aws_fixtures import (  # noqa: F401 (aws_env, lookup_server are fixtures)
     LOOKUP_TARGET,
     SAMPLE_DIR,
     aws_env,
@@ -20,6 +17,10 @@ from tests.aws_fixtures import (  # noqa: F401 (aws_env, lookup_server are fixtu
     lookup_server,
     run_cli,
 )
+
+from sovaudit.lake import Lake
+from sovaudit.pull import pull_source, source_from_flags
+from sovaudit.sources.cloudtrail_lookup import LOOKUP_NOTE
 
 SAMPLE = SAMPLE_DIR / "218007301253_CloudTrail_us-east-1_20230710T1145Z_s7dpHbl38neqZbm2.json.gz"
 THROTTLED = (400, {"__type": "ThrottlingException", "message": "Rate exceeded"})

@@ -8,12 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from botocore.exceptions import ClientError
-
-from sovaudit.lake import Lake
-from sovaudit.pull import pull_source, source_from_flags
-from sovaudit.sources.aws_errors import describe_aws_error
-from tests.aws_fixtures import (  # noqa: F401 (aws_env, bucket, moto_server, s3 are fixtures)
+from aws_fixtures import (  # noqa: F401 (aws_env, bucket, moto_server, s3 are fixtures)
     DIGEST_EXAMPLES,
     ORG_ID,
     SAMPLE_ACCOUNT,
@@ -31,6 +26,11 @@ from tests.aws_fixtures import (  # noqa: F401 (aws_env, bucket, moto_server, s3
     s3,
     sample_files,
 )
+from botocore.exceptions import ClientError
+
+from sovaudit.lake import Lake
+from sovaudit.pull import pull_source, source_from_flags
+from sovaudit.sources.aws_errors import describe_aws_error
 
 
 def _inputs(result, status: str = "ingested") -> list[dict]:
