@@ -50,3 +50,13 @@ def write_trail_file(path: Path, records: list, gz: bool = True) -> Path:
 @pytest.fixture
 def lake_dir(tmp_path: Path) -> Path:
     return tmp_path / "lake"
+
+
+def assert_counts_add_up(result) -> None:
+    c = result.counts
+    assert c["read"] == c["stored"] + c["duplicate"] + c["quarantined"], c
+
+
+def lake_rows(lake) -> int:
+    lake.refresh()
+    return lake.sql("SELECT count(*) FROM cloudtrail").fetchall()[0][0]

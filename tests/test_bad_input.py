@@ -1,7 +1,7 @@
 import gzip
 import json
 
-from conftest import SAMPLES, ct_event, run_cli, write_trail_file
+from conftest import SAMPLES, assert_counts_add_up, ct_event, run_cli, write_trail_file
 
 from sovaudit import open_lake
 from sovaudit.lake import Lake
@@ -16,11 +16,6 @@ def quarantine_rows(lake_dir):
     rel = open_lake(lake_dir).sql("SELECT origin, record_index, byte_offset, reason FROM quarantine "
                                   "ORDER BY origin, record_index")
     return rel.fetchall()
-
-
-def assert_counts_add_up(result):
-    c = result.counts
-    assert c["read"] == c["stored"] + c["duplicate"] + c["quarantined"]
 
 
 def test_truncated_gzip_is_quarantined_and_the_rest_still_ingests(lake_dir, tmp_path):

@@ -17,6 +17,7 @@ from aws_fixtures import (  # noqa: F401 (aws_env, lookup_server are fixtures)
     lookup_server,
     run_cli,
 )
+from conftest import assert_counts_add_up, lake_rows
 
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source, source_from_flags
@@ -50,14 +51,6 @@ def _page_bytes(page: list[dict]) -> bytes:
     return b"\n".join(e["CloudTrailEvent"].encode("utf-8") for e in page)
 
 
-def _assert_balanced(result) -> None:
-    c = result.counts
-    assert c["read"] == c["stored"] + c["duplicate"] + c["quarantined"], c
-
-
-def _rows(lake: Lake) -> int:
-    lake.refresh()
-    return lake.sql("SELECT count(*) FROM cloudtrail").fetchall()[0][0]
 
 
 def test_lookup_pages_are_archived_verbatim_after_a_throttled_first_request(aws_env, lookup_server, tmp_path):
@@ -71,7 +64,7 @@ def test_lookup_pages_are_archived_verbatim_after_a_throttled_first_request(aws_
 
     assert result.exit_code == 0, result.entry["failures"]
     assert result.counts == {"read": 51, "stored": 51, "duplicate": 0, "quarantined": 0}
-    assert _rows(lake) == 51
+    assert lake_rows(lake) == 51
     assert LOOKUP_NOTE in result.notes and any("90 days" in note for note in result.notes)
 
     # The throttled request, its retry, then the two pages after it; each one a LookupEvents call.
@@ -115,16 +108,16 @@ def test_lookup_repull_adds_no_rows_and_counts_duplicates(aws_env, lookup_server
     same = pull_source(lake, spec, **window)
     assert same.exit_code == 0
     assert same.counts["stored"] == 0
-    _assert_balanced(same)
+    assert_counts_add_up(same)
     assert same.entry["blobs"]["blobs_skipped"] == 3
-    assert _rows(lake) == 51
+    assert lake_rows(lake) == 51
 
     # The API pages differently this time: new blobs, the same events, all duplicates.
     server.page_size = 20
     repaged = pull_source(lake, spec, **window)
     assert repaged.exit_code == 0
     assert repaged.counts == {"read": 51, "stored": 0, "duplicate": 51, "quarantined": 0}
-    assert _rows(lake) == 51
+    assert lake_rows(lake) == 51
 
     # One more event arrives: only it is stored.
     newest = json.loads(events[0]["CloudTrailEvent"])
@@ -134,7 +127,7 @@ def test_lookup_repull_adds_no_rows_and_counts_duplicates(aws_env, lookup_server
     grown = pull_source(lake, spec, **window)
     assert grown.exit_code == 0
     assert grown.counts == {"read": 52, "stored": 1, "duplicate": 51, "quarantined": 0}
-    assert _rows(lake) == 52
+    assert lake_rows(lake) == 52
     assert lake.sql("SELECT count(*) FROM cloudtrail WHERE event_uid = ?",
                     [newest["eventID"]]).fetchall() == [(1,)]
 

@@ -27,6 +27,7 @@ from aws_fixtures import (  # noqa: F401 (aws_env, bucket, moto_server, s3 are f
     sample_files,
 )
 from botocore.exceptions import ClientError
+from conftest import assert_counts_add_up, lake_rows
 
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source, source_from_flags
@@ -37,14 +38,6 @@ def _inputs(result, status: str = "ingested") -> list[dict]:
     return [i for i in result.entry["inputs"] if i["status"] == status]
 
 
-def _assert_balanced(result) -> None:
-    c = result.counts
-    assert c["read"] == c["stored"] + c["duplicate"] + c["quarantined"], c
-
-
-def _lake_rows(lake: Lake) -> int:
-    lake.refresh()
-    return lake.sql("SELECT count(*) FROM cloudtrail").fetchall()[0][0]
 
 
 def _upload_samples(s3, bucket: str) -> dict[str, bytes]:
@@ -79,8 +72,8 @@ def test_org_trail_layout_stores_every_record_and_archives_objects_verbatim(s3, 
     assert result.entry["failures"] == []
     assert result.counts["stored"] == expected
     assert result.counts["quarantined"] == 0
-    _assert_balanced(result)
-    assert _lake_rows(lake) == expected
+    assert_counts_add_up(result)
+    assert lake_rows(lake) == expected
 
     ingested = _inputs(result)
     assert {i["key"] for i in ingested} == set(uploaded)
@@ -112,7 +105,7 @@ def test_second_pull_fetches_nothing_then_only_the_new_object(s3, bucket, moto_s
     assert again.entry["inputs"] == []  # not even fetched and found identical: not fetched at all
     assert again.entry["blobs"]["blobs"] == 0
     assert any("not fetched" in note and str(len(uploaded)) in note for note in again.notes), again.notes
-    assert _lake_rows(lake) == first.counts["stored"]
+    assert lake_rows(lake) == first.counts["stored"]
 
     new_records = make_records(datetime(2023, 7, 10, 23, 55, tzinfo=UTC), 7, account=SAMPLE_ACCOUNT,
                                region="us-east-1", tag="incremental")
@@ -125,9 +118,9 @@ def test_second_pull_fetches_nothing_then_only_the_new_object(s3, bucket, moto_s
     assert _inputs(third)[0]["key"] == new_key
     assert lake.archive.read(_inputs(third)[0]["blob"]) == new_body
     assert third.counts["stored"] == 7
-    _assert_balanced(third)
+    assert_counts_add_up(third)
     assert any(str(len(uploaded)) in note and "not fetched" in note for note in third.notes), third.notes
-    assert _lake_rows(lake) == first.counts["stored"] + 7
+    assert lake_rows(lake) == first.counts["stored"] + 7
     uids = {r[0] for r in lake.sql("SELECT event_uid FROM cloudtrail").fetchall()}
     assert {r["eventID"] for r in new_records} <= uids
 
@@ -210,7 +203,7 @@ def test_account_and_region_filters_with_org_and_plain_layouts_under_a_prefix(s3
         spec = source_from_flags(bucket=bucket, endpoint_url=moto_server, **flags)
         result = pull_source(Lake(tmp_path / lake_name), spec, since="2024-01-01", until="2024-01-02")
         assert result.exit_code == 0, result.entry["failures"]
-        _assert_balanced(result)
+        assert_counts_add_up(result)
         return sorted(i["key"] for i in result.entry["inputs"])
 
     assert pull("one", prefix="tenant-a", accounts=["222222222222"], regions=["eu-west-1"]) == \
@@ -304,7 +297,7 @@ def test_digest_objects_are_archived_with_their_signature_and_add_no_rows(s3, bu
     assert result.entry["blobs"]["digest_blobs"] == 2
     assert result.entry["blobs"]["blobs"] == 1
     assert result.entry["quarantine_file"] is None
-    assert _lake_rows(lake) == 3
+    assert lake_rows(lake) == 3
 
     listed = {i["key"]: i for i in _inputs(result, "digest")}
     assert set(listed) == set(digests)

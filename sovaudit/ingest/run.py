@@ -64,7 +64,7 @@ class _Stage:
 
 class IngestRun:
     def __init__(self, lake: Lake, source: dict[str, Any], table: str = "cloudtrail",
-                 window: tuple[datetime | None, datetime | None] = (None, None), memory_limit: str = "2GB"):
+                 window: tuple[datetime | None, datetime | None] = (None, None), memory_limit: str = "768MB"):
         self.lake = lake
         self.source = source
         self.table = table
@@ -231,22 +231,28 @@ class IngestRun:
         return sorted(self.parts_dir.rglob("*.parquet"))
 
     def _drop_duplicates(self, parts: list[Path]) -> None:
-        dates = {p.parent.name for p in parts}
-        existing = [str(p) for p in self.lake.committed_files().get(self.table, []) if p.parent.name in dates]
-        if existing:
-            self.db.execute("CREATE TEMP TABLE existing_uids AS SELECT event_uid FROM read_parquet(?)", [existing])
-        else:
-            self.db.execute("CREATE TEMP TABLE existing_uids (event_uid VARCHAR)")
-        self.db.execute("CREATE TEMP TABLE drops AS " + query_text("normalize/duplicates.sql"),
-                        {"parts": [str(p) for p in parts]})
-        for (filename,) in self.db.execute("SELECT DISTINCT filename FROM drops").fetchall():
-            rewritten = Path(filename).with_suffix(".rewrite")
-            self.db.execute(
-                f"COPY (SELECT * FROM read_parquet(?) AS part WHERE NOT EXISTS (SELECT 1 FROM drops "  # noqa: S608
-                f"WHERE drops.filename = ? AND drops.evidence_blob = part.evidence_blob "
-                f"AND drops.evidence_index = part.evidence_index)) TO '{rewritten}' (FORMAT parquet, COMPRESSION zstd)",
-                [filename, filename])
-            os.replace(rewritten, filename)
+        """Remove rows the lake or this pull already holds. A duplicate has the same eventTime, so
+        each date is checked on its own, which keeps memory flat however long the pull."""
+        committed = self.lake.committed_files().get(self.table, [])
+        for day in sorted({p.parent.name for p in parts}):
+            day_parts = [str(p) for p in parts if p.parent.name == day]
+            existing = [str(p) for p in committed if p.parent.name == day]
+            self.db.execute("DROP TABLE IF EXISTS existing_uids")
+            if existing:
+                self.db.execute("CREATE TEMP TABLE existing_uids AS SELECT event_uid FROM read_parquet(?)", [existing])
+            else:
+                self.db.execute("CREATE TEMP TABLE existing_uids (event_uid VARCHAR)")
+            self.db.execute("CREATE OR REPLACE TEMP TABLE drops AS " + query_text("normalize/duplicates.sql"),
+                            {"parts": day_parts})
+            for (filename,) in self.db.execute("SELECT DISTINCT filename FROM drops").fetchall():
+                rewritten = Path(filename).with_suffix(".rewrite")
+                self.db.execute(
+                    f"COPY (SELECT * FROM read_parquet(?) AS part WHERE NOT EXISTS (SELECT 1 FROM drops "  # noqa: S608
+                    f"WHERE drops.filename = ? AND drops.evidence_blob = part.evidence_blob "
+                    f"AND drops.evidence_index = part.evidence_index)) TO '{rewritten}' "
+                    f"(FORMAT parquet, COMPRESSION snappy)",
+                    [filename, filename])
+                os.replace(rewritten, filename)
 
     def _commit_parts(self) -> list[dict[str, Any]]:
         written = []
