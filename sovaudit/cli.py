@@ -47,6 +47,11 @@ def _fail(exc: SovauditError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
+def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
+    if fmt not in allowed:
+        _fail(UsageError(f"--format: found {fmt!r}, expected {', '.join(allowed[:-1])} or {allowed[-1]}"))
+
+
 def _lake(lake: str | None, config: str | None) -> Lake:
     loaded = load_config(config)
     return Lake(resolve_lake_path(lake, loaded))
@@ -152,6 +157,7 @@ def pull(ctx: typer.Context, lake: LakeOpt = None, config: ConfigOpt = None, sin
     """
     if ctx.invoked_subcommand:
         return
+    _check_format(fmt, ("table", "json"))
     try:
         loaded = load_config(config)
         target = Lake(resolve_lake_path(lake, loaded))
@@ -189,6 +195,7 @@ def pull_cloudtrail(
 
       [cyan]sovaudit pull cloudtrail --lookup --region eu-west-1 --since 24h[/cyan]
     """
+    _check_format(fmt, ("table", "json"))
     try:
         target = _lake(lake, config)
         spec = source_from_flags(path=path, bucket=bucket, prefix=prefix, accounts=account, regions=region,
@@ -259,8 +266,7 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; omit for a
     """
     import duckdb
 
-    if fmt not in ("table", "csv", "json", "ndjson"):
-        _fail(UsageError(f"--format: found {fmt!r}, expected table, csv, json or ndjson"))
+    _check_format(fmt, ("table", "csv", "json", "ndjson"))
     try:
         target = _lake(lake, config)
         if query is None:
@@ -279,6 +285,7 @@ def tables(fmt: FormatOpt = "table", lake: LakeOpt = None, config: ConfigOpt = N
 
     Example: [cyan]sovaudit tables --format json[/cyan]
     """
+    _check_format(fmt, ("table", "json"))
     try:
         target = _lake(lake, config)
         described = target.table_columns()

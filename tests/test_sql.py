@@ -100,3 +100,9 @@ def test_an_empty_lake_still_has_every_view(tmp_path):
     lake = open_lake(tmp_path / "nothing-yet")
     assert lake.sql("SELECT count(*) FROM events").fetchall() == [(0,)]
     assert lake.sql("SELECT count(*) FROM cloudtrail").fetchall() == [(0,)]
+
+
+def test_an_unknown_format_is_a_usage_error(tmp_path):
+    for verb in (["sql", "SELECT 1"], ["tables"], ["pull", "cloudtrail", "--path", "x"]):
+        proc = run_cli(*verb, "--format", "xml", "--lake", str(tmp_path / "lake"))
+        assert proc.returncode == 2 and "--format: found 'xml'" in proc.stderr, verb
