@@ -169,3 +169,9 @@ def test_cli_pull_json_output_and_summary(lake_dir):
     assert out[0]["counts"]["stored"] == 1817 and len(out[0]["ledger_hash"]) == 64
     table = run_cli("pull", "cloudtrail", "--path", str(SAMPLES), "--lake", str(lake_dir))
     assert table.returncode == 0 and "pull summary" in table.stdout and "33" in table.stdout
+
+
+def test_cli_shows_progress_in_objects_bytes_and_events(lake_dir):
+    proc = run_cli("pull", "cloudtrail", "--path", str(SAMPLES), "--lake", str(lake_dir))
+    assert proc.returncode == 0
+    assert "33 objects" in proc.stderr and "MB" in proc.stderr and "1,817 events" in proc.stderr
