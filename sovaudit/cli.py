@@ -99,7 +99,7 @@ class _RichProgress:
                                                          f"{self.events:,} events")
 
     def total_known(self, blobs: int) -> None:
-        self.progress.update(self.task, total=blobs)
+        self.progress.update(self.task, total=blobs + self.blobs)
 
     def note(self, message: str) -> None:
         self.progress.console.print(Text(f"warning: {message}", style="yellow"))
@@ -123,14 +123,20 @@ def _report_pulls(results: list[PullResult], fmt: str) -> int:
                       "notes": r.notes} for r in results]))
     else:
         table = Table(title="pull summary", header_style="bold cyan")
-        for column in ("source", "read", "stored", "duplicate", "quarantined", "objects", "unchanged", "failed"):
-            table.add_column(column, justify="left" if column == "source" else "right")
+        for column in ("source", "read", "stored", "duplicate", "quarantined", "objects"):
+            table.add_column(column, justify="left" if column == "source" else "right", no_wrap=True)
         for r in results:
-            b = r.entry["blobs"]
             table.add_row(Text(r.source), *(f"{r.counts[k]:,}" for k in ("read", "stored", "duplicate", "quarantined")),
-                          f"{b['blobs']:,}", f"{b['blobs_skipped']:,}", f"{b['inputs_failed']:,}")
+                          f"{r.entry['blobs']['blobs']:,}")
         console.print(table)
         for r in results:
+            b = r.entry["blobs"]
+            if b["blobs_skipped"]:
+                console.print(Text(f"note: {b['blobs_skipped']:,} object(s) were already in the lake (same bytes) "
+                                   "and were not read again", style="dim"))
+            if b["digest_blobs"]:
+                console.print(Text(f"note: {b['digest_blobs']:,} CloudTrail digest file(s) archived for "
+                                   "verification", style="dim"))
             for note in r.notes:
                 console.print(Text(f"note: {note}", style="dim"))
             for failure in r.entry["failures"]:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from sovaudit.config import CloudTrailSourceConfig
 from sovaudit.errors import SourceError, UsageError
-from sovaudit.ingest.blobs import FailedInput, RawBlob
+from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
 from sovaudit.ingest.run import IngestRun
 from sovaudit.lake import Lake
 from sovaudit.lock import lake_lock
@@ -56,7 +56,7 @@ class PullResult:
         return 3 if self.partial else 0
 
 
-def _stage_all(run: IngestRun, items: Iterable[RawBlob | FailedInput], progress: PullProgress,
+def _stage_all(run: IngestRun, items: Iterable[RawBlob | FailedInput | ListingDone], progress: PullProgress,
                workers: int = 2) -> None:
     """Archive and normalize blobs on `workers` threads, with a bounded number in flight."""
     in_flight: list[Future] = []
@@ -71,6 +71,9 @@ def _stage_all(run: IngestRun, items: Iterable[RawBlob | FailedInput], progress:
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for order, item in enumerate(items):
+            if isinstance(item, ListingDone):
+                progress.total_known(item.blobs)
+                continue
             if isinstance(item, FailedInput):
                 run.add_failure(item)
                 progress.note(item.error)
@@ -86,7 +89,7 @@ def _stage_all(run: IngestRun, items: Iterable[RawBlob | FailedInput], progress:
 
 
 def _source_items(spec: CloudTrailSourceConfig, lake: Lake, since: datetime | None, until: datetime | None,
-                  notes: list[str]) -> Iterator[RawBlob | FailedInput]:
+                  notes: list[str]) -> Iterator[RawBlob | FailedInput | ListingDone]:
     if spec.path:
         yield from local_blobs(spec.path)
         return

@@ -27,6 +27,13 @@ class FailedInput:
     error: str
 
 
+@dataclass
+class ListingDone:
+    """Yielded by a source once it knows how many blobs it will deliver, for the progress bar."""
+
+    blobs: int
+
+
 class DecompressError(Exception):
     pass
 

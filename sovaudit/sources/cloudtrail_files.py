@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sovaudit.errors import UsageError
-from sovaudit.ingest.blobs import FailedInput, RawBlob
+from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
 from sovaudit.ingest.cloudtrail_blob import looks_like_digest
 
 _SUFFIXES = (".json", ".json.gz", ".gz", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
@@ -29,8 +29,10 @@ def find_files(path_or_glob: str) -> list[Path]:
     return sorted(found)
 
 
-def local_blobs(path_or_glob: str) -> Iterator[RawBlob | FailedInput]:
-    for path in find_files(path_or_glob):
+def local_blobs(path_or_glob: str) -> Iterator[RawBlob | FailedInput | ListingDone]:
+    paths = find_files(path_or_glob)
+    yield ListingDone(len(paths))
+    for path in paths:
         origin = {"kind": "file", "path": str(path.resolve())}
         try:
             data = path.read_bytes()

@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sovaudit.errors import SourceError
-from sovaudit.ingest.blobs import FailedInput, RawBlob
+from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
 from sovaudit.sources.aws_errors import describe_aws_error
 
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -116,7 +116,7 @@ class S3CloudTrailSource:
             return FailedInput(origin, label, f"{label}: read {len(data)} of {obj['Size']} bytes")
         return RawBlob(data, origin, label, kind)
 
-    def blobs(self) -> Iterator[RawBlob | FailedInput]:
+    def blobs(self) -> Iterator[RawBlob | FailedInput | ListingDone]:
         try:
             pending = []
             for obj in self._objects():
@@ -126,6 +126,7 @@ class S3CloudTrailSource:
                 pending.append(obj)
         except (ClientError, BotoCoreError) as exc:
             raise SourceError(describe_aws_error(exc, f"s3://{self.bucket}/{self.prefix}")) from None
+        yield ListingDone(len(pending))
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             # A bounded window of downloads in flight keeps memory flat however large the bucket.
             window = self.workers * 2
