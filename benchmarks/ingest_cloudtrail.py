@@ -124,19 +124,29 @@ def fail(message: str, result: dict | None = None) -> int:
     return 2
 
 
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _measured(cmd: list[str], run_dir: Path, label: str, output: Path, check, keep: bool) -> tuple[dict | None, int]:
+    """Run `cmd` in its own process from a clean `output`, check its result, and tidy up unless `keep`."""
+    _remove(output)
+    try:
+        return check(measure(cmd, run_dir, label))
+    finally:
+        if not keep:
+            _remove(output)
+
+
 def run_sovaudit(data_dir: Path, run_dir: Path, events: int, keep: bool = False) -> tuple[dict | None, int]:
     lake = run_dir / "lake"
-    if lake.exists():
-        shutil.rmtree(lake)
     cmd = sovaudit_command(data_dir, lake)
     log(f"running: {' '.join(cmd)}")
     # cwd=run_dir: no ./sovaudit.toml of the caller's is picked up; $SOVAUDIT_LAKE is overridden by --lake.
-    try:
-        result = measure(cmd, run_dir, "sovaudit")
-        return _check_sovaudit(result, lake, events)
-    finally:
-        if not keep:
-            shutil.rmtree(lake, ignore_errors=True)
+    return _measured(cmd, run_dir, "sovaudit", lake, lambda result: _check_sovaudit(result, lake, events), keep)
 
 
 def _check_sovaudit(result: dict, lake: Path, events: int) -> tuple[dict | None, int]:
@@ -161,16 +171,10 @@ def _check_sovaudit(result: dict, lake: Path, events: int) -> tuple[dict | None,
 
 def run_baseline(data_dir: Path, run_dir: Path, events: int, keep: bool = False) -> tuple[dict | None, int]:
     out = run_dir / "naive.parquet"
-    out.unlink(missing_ok=True)
     form = unnest_form()
     cmd = [sys.executable, "-c", _BASELINE, f"{data_dir}/*.json.gz", str(out), form]
     log(f"running: naive DuckDB baseline ({'unnest(Records, recursive := false)' if form == 'recursive_false' else 'unnest(Records) AS r'})")
-    try:
-        result = measure(cmd, run_dir, "naive")
-        return _check_baseline(result, out, events)
-    finally:
-        if not keep:
-            out.unlink(missing_ok=True)
+    return _measured(cmd, run_dir, "naive", out, lambda result: _check_baseline(result, out, events), keep)
 
 
 def _check_baseline(result: dict, out: Path, events: int) -> tuple[dict | None, int]:
