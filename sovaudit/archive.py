@@ -34,9 +34,6 @@ class EvidenceArchive:
     def read(self, digest: str) -> bytes:
         return self.path_for(digest).read_bytes()
 
-    def exists(self, digest: str) -> bool:
-        return self.path_for(digest).exists()
-
     def digests(self):
         for sub in sorted(self.root.glob("??")):
             for blob in sorted(sub.iterdir()):

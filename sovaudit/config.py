@@ -6,7 +6,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sovaudit.errors import ConfigError
 from sovaudit.geography import normalise_jurisdiction
@@ -19,8 +27,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _jurisdiction(value: str) -> str:
-    return normalise_jurisdiction(value)
+Jurisdiction = Annotated[str, AfterValidator(normalise_jurisdiction)]
 
 
 class LakeSection(_Strict):
@@ -34,21 +41,17 @@ class OrganisationSection(_Strict):
 
 
 class AllowedTransfer(_Strict):
-    to: str
+    to: Jurisdiction
     safeguard: str
-
-    _norm_to = field_validator("to")(classmethod(lambda cls, v: _jurisdiction(v)))
 
 
 class DataClass(_Strict):
     name: str = Field(min_length=1)
-    home: str
+    home: Jurisdiction
     tier: int = Field(ge=1, le=3)
     retention_days: int = Field(gt=0)
     resources: list[str] = Field(min_length=1)
     allowed_transfers: list[AllowedTransfer] = []
-
-    _norm_home = field_validator("home")(classmethod(lambda cls, v: _jurisdiction(v)))
 
 
 class Thresholds(_Strict):
@@ -58,11 +61,9 @@ class Thresholds(_Strict):
 
 
 class DeclaredTransfer(_Strict):
-    to: str
+    to: Jurisdiction
     recipient: str
     safeguard: str
-
-    _norm_to = field_validator("to")(classmethod(lambda cls, v: _jurisdiction(v)))
 
 
 class ProcessingActivity(_Strict):
@@ -122,7 +123,7 @@ SourceConfig = Annotated[CloudTrailSourceConfig, Field(discriminator="type")]
 class Config(_Strict):
     lake: LakeSection = LakeSection()
     organisation: OrganisationSection = OrganisationSection()
-    jurisdictions: dict[str, str] = {}
+    jurisdictions: dict[str, Jurisdiction] = {}
     data_classes: list[DataClass] = []
     thresholds: Thresholds = Thresholds()
     processing_activities: list[ProcessingActivity] = []
@@ -132,7 +133,7 @@ class Config(_Strict):
     @field_validator("jurisdictions")
     @classmethod
     def _jurisdictions(cls, v: dict[str, str]) -> dict[str, str]:
-        return {region.lower().replace(" ", ""): _jurisdiction(code) for region, code in v.items()}
+        return {region.lower().replace(" ", ""): code for region, code in v.items()}
 
     @model_validator(mode="after")
     def _references(self) -> "Config":

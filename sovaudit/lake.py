@@ -8,6 +8,7 @@ Layout under the lake root:
   tmp/              work space of a running pull
 """
 
+import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -151,6 +152,4 @@ def assert_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
 
 def open_lake(path: str | Path | None = None) -> Lake:
     """Open the lake at `path` (default: $SOVAUDIT_LAKE, else ./sovaudit-lake) for reading."""
-    import os
-
     return Lake(path or os.environ.get("SOVAUDIT_LAKE") or "./sovaudit-lake")

@@ -8,7 +8,7 @@ from conftest import SAMPLES, ct_event, run_cli, sample_records, write_trail_fil
 from sovaudit import open_lake
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source, source_from_flags
-from sovaudit.schema import COMMON_COLUMNS
+from sovaudit.schema import ACTION_CLASSES, COMMON_COLUMNS
 
 
 def pull_path(lake_dir, path):
@@ -135,6 +135,8 @@ def test_native_table_keeps_cloudtrail_fields_as_json(lake_dir):
     assert json.loads(row[0])["name"]  # the trail name that was stopped
     assert json.loads(row[1])["type"] == row[2]
     assert lake.sql("SELECT count(*) FROM cloudtrail WHERE date = DATE '2023-07-10'").fetchall()[0][0] == 1817
+    classes = {row[0] for row in lake.sql("SELECT DISTINCT action_class FROM events").fetchall()}
+    assert classes <= set(ACTION_CLASSES) and {"read", "write", "key_use", "config", "auth"} <= classes
 
 
 def test_lake_is_partitioned_by_date_and_ledger_lists_every_file_with_its_hash(lake_dir, tmp_path):
