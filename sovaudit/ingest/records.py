@@ -1,20 +1,23 @@
 """Split a decoded blob into JSON records, setting aside whatever cannot be a record, with its reason.
 
 The fast path hands DuckDB the blob's own `[...]` slice untouched. This module is the careful path:
-it walks the records one by one so that a damaged record costs only itself, and it writes the good
-records, byte-for-byte, into a JSON array file plus the list of their positions in the blob.
+it walks the records one by one so that a damaged record costs only itself, and hands each good
+record, byte-for-byte, to a sink: a JSON array file plus the list of the records' positions in the
+blob, or a router that sorts records into one such file per table.
 """
 
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 MAX_RECORD_BYTES = 10 * 1024 * 1024
 
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\r\n]*")
-_RECORDS_WRAPPER = re.compile(r'\s*\{\s*"Records"\s*:\s*\[')
+# CloudTrail's {"Records": [...]}, Azure resource logs' {"records": [...]} and REST pages' {"value": [...]}.
+_WRAPPER = re.compile(r'\s*\{\s*"(?:Records|records|value)"\s*:\s*\[')
 
 
 @dataclass
@@ -26,24 +29,29 @@ class SetAside:
 
 @dataclass
 class SplitResult:
-    array_path: Path
-    positions: list[int] = field(default_factory=list)
     records_read: int = 0
     set_aside: list[SetAside] = field(default_factory=list)
 
 
-class _ArrayWriter:
+class RecordSink(Protocol):
+    def add(self, index: int, offset: int, span: bytes, value: dict) -> SetAside | None:
+        """Take one good record (position, byte offset, bytes, parsed); a SetAside when it cannot use it."""
+
+
+class ArrayFile:
+    """Records written byte-for-byte into one JSON array file, with each one's position in the blob."""
+
     def __init__(self, path: Path):
         self.path = path
         self.handle = open(path, "wb")
         self.handle.write(b"[")
-        self.count = 0
+        self.positions: list[int] = []
 
-    def add(self, record: bytes) -> None:
-        if self.count:
+    def add(self, index: int, offset: int, span: bytes, value: dict) -> None:
+        if self.positions:
             self.handle.write(b",")
-        self.handle.write(record)
-        self.count += 1
+        self.handle.write(span)
+        self.positions.append(index)
 
     def close(self) -> None:
         self.handle.write(b"]")
@@ -69,7 +77,7 @@ def _check_record(span: str, value: object, index: int, offset: int) -> SetAside
     return None
 
 
-def split_array(text: str, start: int, writer: _ArrayWriter, result: SplitResult) -> None:
+def split_array(text: str, start: int, sink: RecordSink, result: SplitResult) -> None:
     """Walk the array whose '[' is at text[start]."""
     pos = start + 1
     index = 0
@@ -89,12 +97,10 @@ def split_array(text: str, start: int, writer: _ArrayWriter, result: SplitResult
             return
         result.records_read += 1
         span = text[pos:end]
-        problem = _check_record(span, value, index, _byte_offset(text, pos))
+        offset = _byte_offset(text, pos)
+        problem = _check_record(span, value, index, offset) or sink.add(index, offset, span.encode("utf-8"), value)
         if problem:
             result.set_aside.append(problem)
-        else:
-            writer.add(span.encode("utf-8"))
-            result.positions.append(index)
         index += 1
         pos = end
 
@@ -109,7 +115,7 @@ def _set_aside_rest(text: str, pos: int, index: int, result: SplitResult, why: s
     )
 
 
-def split_lines(payload: bytes, writer: _ArrayWriter, result: SplitResult) -> None:
+def split_lines(payload: bytes, sink: RecordSink, result: SplitResult) -> None:
     """One JSON record per line; a record's position is its line number."""
     offset = 0
     for line_no, line in enumerate(payload.split(b"\n")):
@@ -126,15 +132,13 @@ def split_lines(payload: bytes, writer: _ArrayWriter, result: SplitResult) -> No
         except json.JSONDecodeError as exc:
             result.set_aside.append(SetAside(f"invalid JSON on line {line_no + 1}: {exc.msg}", line_no, line_offset))
             continue
-        problem = _check_record(text, value, line_no, line_offset)
+        problem = (_check_record(text, value, line_no, line_offset)
+                   or sink.add(line_no, line_offset, line.strip(), value))
         if problem:
             result.set_aside.append(problem)
-        else:
-            writer.add(line.strip())
-            result.positions.append(line_no)
 
 
-def _single_object(text: str, first: int, writer: _ArrayWriter, result: SplitResult) -> bool:
+def _single_object(text: str, first: int, sink: RecordSink, result: SplitResult) -> bool:
     """A whole blob that is one JSON object (possibly pretty-printed) is one record at position 0."""
     try:
         value, end = _DECODER.raw_decode(text, first)
@@ -144,31 +148,53 @@ def _single_object(text: str, first: int, writer: _ArrayWriter, result: SplitRes
         return False
     result.records_read += 1
     span = text[first:end]
-    problem = _check_record(span, value, 0, _byte_offset(text, first))
+    offset = _byte_offset(text, first)
+    problem = _check_record(span, value, 0, offset) or sink.add(0, offset, span.encode("utf-8"), value)
     if problem:
         result.set_aside.append(problem)
-    else:
-        writer.add(span.encode("utf-8"))
-        result.positions.append(0)
     return True
 
 
-def split_records(payload: bytes, array_path: Path) -> SplitResult:
-    """Accept `{"Records": [...]}`, a bare `[...]`, JSON lines, or one JSON object."""
-    result = SplitResult(array_path)
-    writer = _ArrayWriter(array_path)
+def _first_line_is_a_record(text: str, first: int) -> bool:
+    end = text.find("\n", first)
+    line = text[first : end if end >= 0 else len(text)]
     try:
-        text = payload.decode("utf-8", "surrogateescape")
-        wrapper = _RECORDS_WRAPPER.match(text)
-        first = _WS.match(text).end()
-        if wrapper:
-            split_array(text, wrapper.end() - 1, writer, result)
-        elif first < len(text) and text[first] == "[":
-            split_array(text, first, writer, result)
-        elif first >= len(text):
-            pass
-        elif not _single_object(text, first, writer, result):
-            split_lines(payload, writer, result)
-    finally:
-        writer.close()
+        _, stop = _DECODER.raw_decode(line)
+    except json.JSONDecodeError:
+        return False
+    return not line[stop:].strip()
+
+
+def _broken_document(text: str, first: int, result: SplitResult) -> None:
+    """A blob that opens like one JSON object but does not parse, and is not JSON lines either:
+    one damaged record, not one complaint per line."""
+    try:
+        _DECODER.decode(text[first:])
+        why = "not a JSON object"
+    except json.JSONDecodeError as exc:
+        where = _byte_offset(text, first + exc.pos)
+        why = f"{exc.msg} at line {exc.lineno} column {exc.colno} (byte offset {where})"
+    result.records_read += 1
+    result.set_aside.append(SetAside(f"invalid JSON: {why}; the document is one record that cannot be read",
+                                     0, _byte_offset(text, first)))
+
+
+def split_records(payload: bytes, sink: RecordSink) -> SplitResult:
+    """Accept `{"Records"|"records"|"value": [...]}`, a bare `[...]`, JSON lines, or one JSON object."""
+    result = SplitResult()
+    text = payload.decode("utf-8", "surrogateescape")
+    wrapper = _WRAPPER.match(text)
+    first = _WS.match(text).end()
+    if wrapper:
+        split_array(text, wrapper.end() - 1, sink, result)
+    elif first < len(text) and text[first] == "[":
+        split_array(text, first, sink, result)
+    elif first >= len(text):
+        pass
+    elif _single_object(text, first, sink, result):
+        pass
+    elif text[first] == "{" and not _first_line_is_a_record(text, first):
+        _broken_document(text, first, result)
+    else:
+        split_lines(payload, sink, result)
     return result

@@ -11,7 +11,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sovaudit import __version__
+from sovaudit.errors import SourceError
 from sovaudit.failpoints import hit
 from sovaudit.fsutil import fsync_dir, write_atomic
 from sovaudit.geoip import countries, data_vintage
 from sovaudit.ingest.blobs import FailedInput, RawBlob
-from sovaudit.ingest.cloudtrail_blob import PreparedBlob, prepare_careful, prepare_fast
+from sovaudit.ingest.cloudtrail_blob import CloudTrailPreparer
+from sovaudit.ingest.prepared import BlobPreparer, TableSlice
 from sovaudit.ingest.records import SetAside
 from sovaudit.lake import Lake
 from sovaudit.resources import query_text
@@ -49,7 +51,7 @@ def _file_sha256(path: Path) -> str:
 
 
 class _Stage:
-    """One worker thread's cursor and the Arrow batches it normalized since its last flush.
+    """One worker thread's cursor and the Arrow batches (per table) it normalized since its last flush.
 
     Arrow batches rather than a DuckDB table: fetching a result as Arrow is ~1.6x faster here than
     INSERT into a staging table, and the flush reads them back without a copy.
@@ -58,16 +60,19 @@ class _Stage:
     def __init__(self, db: duckdb.DuckDBPyConnection):
         self.cursor = db.cursor()
         self.cursor.execute("SET TimeZone = 'UTC'")
-        self.batches: list[pa.Table] = []
+        self.batches: defaultdict[str, list[pa.Table]] = defaultdict(list)
         self.rows = 0
 
 
 class IngestRun:
-    def __init__(self, lake: Lake, source: dict[str, Any], table: str = "cloudtrail",
+    """One pull: `preparer` says how a blob becomes records of its tables (CloudTrail's by default)."""
+
+    def __init__(self, lake: Lake, source: dict[str, Any], preparer: BlobPreparer | None = None,
                  window: tuple[datetime | None, datetime | None] = (None, None), memory_limit: str = "768MB"):
         self.lake = lake
         self.source = source
-        self.table = table
+        self.preparer = preparer or CloudTrailPreparer()
+        self.tables = self.preparer.tables
         self.window = window
         self.run_id = new_run_id()
         self.started_at = datetime.now(UTC)
@@ -78,9 +83,15 @@ class IngestRun:
         self.db.execute("SET TimeZone = 'UTC'")
         self.db.execute("SET memory_limit = ?", [memory_limit])
         self.db.execute("SET temp_directory = ?", [str(self.work / "spill")])
-        self.db.execute(lake_tables()[table].ddl)
-        self.json_columns = [row[0] for row in self.db.execute(f"DESCRIBE {table}").fetchall() if row[1] == "JSON"]
-        self.normalize_sql = query_text(f"normalize/{table}.sql")
+        for setup in getattr(self.preparer, "setup_queries", ()):
+            self.db.execute(query_text(setup))  # macros the normalize SQL uses, seen by every cursor
+        self.json_columns: dict[str, list[str]] = {}
+        self.normalize_sql: dict[str, str] = {}
+        for table in self.tables:
+            self.db.execute(lake_tables()[table].ddl)
+            self.json_columns[table] = [row[0] for row in self.db.execute(f"DESCRIBE {table}").fetchall()
+                                        if row[1] == "JSON"]
+            self.normalize_sql[table] = query_text(f"normalize/{table}.sql")
         self._lock = threading.Lock()
         self._local = threading.local()
         self._stages: list[_Stage] = []
@@ -92,7 +103,7 @@ class IngestRun:
         self.origins: dict[str, str] = {}
         self._country_of: dict[str, str | None] = {}
         self.ingested_blobs = {
-            i["blob"] for e in lake.ledger.entries() if e.get("table") == table
+            i["blob"] for e in lake.ledger.entries() if set(e.get("tables") or [e.get("table")]) & set(self.tables)
             for i in e.get("inputs", []) if i.get("status") == "ingested"
         }
 
@@ -136,17 +147,23 @@ class IngestRun:
         if not self._claim(blob, digest):
             return 0
         stage = self._stage()
-        array_path = self.work / f"blob-{digest}.json"
-        prepared = prepare_fast(blob.data, array_path)
-        read = self._insert(stage, prepared, digest) if prepared.array_path is not None else None
+        work = self.work / f"blob-{digest}"
+        prepared = self.preparer.fast(blob.data, work)
+        read = self._insert(stage, prepared.slices[0], digest, fast=True) if prepared.slices else None
         if read is None and prepared.payload is not None:
-            prepared = prepare_careful(prepared.payload, array_path)
-            try:
-                self._insert(stage, prepared, digest)
-            except duckdb.Error as exc:
-                reason = f"DuckDB could not read the record: {str(exc).splitlines()[0]}"
-                prepared.set_aside += [SetAside(reason, position) for position in prepared.positions or []]
-        array_path.unlink(missing_ok=True)
+            prepared = self.preparer.careful(prepared.payload, work)
+            for piece in prepared.slices:
+                try:
+                    self._insert(stage, piece, digest)
+                except duckdb.OutOfMemoryException as exc:
+                    # Not the records' fault: the pull stops here as partial (exit 3) rather than blame them.
+                    raise SourceError(f"{blob.label}: DuckDB ran out of memory normalizing it "
+                                      f"({str(exc).splitlines()[0]})") from None
+                except duckdb.Error as exc:
+                    reason = f"DuckDB could not read the record: {str(exc).splitlines()[0]}"
+                    prepared.set_aside += [SetAside(reason, position) for position in piece.positions or []]
+        for piece in prepared.slices:
+            piece.array_path.unlink(missing_ok=True)
         if read is None:
             read = prepared.records_read or 0
         stage.rows += read
@@ -166,18 +183,25 @@ class IngestRun:
         self.quarantine.append({"run_id": self.run_id, "source": self.source["name"], "origin": origin,
                                 "blob": blob, "record_index": index, "byte_offset": offset, "reason": reason})
 
-    def _insert(self, stage: _Stage, prepared: PreparedBlob, digest: str) -> int | None:
-        """Run the normalize SQL into the stage; None when DuckDB refused the fast slice."""
-        params = {"path": str(prepared.array_path), "index_map": prepared.positions, "blob": digest,
-                  "run": self.run_id}
+    def _insert(self, stage: _Stage, piece: TableSlice, digest: str, fast: bool = False) -> int | None:
+        """Run the table's normalize SQL into the stage; None when DuckDB refused the fast slice."""
+        if piece.positions is not None and not piece.positions:
+            return 0
+        params = {"path": str(piece.array_path), "index_map": piece.positions, "blob": digest, "run": self.run_id}
+        params.update(self._extra_params(piece.table))
         try:
-            batch = stage.cursor.sql(self.normalize_sql, params=params).to_arrow_table()
+            batch = stage.cursor.sql(self.normalize_sql[piece.table], params=params).to_arrow_table()
         except duckdb.Error:
-            if prepared.positions is not None or prepared.records_read is not None:
+            if not fast:
                 raise
             return None
-        stage.batches.append(batch)
+        stage.batches[piece.table].append(batch)
         return batch.num_rows
+
+    def _extra_params(self, table: str) -> dict[str, Any]:
+        """Extra named parameters a table's normalize SQL takes (none for CloudTrail)."""
+        params = getattr(self.preparer, "sql_params", None)
+        return params(table) if params else {}
 
     def _countries(self, ips: pa.ChunkedArray) -> pa.Array:
         """src_country for a column of addresses: each distinct address looked up once per pull."""
@@ -190,11 +214,13 @@ class IngestRun:
         return pc.take(looked_up, pc.index_in(ips, value_set=distinct))
 
     def _flush(self, stage: _Stage) -> None:
-        """Write a stage's good rows to part files (one per date), set its problem rows aside, empty it."""
-        if not stage.batches:
-            return
-        table = pa.concat_tables(stage.batches)
-        stage.batches, stage.rows = [], 0
+        """Write a stage's good rows to part files (one per table and date), set its problem rows aside, empty it."""
+        batches, stage.batches, stage.rows = stage.batches, defaultdict(list), 0
+        for name, tables in batches.items():
+            if tables:
+                self._flush_table(name, pa.concat_tables(tables))
+
+    def _flush_table(self, name: str, table: pa.Table) -> None:
         problems: list[dict[str, Any]] = []
         good = table
         if table["_problem"].null_count < table.num_rows:
@@ -202,12 +228,13 @@ class IngestRun:
             problems = table.filter(problem).select(["evidence_blob", "evidence_index", "_problem"]).to_pylist()
             good = table.filter(pc.invert(problem))
         good = good.drop_columns(["_problem"])
-        good = good.set_column(good.schema.get_field_index("src_country"), "src_country",
-                               self._countries(good["src_ip"]))
-        for name in self.json_columns:
-            index = good.schema.get_field_index(name)
-            good = good.set_column(index, pa.field(name, pa.json_()), pa.chunked_array(
-                [pa.ExtensionArray.from_storage(pa.json_(), chunk) for chunk in good[name].chunks],
+        if "src_country" in good.schema.names:  # tables outside `events` (e.g. inventories) have no caller
+            good = good.set_column(good.schema.get_field_index("src_country"), "src_country",
+                                   self._countries(good["src_ip"]))
+        for column in self.json_columns[name]:
+            index = good.schema.get_field_index(column)
+            good = good.set_column(index, pa.field(column, pa.json_()), pa.chunked_array(
+                [pa.ExtensionArray.from_storage(pa.json_(), chunk) for chunk in good[column].chunks],
                 type=pa.json_()))
         with self._lock:
             self._flushes += 1
@@ -216,8 +243,8 @@ class IngestRun:
         for day in days:
             # Most pulls span a day or two: only split (and so copy) when there is more than one.
             rows = good if len(days) == 1 else good.filter(pc.equal(good["date"], pa.scalar(day, pa.date32())))
-            out_dir = self.parts_dir / f"date={day.isoformat()}"
-            out_dir.mkdir(exist_ok=True)
+            out_dir = self.parts_dir / name / f"date={day.isoformat()}"
+            out_dir.mkdir(parents=True, exist_ok=True)
             pq.write_table(rows, out_dir / f"{self.run_id}_{flush_number}.parquet", compression="snappy")
         with self._lock:
             self.counts["staged_good"] += good.num_rows
@@ -230,10 +257,10 @@ class IngestRun:
     def _parts(self) -> list[Path]:
         return sorted(self.parts_dir.rglob("*.parquet"))
 
-    def _drop_duplicates(self, parts: list[Path]) -> None:
-        """Remove rows the lake or this pull already holds. A duplicate has the same eventTime, so
+    def _drop_duplicates(self, table: str, parts: list[Path]) -> None:
+        """Remove rows the lake or this pull already holds. A duplicate has the same event time, so
         each date is checked on its own, which keeps memory flat however long the pull."""
-        committed = self.lake.committed_files().get(self.table, [])
+        committed = self.lake.committed_files().get(table, [])
         for day in sorted({p.parent.name for p in parts}):
             day_parts = [str(p) for p in parts if p.parent.name == day]
             existing = [str(p) for p in committed if p.parent.name == day]
@@ -260,7 +287,8 @@ class IngestRun:
             rows = pq.read_metadata(part).num_rows
             if rows == 0:
                 continue
-            target_dir = self.lake.tables_dir / self.table / part.parent.name
+            table = part.parent.parent.name
+            target_dir = self.lake.tables_dir / table / part.parent.name
             target_dir.mkdir(parents=True, exist_ok=True)
             target = target_dir / part.name
             with open(part, "rb") as handle:
@@ -268,7 +296,7 @@ class IngestRun:
             os.replace(part, target)
             fsync_dir(target_dir)
             hit("after-first-parquet")
-            written.append({"table": self.table, "path": str(target.relative_to(self.lake.root)),
+            written.append({"table": table, "path": str(target.relative_to(self.lake.root)),
                             "sha256": _file_sha256(target), "rows": rows})
         return written
 
@@ -287,8 +315,10 @@ class IngestRun:
             self._flush(stage)
         hit("before-commit")
         parts = self._parts()
-        if parts:
-            self._drop_duplicates(parts)
+        for table in self.tables:
+            table_parts = [p for p in parts if p.parent.parent.name == table]
+            if table_parts:
+                self._drop_duplicates(table, table_parts)
         files = self._commit_parts()
         self.counts["stored"] = sum(f["rows"] for f in files)
         self.counts["quarantined"] = len(self.quarantine)
@@ -301,7 +331,9 @@ class IngestRun:
             "run_id": self.run_id,
             "tool_version": __version__,
             "source": self.source,
-            "table": self.table,
+            # "table" for a single-table source, as ledgers written before multi-table sources have it.
+            **({"table": self.tables[0]} if len(self.tables) == 1 else {}),
+            "tables": list(self.tables),
             "started_at": iso(self.started_at),
             "finished_at": iso(datetime.now(UTC)),
             "window": {"since": iso(self.window[0]), "until": iso(self.window[1])},

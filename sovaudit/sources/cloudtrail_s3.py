@@ -5,7 +5,6 @@ AWSLogs/[o-xxxx/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/*.json.gz  (and CloudTrail
 
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sovaudit.errors import SourceError
 from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
 from sovaudit.sources.aws_errors import describe_aws_error
+from sovaudit.sources.fetching import fetch_in_order
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -127,17 +127,7 @@ class S3CloudTrailSource:
         except (ClientError, BotoCoreError) as exc:
             raise SourceError(describe_aws_error(exc, f"s3://{self.bucket}/{self.prefix}")) from None
         yield ListingDone(len(pending))
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            # A bounded window of downloads in flight keeps memory flat however large the bucket.
-            window = self.workers * 2
-            futures = [pool.submit(self._fetch, obj) for obj in pending[:window]]
-            next_index = window
-            while futures:
-                result = futures.pop(0).result()
-                if next_index < len(pending):
-                    futures.append(pool.submit(self._fetch, pending[next_index]))
-                    next_index += 1
-                yield result
+        yield from fetch_in_order(self._fetch, pending, self.workers)
 
 
 def seen_s3_objects(entries: list[dict[str, Any]], bucket: str) -> set[tuple[str, str]]:

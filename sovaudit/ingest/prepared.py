@@ -1,0 +1,36 @@
+"""What a preparer hands the normalize SQL for one blob: per table, a JSON array file of its records."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from sovaudit.ingest.records import SetAside
+
+
+@dataclass
+class TableSlice:
+    """Records of one table, byte-for-byte, in a JSON array file."""
+
+    table: str
+    array_path: Path
+    positions: list[int] | None  # None: array position is the record's position in the blob
+
+
+@dataclass
+class PreparedBlob:
+    slices: list[TableSlice]
+    records_read: int | None  # None: counted by the SQL (fast path)
+    set_aside: list[SetAside] = field(default_factory=list)
+    payload: bytes | None = None  # the decoded blob, kept for the careful path
+
+
+class BlobPreparer(Protocol):
+    """Turns a source family's blobs into table slices. `work` is a path prefix for the array files."""
+
+    tables: tuple[str, ...]
+
+    def fast(self, data: bytes, work: Path) -> PreparedBlob:
+        """A slice DuckDB may read as is, or none (then `careful` runs on the payload)."""
+
+    def careful(self, payload: bytes, work: Path) -> PreparedBlob:
+        """Record by record, setting aside what cannot be stored."""

@@ -1,0 +1,63 @@
+"""One clear line for an Azure failure. Messages carry status codes and names, never credentials."""
+
+import re
+
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+
+try:
+    from azure.identity import CredentialUnavailableError
+except ImportError:  # pragma: no cover - azure-identity is a dependency
+    CredentialUnavailableError = ClientAuthenticationError  # type: ignore[misc,assignment]
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "message", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _code(exc: HttpResponseError) -> str | None:
+    code = getattr(exc, "error_code", None) or getattr(getattr(exc, "error", None), "code", None)
+    return getattr(code, "value", code)  # storage's codes are enum members
+
+
+# A SAS token's signature, or a key, can come back inside an error's text (urllib3 quotes the request URL).
+_SECRETS = re.compile(r"(?i)((?:sig|AccountKey|SharedAccessSignature|SharedAccessKey)=)[^&;\s'\"]+")
+
+
+def redact(text: str) -> str:
+    return _SECRETS.sub(r"\1REDACTED", text)
+
+
+def describe_azure_error(exc: Exception, where: str) -> str:
+    return redact(_describe(exc, where))
+
+
+def _describe(exc: Exception, where: str) -> str:
+    if isinstance(exc, CredentialUnavailableError):
+        return (f"{where}: no Azure credentials found (DefaultAzureCredential: sign in with `az login`, or set "
+                "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or run with a managed identity)")
+    if isinstance(exc, ClientAuthenticationError):
+        status = getattr(exc, "status_code", None)
+        code = _code(exc) if isinstance(exc, HttpResponseError) else None
+        got = f"HTTP {status}" + (f" {code}" if code else "") if status else "no token"
+        return (f"{where}: Azure credentials were refused or have expired ({got}): {_first_line(exc)}; "
+                "sign in again (`az login`) or check the client's role assignment")
+    if isinstance(exc, ResourceNotFoundError):
+        return f"{where}: not found (HTTP 404 {_code(exc) or ''}): {_first_line(exc)}".replace(" )", ")")
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
+        return f"{where}: cannot reach the endpoint: {_first_line(exc)}"
+    if isinstance(exc, HttpResponseError) and exc.status_code in (401, 403):
+        return (f"{where}: access refused (HTTP {exc.status_code} {_code(exc) or ''}): {_first_line(exc)}; check the "
+                "account key, SAS token or role assignment").replace(" )", ")")
+    if isinstance(exc, HttpResponseError):
+        return f"{where}: Azure error (HTTP {exc.status_code} {_code(exc) or ''}): {_first_line(exc)}".replace(" )", ")")
+    if isinstance(exc, AzureError):
+        return f"{where}: {type(exc).__name__}: {_first_line(exc)}"
+    return f"{where}: {type(exc).__name__}: {exc}"
