@@ -1,0 +1,34 @@
+-- id: EG-002
+-- title: Classed objects copied into a resource in another jurisdiction
+-- family: egress
+-- severity: high
+-- gdpr: Art. 44; Art. 46
+-- requires: cloudtrail
+-- policy: classed_resources
+-- description: CopyObject or UploadPartCopy read an object of a data class and wrote it to a bucket in a
+--   jurisdiction other than the class's home and its allowed transfers. The destination's region is the
+--   region that served the copy (S3 serves a copy in the destination bucket's region).
+-- remediation: Delete the copies outside the home jurisdiction and restrict s3:PutObject on foreign
+--   buckets for principals that can read the class, or declare the transfer.
+SELECT
+    checks.resource_root(e.dest_resource) AS resource,
+    checks.principal(e.actor) AS actor,
+    e.dest_region AS region,
+    e.dest_jurisdiction AS jurisdiction,
+    min(e.time) AS first_seen,
+    max(e.time) AS last_seen,
+    count(*) AS event_count,
+    format('{} object(s) of {} data (home {}) copied from {} to {} in {} ({})',
+           count(DISTINCT e.resource), rc.class_name, rc.home, checks.resource_root(e.resource),
+           checks.resource_root(e.dest_resource), e.dest_region, e.dest_jurisdiction) AS reason,
+    list(e.event_uid ORDER BY e.time, e.event_uid) AS evidence,
+    rc.class_name AS data_class
+FROM events_geo AS e
+JOIN resource_class AS rc ON rc.resource = e.resource
+WHERE e.action IN ('CopyObject', 'UploadPartCopy')
+  AND e.outcome = 'success'
+  AND e.dest_jurisdiction IS NOT NULL
+  AND e.dest_jurisdiction <> rc.home
+  AND NOT checks.transfer_allowed(rc.class_name, e.dest_jurisdiction)
+GROUP BY rc.class_name, rc.home, checks.resource_root(e.resource), checks.resource_root(e.dest_resource),
+         checks.principal(e.actor), e.dest_region, e.dest_jurisdiction

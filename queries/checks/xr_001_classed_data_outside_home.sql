@@ -1,0 +1,32 @@
+-- id: XR-001
+-- title: Classed data served from a region outside its home jurisdiction
+-- family: cross_region
+-- severity: high
+-- gdpr: Art. 44; Art. 46; Art. 30(1)(e)
+-- requires: cloudtrail
+-- policy: classed_resources
+-- description: An event on a resource of a data class was served in a region whose jurisdiction is
+--   not the class's home and not one of its allowed transfers. S3 object events carry the bucket's
+--   region, so this is where the data is stored or processed; a copy counts in the region it wrote to.
+-- remediation: Move the resource to a region in its home jurisdiction, or declare the transfer with its
+--   safeguard in the class's allowed_transfers and the processing activity.
+SELECT
+    checks.resource_root(e.resource) AS resource,
+    checks.principal(e.actor) AS actor,
+    e.region,
+    e.jurisdiction,
+    min(e.time) AS first_seen,
+    max(e.time) AS last_seen,
+    count(*) AS event_count,
+    format('{} data (home {}) was {} in {} ({}), which is not an allowed transfer for the class',
+           rc.class_name, rc.home,
+           CASE WHEN bool_or(e.dest_resource IS NOT NULL) THEN 'copied or accessed' ELSE 'accessed' END,
+           e.region, e.jurisdiction) AS reason,
+    list(e.event_uid ORDER BY e.time, e.event_uid) AS evidence,
+    rc.class_name AS data_class
+FROM events_geo AS e
+JOIN resource_class AS rc ON rc.resource = e.resource
+WHERE e.jurisdiction IS NOT NULL
+  AND e.jurisdiction <> rc.home
+  AND NOT checks.transfer_allowed(rc.class_name, e.jurisdiction)
+GROUP BY rc.class_name, rc.home, checks.resource_root(e.resource), checks.principal(e.actor), e.region, e.jurisdiction

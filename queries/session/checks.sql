@@ -1,0 +1,127 @@
+-- The `checks` schema: what every check sees. Run after the lake views and the policy tables exist,
+-- with the variables window_since, window_until and baseline_since set. Views inside a schema resolve
+-- names there first, so `events` in a check means the windowed events below.
+
+-- Created before this script: checks.all_events, every event of the lake with every common column (a view
+-- over the Parquet files), and checks.lake_core, the columns the built-in checks read, for every event: an
+-- in-memory copy when checks run (one scan of the lake instead of one per check), else a view.
+
+-- The window, as user checks see it: every common column.
+CREATE OR REPLACE VIEW checks.events AS
+SELECT * FROM checks.all_events
+WHERE time >= getvariable('window_since') AND time < getvariable('window_until');
+
+CREATE OR REPLACE VIEW checks.baseline_events AS
+SELECT * FROM checks.all_events
+WHERE time >= getvariable('baseline_since') AND time < getvariable('window_since');
+
+-- CloudTrail's own fields (request parameters …) for the configuration changes the built-in checks judge,
+-- in the window: read from Parquet once, then kept (when checks run) for every check that needs them.
+CREATE OR REPLACE VIEW checks.cloudtrail_changes AS
+SELECT event_uid, time, event_name, action, actor, region, resource, key_id, outcome, error_code, src_ip,
+       request_parameters
+FROM checks.cloudtrail
+WHERE event_name IN ('StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors',
+                     'PutBucketReplication', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration',
+                     'DeleteBucketLifecycle', 'ScheduleKeyDeletion', 'DisableKey', 'DisableKeyRotation',
+                     'PutKeyPolicy', 'CreateGrant');
+
+-- The same two periods over the in-memory columns, for the built-in checks.
+CREATE OR REPLACE VIEW checks.core_events AS
+SELECT * FROM checks.lake_core
+WHERE time >= getvariable('window_since') AND time < getvariable('window_until');
+
+CREATE OR REPLACE VIEW checks.baseline_core AS
+SELECT * FROM checks.lake_core
+WHERE time >= getvariable('baseline_since') AND time < getvariable('window_since');
+
+CREATE OR REPLACE VIEW checks.check_window AS
+SELECT getvariable('window_since') AS since, getvariable('window_until') AS until,
+       getvariable('baseline_since') AS baseline_since,
+       (SELECT baseline_days FROM policy_thresholds) AS baseline_days;
+
+-- region (AWS region code or Azure location, any spelling) -> jurisdiction.
+CREATE OR REPLACE MACRO checks.region_key(r) AS lower(replace(r, ' ', ''));
+
+-- The unit a finding is about: the bucket for S3 objects, else the resource itself.
+CREATE OR REPLACE MACRO checks.resource_root(r) AS
+    CASE WHEN contains(r, ':s3:::') THEN split_part(r, '/', 1) ELSE r END;
+
+-- Whether a class may go to a jurisdiction ([[data_classes]] allowed_transfers).
+CREATE OR REPLACE MACRO checks.transfer_allowed(for_class, for_jurisdiction) AS
+    EXISTS (SELECT 1 FROM policy_allowed_transfers AS t
+            WHERE t.class_name = for_class AND t.to_jurisdiction = for_jurisdiction);
+
+-- Who acted, without the session: arn:aws:sts::1:assumed-role/Role/session-123 -> …:assumed-role/Role.
+-- Role sessions get a new name per run, so "the same principal" means the same role.
+CREATE OR REPLACE MACRO checks.principal(who) AS
+    regexp_replace(who, '^(arn:aws[a-z-]*:sts::[0-9]+:assumed-role/[^/]+)/.+$', '\1');
+
+-- AWS services acting for a principal (s3.amazonaws.com, …) are not a person abroad.
+CREATE OR REPLACE MACRO checks.is_service_actor(who) AS
+    who IS NULL OR ends_with(who, '.amazonaws.com') OR who IN ('AWSService', 'AWSAccount');
+
+-- Each classed resource, once per class it belongs to. A GLOB pattern's `*` also matches `/`.
+CREATE OR REPLACE VIEW checks.resource_class AS
+WITH names AS (
+    SELECT resource AS name FROM checks.lake_core WHERE resource IS NOT NULL
+    UNION
+    SELECT dest_resource FROM checks.lake_core WHERE dest_resource IS NOT NULL
+)
+SELECT names.name AS resource, c.class_name, c.home, c.tier, c.retention_days, p.pattern
+FROM names
+JOIN policy_class_patterns AS p ON p.kind = 'resource' AND names.name GLOB p.pattern
+JOIN policy_data_classes AS c USING (class_name);
+
+-- Each classed key. A key matches a class's `keys` or `resources` patterns; a multi-region replica
+-- (mrk-) is classed like any other key of the same account with the same mrk id that matched directly.
+CREATE OR REPLACE VIEW checks.key_class AS
+WITH keys AS (
+    SELECT DISTINCT key_id FROM checks.lake_core WHERE key_id IS NOT NULL
+),
+direct AS (
+    SELECT keys.key_id, p.class_name, p.pattern
+    FROM keys JOIN policy_class_patterns AS p ON keys.key_id GLOB p.pattern
+),
+mrk AS (
+    SELECT key_id, regexp_extract(key_id, ':([0-9]+):key/(mrk-[0-9a-f]+)', ['account', 'id']) AS mrk
+    FROM keys WHERE contains(key_id, ':key/mrk-')
+),
+replicas AS (
+    SELECT replica.key_id, direct.class_name, direct.pattern || ' (replica of ' || direct.key_id || ')' AS pattern
+    FROM mrk AS replica
+    JOIN mrk AS primary_key ON replica.mrk = primary_key.mrk AND replica.key_id <> primary_key.key_id
+    JOIN direct ON direct.key_id = primary_key.key_id
+),
+matched AS (
+    SELECT * FROM direct
+    UNION
+    SELECT * FROM replicas WHERE NOT EXISTS (
+        SELECT 1 FROM direct AS d WHERE d.key_id = replicas.key_id AND d.class_name = replicas.class_name)
+)
+SELECT matched.key_id, c.class_name, c.home, c.tier, c.retention_days, min(matched.pattern) AS pattern
+FROM matched JOIN policy_data_classes AS c USING (class_name)
+GROUP BY ALL;
+
+-- Where a resource lives when the logs do not say: [resource_regions] first, then what the lake shows
+-- (the region that served data events on it, e.g. S3 object calls carry the bucket's region).
+CREATE OR REPLACE VIEW checks.resource_location AS
+WITH configured AS (
+    SELECT names.name AS resource, r.region, 'config' AS located_by
+    FROM (SELECT DISTINCT dest_resource AS name FROM checks.lake_core WHERE dest_resource IS NOT NULL
+          UNION SELECT DISTINCT resource FROM checks.lake_core WHERE resource IS NOT NULL) AS names
+    JOIN policy_resource_regions AS r ON names.name GLOB r.pattern
+),
+observed AS (
+    SELECT split_part(resource, '/', 1) AS bucket, arg_max(resource_region, time) AS region
+    FROM checks.lake_core
+    WHERE resource_region IS NOT NULL AND starts_with(resource, 'arn:aws') AND contains(resource, ':s3:::')
+    GROUP BY bucket
+)
+SELECT resource, min(region) AS region, 'config' AS located_by FROM configured GROUP BY resource
+UNION ALL
+SELECT bucket, region, 'lake' FROM observed
+WHERE bucket NOT IN (SELECT resource FROM configured);
+
+-- Events of the window with the jurisdictions policy gives them (computed in checks.lake_core).
+CREATE OR REPLACE VIEW checks.events_geo AS SELECT * FROM checks.core_events;

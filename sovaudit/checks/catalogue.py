@@ -1,0 +1,142 @@
+"""Check files: discovery by convention and their comment headers.
+
+A check is one `.sql` file whose leading `-- key: value` lines are its metadata (DESIGN.md):
+id, title, family, severity, gdpr, requires, description, remediation, and optionally
+`policy` (what the config must provide) and `baseline` (yes when the check compares the window
+with the look-back period). A value may continue on following `--` lines that have no key.
+"""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from sovaudit.errors import ConfigError
+from sovaudit.resources import resource_dir
+
+FAMILIES = ("cross_region", "egress", "key_use", "retention", "integrity")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+POLICY_NEEDS = {
+    "data_classes": "no [[data_classes]] are defined in the config",
+    "tier1_classes": "no tier-1 [[data_classes]] are defined in the config",
+    "classed_resources": "no event in the lake touches a resource matching a [[data_classes]] pattern",
+    "classed_keys": "no key in the lake matches a [[data_classes]] keys or resources pattern",
+}
+_REQUIRED = ("id", "title", "family", "severity", "gdpr", "requires", "description", "remediation")
+_OPTIONAL = ("policy", "baseline")
+_HEADER_LINE = re.compile(r"--\s?(?P<key>[a-z_]+):\s*(?P<value>.*?)\s*$")
+_CONTINUATION = re.compile(r"--\s?(?P<value>.*?)\s*$")
+_ID = re.compile(r"[A-Z][A-Z0-9]*-[0-9]{3}")
+
+
+class CheckDefinitionError(ConfigError):
+    """A check file that cannot be used; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    family: str
+    severity: str
+    gdpr: tuple[str, ...]
+    requires: tuple[str, ...]
+    description: str
+    remediation: str
+    sql: str
+    path: Path
+    policy: tuple[str, ...] = ()
+    baseline: bool = False
+    builtin: bool = field(default=True, compare=False)
+
+    @property
+    def severity_rank(self) -> int:
+        return SEVERITIES.index(self.severity)
+
+
+def _split_list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in re.split(r"[;,]", value) if part.strip())
+
+
+def parse_check(path: Path, text: str | None = None, *, builtin: bool = True) -> Check:
+    text = path.read_text(encoding="utf-8") if text is None else text
+    header: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    last_key: str | None = None
+    body_start = len(text.splitlines()) + 1
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            last_key = None
+            continue
+        if not stripped.startswith("--"):
+            body_start = number
+            break
+        match = _HEADER_LINE.fullmatch(stripped)
+        if match and (match.group("key") in _REQUIRED + _OPTIONAL or last_key is None):
+            key = match.group("key")
+            if key not in _REQUIRED + _OPTIONAL:
+                raise CheckDefinitionError(
+                    f"{path}:{number}: unknown header key {key!r}, expected one of {', '.join(_REQUIRED + _OPTIONAL)}")
+            if key in header:
+                raise CheckDefinitionError(f"{path}:{number}: header key {key!r} is given twice")
+            header[key], lines[key], last_key = match.group("value"), number, key
+        elif last_key is not None:
+            header[last_key] += " " + _CONTINUATION.fullmatch(stripped).group("value").strip()
+        else:
+            raise CheckDefinitionError(f"{path}:{number}: expected a header line `-- key: value`, found {stripped!r}")
+    for key in _REQUIRED:
+        if not header.get(key):
+            raise CheckDefinitionError(f"{path}:1: missing header `-- {key}: …` (needs {', '.join(_REQUIRED)})")
+
+    def bad(key: str, expected: str) -> CheckDefinitionError:
+        return CheckDefinitionError(f"{path}:{lines[key]}: {key}: found {header[key]!r}, expected {expected}")
+
+    if not _ID.fullmatch(header["id"]):
+        raise bad("id", "an id like XR-001 (capital letters, a dash, three digits)")
+    if header["family"] not in FAMILIES:
+        raise bad("family", "one of " + ", ".join(FAMILIES))
+    if header["severity"] not in SEVERITIES:
+        raise bad("severity", "one of " + ", ".join(SEVERITIES))
+    policy = _split_list(header.get("policy", ""))
+    for need in policy:
+        if need not in POLICY_NEEDS:
+            raise bad("policy", "a list of " + ", ".join(POLICY_NEEDS))
+    baseline = header.get("baseline", "no").lower()
+    if baseline not in ("yes", "no"):
+        raise bad("baseline", "yes or no")
+    sql = "\n".join(text.splitlines()[body_start - 1:]).strip().rstrip(";").strip()
+    if not sql:
+        raise CheckDefinitionError(f"{path}:{body_start}: no SQL after the header")
+    try:
+        statements = duckdb.connect(":memory:").extract_statements(sql)
+    except duckdb.Error as exc:
+        raise CheckDefinitionError(f"{path}:{body_start}: the SQL does not parse: {str(exc).splitlines()[0]}") from None
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise CheckDefinitionError(f"{path}:{body_start}: a check is exactly one SELECT statement")
+    return Check(
+        id=header["id"], title=header["title"], family=header["family"], severity=header["severity"],
+        gdpr=_split_list(header["gdpr"]), requires=_split_list(header["requires"]),
+        description=header["description"], remediation=header["remediation"], sql=sql, path=path,
+        policy=policy, baseline=baseline == "yes", builtin=builtin,
+    )
+
+
+def builtin_check_dir() -> Path:
+    return resource_dir("queries") / "checks"
+
+
+def discover(extra_dirs: list[Path] | None = None) -> list[Check]:
+    """Built-in checks, then any in extra_dirs; ids must be unique across all of them."""
+    found: dict[str, Check] = {}
+    sources = [(builtin_check_dir(), True)] + [(Path(d), False) for d in extra_dirs or []]
+    for directory, builtin in sources:
+        if not directory.is_dir():
+            raise CheckDefinitionError(f"{directory}: check directory not found ([checks] paths)")
+        for path in sorted(directory.glob("*.sql")):
+            check = parse_check(path, builtin=builtin)
+            if check.id in found:
+                raise CheckDefinitionError(f"{path}:1: id {check.id} is already used by {found[check.id].path}")
+            found[check.id] = check
+    return sorted(found.values(), key=lambda c: (FAMILIES.index(c.family), c.id))

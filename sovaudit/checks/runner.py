@@ -1,0 +1,272 @@
+"""Run checks over a lake and a policy: each ends PASS, FAIL or NOT_ASSESSED, with its reason."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sovaudit import __version__
+from sovaudit.checks.catalogue import POLICY_NEEDS, SEVERITIES, Check, discover
+from sovaudit.checks.session import Window, open_session, view_name
+from sovaudit.config import LoadedConfig
+from sovaudit.errors import UsageError
+from sovaudit.lake import Lake
+from sovaudit.timewindow import iso
+
+MAX_EVIDENCE = 50
+FINDING_COLUMNS = ("resource", "actor", "region", "jurisdiction", "first_seen", "last_seen", "event_count",
+                   "reason", "evidence")
+_POLICY_QUERIES = {
+    "classed_resources": "SELECT count(*) FROM checks.resource_class",
+    "classed_keys": "SELECT count(*) FROM checks.key_class",
+}
+
+
+@dataclass
+class Finding:
+    resource: str | None
+    actor: str | None
+    region: str | None
+    jurisdiction: str | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+    event_count: int
+    reason: str
+    evidence: list[str]
+    evidence_total: int
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"resource": self.resource, "actor": self.actor, "region": self.region,
+                "jurisdiction": self.jurisdiction, "first_seen": iso(self.first_seen),
+                "last_seen": iso(self.last_seen), "event_count": self.event_count, "reason": self.reason,
+                "evidence": self.evidence, "evidence_total": self.evidence_total, **(
+                    {"details": self.details} if self.details else {})}
+
+
+@dataclass
+class CheckResult:
+    check: Check
+    status: str  # PASS | FAIL | NOT_ASSESSED
+    status_reason: str
+    findings: list[Finding]
+    seconds: float
+    error: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        c = self.check
+        return {"id": c.id, "title": c.title, "family": c.family, "severity": c.severity, "gdpr": list(c.gdpr),
+                "requires": list(c.requires), "status": self.status, "status_reason": self.status_reason,
+                "description": c.description, "remediation": c.remediation,
+                "findings": [f.as_dict() for f in self.findings]}
+
+
+@dataclass
+class CheckRun:
+    results: list[CheckResult]
+    window: Window
+    coverage: list[dict[str, Any]]
+    lake_path: str
+    ledger_head: str | None
+    config_path: str | None
+    partial_reasons: list[str]
+    generated_at: datetime
+    fail_on: str = "high"
+
+    def failing(self, fail_on: str | None = None) -> list[CheckResult]:
+        limit = SEVERITIES.index(fail_on or self.fail_on)
+        return [r for r in self.results if r.status == "FAIL" and r.check.severity_rank <= limit]
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.partial_reasons) or any(r.status == "NOT_ASSESSED" for r in self.results)
+
+    def exit_code(self, fail_on: str | None = None) -> int:
+        if any(r.error for r in self.results):
+            return 2
+        if self.failing(fail_on):
+            return 1
+        return 3 if self.partial else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tool": {"name": "sovaudit", "version": __version__},
+            "generated_at": iso(self.generated_at),
+            "window": {"since": iso(self.window.since), "until": iso(self.window.until),
+                       "baseline_since": iso(self.window.baseline_since)},
+            "lake": {"path": self.lake_path, "ledger_head": self.ledger_head},
+            "coverage": self.coverage,
+            "partial_evidence": self.partial_reasons,
+            "checks": [r.as_dict() for r in self.results],
+        }
+
+
+def select_checks(catalogue: list[Check], ids: list[str] | None, families: list[str] | None) -> list[Check]:
+    known = {c.id: c for c in catalogue}
+    for wanted in ids or []:
+        if wanted.upper() not in known:
+            raise UsageError(f"--check: found {wanted!r}, expected one of {', '.join(known)}")
+    for family in families or []:
+        if family not in {c.family for c in catalogue}:
+            raise UsageError(f"--family: found {family!r}, expected one of "
+                             f"{', '.join(sorted({c.family for c in catalogue}))}")
+    chosen = [c for c in catalogue if (not ids or c.id in {i.upper() for i in ids})
+              and (not families or c.family in families)]
+    return chosen
+
+
+def load_catalogue(loaded: LoadedConfig) -> list[Check]:
+    base = loaded.path.parent if loaded.path else Path.cwd()
+    return discover([base / p for p in loaded.config.checks.paths])
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, required: set[str]) -> list[dict[str, Any]]:
+    rows = con.execute("SELECT source, count(*), min(time), max(time) FROM checks.core_events GROUP BY source "
+                       "ORDER BY source").fetchall()
+    seen = {r[0] for r in rows}
+    out = [{"source": s, "events": n, "first": iso(first), "last": iso(last)} for s, n, first, last in rows]
+    out += [{"source": s, "events": 0, "first": None, "last": None} for s in sorted(required - seen)]
+    return sorted(out, key=lambda c: c["source"])
+
+
+def _partial_reasons(lake: Lake) -> list[str]:
+    quarantined = failures = 0
+    for entry in lake.ledger.entries():
+        quarantined += entry.get("counts", {}).get("quarantined", 0)
+        failures += len(entry.get("failures", []))
+    reasons = []
+    if quarantined:
+        reasons.append(f"{quarantined} record(s) were quarantined by pulls into this lake "
+                       "(sovaudit sql \"FROM quarantine\")")
+    if failures:
+        reasons.append(f"{failures} input(s) could not be read by pulls into this lake (see the ledger's failures)")
+    return reasons
+
+
+def _unmet_policy(con: duckdb.DuckDBPyConnection, check: Check, loaded: LoadedConfig,
+                  cache: dict[str, bool]) -> str | None:
+    for need in check.policy:
+        if need not in cache:
+            if need == "data_classes":
+                cache[need] = bool(loaded.config.data_classes)
+            elif need == "tier1_classes":
+                cache[need] = any(c.tier == 1 for c in loaded.config.data_classes)
+            else:
+                cache[need] = con.execute(_POLICY_QUERIES[need]).fetchall()[0][0] > 0
+        if not cache[need]:
+            return POLICY_NEEDS[need]
+    return None
+
+
+def _baseline_sources(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT DISTINCT source FROM checks.baseline_core").fetchall()}
+
+
+def _findings(con: duckdb.DuckDBPyConnection, check: Check) -> list[Finding]:
+    relation = con.sql(f'SELECT * FROM checks."{view_name(check)}"')  # noqa: S608
+    columns = relation.columns
+    missing = [c for c in FINDING_COLUMNS if c not in columns]
+    if missing:
+        raise ValueError(f"{check.path}: the result lacks the column(s) {', '.join(missing)} "
+                         f"(a check returns {', '.join(FINDING_COLUMNS)})")
+    findings = []
+    for row in relation.fetchall():
+        values = dict(zip(columns, row, strict=True))
+        evidence = [str(e) for e in (values.pop("evidence") or []) if e is not None]
+        finding = Finding(
+            resource=values.pop("resource"), actor=values.pop("actor"), region=values.pop("region"),
+            jurisdiction=values.pop("jurisdiction"), first_seen=values.pop("first_seen"),
+            last_seen=values.pop("last_seen"), event_count=int(values.pop("event_count") or 0),
+            reason=str(values.pop("reason")), evidence=evidence[:MAX_EVIDENCE], evidence_total=len(evidence),
+            details={k: v for k, v in values.items() if v is not None},
+        )
+        findings.append(finding)
+    findings.sort(key=lambda f: (f.first_seen or datetime.min.replace(tzinfo=UTC), f.resource or "", f.reason))
+    return findings
+
+
+def _evaluate(con: duckdb.DuckDBPyConnection, check: Check, loaded: LoadedConfig, window: Window,
+              present: set[str], coverage: list[dict[str, Any]], broken: dict[str, str],
+              baseline: Callable[[], set[str]], policy_cache: dict[str, bool]) -> CheckResult:
+    started = time.perf_counter()
+
+    def outcome(status: str, reason: str, findings: list[Finding] | None = None, error: bool = False) -> CheckResult:
+        return CheckResult(check, status, reason, findings or [], time.perf_counter() - started, error=error)
+
+    if check.id in broken:
+        return outcome("NOT_ASSESSED", broken[check.id], error=True)
+    missing = [s for s in check.requires if s not in present]
+    if missing:
+        return outcome("NOT_ASSESSED", f"no {', '.join(missing)} events in the window "
+                                       f"{iso(window.since)} – {iso(window.until)}; pull that source first")
+    unmet = _unmet_policy(con, check, loaded, policy_cache)
+    if unmet:
+        return outcome("NOT_ASSESSED", f"policy missing: {unmet}")
+    if check.baseline:
+        no_baseline = [s for s in check.requires if s not in baseline()]
+        if no_baseline:
+            return outcome("NOT_ASSESSED", f"no baseline: no {', '.join(no_baseline)} events in the "
+                                           f"{loaded.config.thresholds.baseline_days} days before the window "
+                                           f"({iso(window.baseline_since)} – {iso(window.since)})")
+    try:
+        findings = _findings(con, check)
+    except (duckdb.Error, ValueError) as exc:
+        message = str(exc).splitlines()[0]
+        if isinstance(exc, duckdb.Error):
+            message = f"{check.path}: the SQL failed: {message}"
+        return outcome("NOT_ASSESSED", message, error=True)
+    if findings:
+        events = sum(f.event_count for f in findings)
+        return outcome("FAIL", f"{len(findings)} finding(s) over {events:,} event(s)", findings)
+    scope = ", ".join(f"{c['events']:,} {c['source']} events" for c in coverage if c["source"] in check.requires)
+    return outcome("PASS", f"no findings in {scope}")
+
+
+class CheckSession:
+    """The checks' DuckDB session, kept open after the run so that the report can query the same window,
+    policy and classification. Use as a context manager."""
+
+    def __init__(self, lake: Lake, loaded: LoadedConfig, *, check_ids: list[str] | None = None,
+                 families: list[str] | None = None, since: str | None = None, until: str | None = None,
+                 fail_on: str = "high", catalogue: list[Check] | None = None):
+        if fail_on not in SEVERITIES:
+            raise UsageError(f"--fail-on: found {fail_on!r}, expected one of {', '.join(SEVERITIES[:-1])}")
+        self.lake, self.loaded, self.fail_on = lake, loaded, fail_on
+        self.checks = select_checks(catalogue if catalogue is not None else load_catalogue(loaded), check_ids,
+                                    families)
+        self.con, self.window, self.broken = open_session(lake, loaded.config, self.checks, since, until)
+
+    def __enter__(self) -> "CheckSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.close()
+
+    def run(self) -> CheckRun:
+        coverage = _coverage(self.con, {s for c in self.checks for s in c.requires})
+        present = {c["source"] for c in coverage if c["events"]}
+        baseline_cache: list[set[str]] = []
+
+        def baseline() -> set[str]:
+            if not baseline_cache:
+                baseline_cache.append(_baseline_sources(self.con))
+            return baseline_cache[0]
+
+        policy_cache: dict[str, bool] = {}
+        results = [_evaluate(self.con, check, self.loaded, self.window, present, coverage, self.broken, baseline,
+                             policy_cache) for check in self.checks]
+        return CheckRun(results=results, window=self.window, coverage=coverage, lake_path=str(self.lake.root),
+                        ledger_head=self.lake.ledger.head(),
+                        config_path=str(self.loaded.path) if self.loaded.path else None,
+                        partial_reasons=_partial_reasons(self.lake), generated_at=datetime.now(UTC),
+                        fail_on=self.fail_on)
+
+
+def run_checks(lake: Lake, loaded: LoadedConfig, **options: Any) -> CheckRun:
+    """Run the catalogue (or the selected checks) over the lake; see CheckSession for the options."""
+    with CheckSession(lake, loaded, **options) as session:
+        return session.run()

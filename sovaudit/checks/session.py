@@ -1,0 +1,94 @@
+"""A DuckDB connection set up for checks: lake views, policy tables, the window, and the `checks` schema."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+
+from sovaudit.checks.catalogue import Check
+from sovaudit.config import Config
+from sovaudit.lake import Lake
+from sovaudit.policy import load_policy
+from sovaudit.resources import query_text
+from sovaudit.schema import lake_tables
+from sovaudit.timewindow import parse_window
+
+DEFAULT_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Window:
+    since: datetime
+    until: datetime
+    baseline_since: datetime
+    defaulted: bool  # True when the window was derived from the data, not given
+
+
+def resolve_window(con: duckdb.DuckDBPyConnection, since: str | None, until: str | None,
+                   baseline_days: int) -> Window:
+    """--since/--until, else the last 30 days of data in the lake (ending just after its newest event)."""
+    start, end = parse_window(since, until)
+    if end is None:
+        newest = con.execute("SELECT max(time) FROM main.events").fetchall()[0][0]
+        end = (newest.replace(microsecond=0) + timedelta(seconds=1)) if newest else datetime.now().astimezone()
+    if start is None:
+        start = end - timedelta(days=DEFAULT_WINDOW_DAYS)
+    return Window(start, end, start - timedelta(days=baseline_days), since is None and until is None)
+
+
+def view_name(check: Check) -> str:
+    return check.id.lower().replace("-", "_")
+
+
+_DERIVED = ("resource_class", "key_class", "resource_location", "cloudtrail_changes")
+# The common columns the built-in checks read; user_agent, evidence_blob and the like stay on disk.
+CORE_COLUMNS = ("event_uid", "source", "time", "account", "region", "action", "action_class", "outcome",
+                "error_code", "actor", "src_ip", "src_country", "resource", "resource_region", "dest_resource",
+                "dest_region", "key_id", "bytes_out")
+
+
+def prepare(con: duckdb.DuckDBPyConnection, config: Config, window: Window, checks: list[Check],
+            for_run: bool = False) -> dict[str, str]:
+    """Add policy tables, the window and one view per check (checks.xr_001 …) to a lake connection.
+    Returns the checks whose SQL does not bind, with DuckDB's message.
+
+    for_run: the connection will run every check, so read the lake once: the columns the built-in checks
+    use go into memory (checks.lake_core), and the classification and configuration-change tables are
+    computed once. Without it everything stays a view, which costs nothing until queried (`sovaudit sql`)."""
+    load_policy(con, config)
+    con.execute("SET VARIABLE window_since = ?::TIMESTAMPTZ", [window.since])
+    con.execute("SET VARIABLE window_until = ?::TIMESTAMPTZ", [window.until])
+    con.execute("SET VARIABLE baseline_since = ?::TIMESTAMPTZ", [window.baseline_since])
+    con.execute("CREATE SCHEMA IF NOT EXISTS checks")
+    for table, schema in lake_tables().items():
+        # Table names come from our own schema files, never from users. Tables outside `events`
+        # (e.g. verification results) have no event time to window by.
+        if not schema.in_events:
+            continue
+        con.execute(f"CREATE OR REPLACE VIEW checks.{table} AS SELECT * FROM main.{table} "  # noqa: S608
+                    "WHERE time >= getvariable('window_since') AND time < getvariable('window_until')")
+    con.execute("CREATE OR REPLACE VIEW checks.all_events AS SELECT * FROM main.events")
+    kind = "TABLE" if for_run else "VIEW"
+    con.execute(f"CREATE OR REPLACE {kind} checks.lake_core AS "  # noqa: S608
+                + query_text("session/lake_core.sql").replace("{core_columns}", ", ".join(f"e.{c}" for c in CORE_COLUMNS)))
+    con.execute(query_text("session/checks.sql"))
+    if for_run:
+        for name in _DERIVED:
+            con.execute(f"CREATE TABLE checks._{name} AS SELECT * FROM checks.{name}")  # noqa: S608
+            con.execute(f"DROP VIEW checks.{name}")
+            con.execute(f"ALTER TABLE checks._{name} RENAME TO {name}")
+    broken = {}
+    for check in checks:
+        try:
+            con.execute(f'CREATE OR REPLACE VIEW checks."{view_name(check)}" AS {check.sql}')
+        except duckdb.Error as exc:
+            broken[check.id] = f"{check.path}: the SQL does not run: {str(exc).splitlines()[0]}"
+    return broken
+
+
+def open_session(lake: Lake, config: Config, checks: list[Check], since: str | None = None,
+                 until: str | None = None) -> tuple[duckdb.DuckDBPyConnection, Window, dict[str, str]]:
+    con = lake.connect()
+    window = resolve_window(con, since, until, config.thresholds.baseline_days)
+    broken = prepare(con, config, window, checks, for_run=True)
+    return con, window, broken

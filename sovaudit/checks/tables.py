@@ -1,0 +1,85 @@
+"""A check run and the catalogue as Rich tables and Markdown, for people."""
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from sovaudit.checks.catalogue import Check
+from sovaudit.checks.runner import CheckRun
+from sovaudit.timewindow import iso
+
+STATUS_STYLE = {"PASS": "bold green", "FAIL": "bold red", "NOT_ASSESSED": "bold yellow"}
+SEVERITY_STYLE = {"critical": "bold magenta", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+def print_run(run: CheckRun, console: Console, fail_on: str) -> None:
+    window = f"{iso(run.window.since)} – {iso(run.window.until)}"
+    console.print(Text(f"Window {window}" + (" (last 30 days of data)" if run.window.defaulted else ""), style="bold"))
+    for c in run.coverage:
+        span = f"{c['first']} – {c['last']}" if c["events"] else "no events"
+        console.print(Text(f"  {c['source']}: {c['events']:,} events, {span}",
+                           style="dim" if c["events"] else "yellow"))
+    summary = Table(title="checks", header_style="bold cyan", title_justify="left")
+    for column in ("check", "status", "severity", "family", "title", "findings", "why"):
+        summary.add_column(column, no_wrap=column in ("check", "status", "severity"),
+                           justify="right" if column == "findings" else "left")
+    for r in run.results:
+        c = r.check
+        summary.add_row(c.id, Text(r.status, style=STATUS_STYLE[r.status]), Text(c.severity, SEVERITY_STYLE[c.severity]),
+                        c.family, Text(c.title), str(len(r.findings)), Text(r.status_reason))
+    console.print(summary)
+    for r in run.results:
+        if not r.findings:
+            continue
+        table = Table(title=f"{r.check.id} {r.check.title} [{r.check.severity}]", header_style="bold cyan",
+                      title_justify="left", show_lines=True)
+        for column in ("resource", "actor", "region", "first seen", "last seen", "events", "reason", "evidence"):
+            table.add_column(column, justify="right" if column == "events" else "left")
+        for f in r.findings:
+            more = f" +{f.evidence_total - 3} more" if f.evidence_total > 3 else ""
+            table.add_row(Text(f.resource or "-"), Text(f.actor or "-"),
+                          Text(f"{f.region or '-'} ({f.jurisdiction})" if f.jurisdiction else (f.region or "-")),
+                          iso(f.first_seen) or "-", iso(f.last_seen) or "-", f"{f.event_count:,}", Text(f.reason),
+                          Text("\n".join(f.evidence[:3]) + more))
+        console.print(table)
+    counts = {s: sum(r.status == s for r in run.results) for s in STATUS_STYLE}
+    line = Text(f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['NOT_ASSESSED']} not assessed; ")
+    failing = run.failing(fail_on)
+    line.append(f"{len(failing)} failing at or above {fail_on}", style="bold red" if failing else "bold green")
+    console.print(line)
+    for reason in run.partial_reasons:
+        console.print(Text(f"partial evidence: {reason}", style="yellow"))
+
+
+def catalogue_table(checks: list[Check]) -> Table:
+    table = Table(title="check catalogue", header_style="bold cyan", title_justify="left")
+    for column in ("id", "severity", "family", "title", "gdpr", "requires"):
+        table.add_column(column, no_wrap=column in ("id", "severity"))
+    for c in checks:
+        table.add_row(c.id, Text(c.severity, SEVERITY_STYLE[c.severity]), c.family, Text(c.title), "; ".join(c.gdpr),
+                      ", ".join(c.requires) + ("" if c.builtin else " (user check)"))
+    return table
+
+
+def catalogue_markdown(checks: list[Check]) -> str:
+    lines = ["| id | severity | family | title | GDPR | needs |", "|---|---|---|---|---|---|"]
+    for c in checks:
+        needs = ", ".join([*c.requires, *c.policy] + (["baseline"] if c.baseline else []))
+        title = c.title.replace("|", "\\|")
+        lines.append(f"| {c.id} | {c.severity} | {c.family} | {title} | {'; '.join(c.gdpr)} | {needs} |")
+    return "\n".join(lines) + "\n"
+
+
+def check_detail(check: Check) -> Group:
+    meta = Table.grid(padding=(0, 2))
+    meta.add_column(style="bold cyan")
+    meta.add_column()
+    for label, value in (("id", check.id), ("title", check.title), ("family", check.family),
+                         ("severity", check.severity), ("gdpr", "; ".join(check.gdpr)),
+                         ("requires", ", ".join(check.requires)), ("policy", ", ".join(check.policy) or "-"),
+                         ("baseline", "yes" if check.baseline else "no"), ("file", str(check.path)),
+                         ("description", check.description), ("remediation", check.remediation)):
+        meta.add_row(label, Text(value))
+    return Group(meta, Panel(Syntax(check.sql, "sql", word_wrap=True, theme="ansi_dark"), title="SQL"))

@@ -1,0 +1,76 @@
+"""The config's policy as DuckDB tables that checks join. Values travel as Arrow data, never as SQL text.
+
+Tables (all in the connection's main schema):
+  policy_regions           region, provider, country, jurisdiction, origin (builtin | config)
+  policy_countries         country, jurisdiction, eu_eea, adequacy (the Commission decision, if any)
+  policy_data_classes      class_name, home, tier, retention_days
+  policy_class_patterns    class_name, kind (resource | key), pattern (a GLOB)
+  policy_allowed_transfers class_name, to_jurisdiction, safeguard
+  policy_resource_regions  pattern, region: where a resource lives when the logs do not say
+  policy_thresholds        one row, one column per threshold
+"""
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from sovaudit.config import Config
+from sovaudit.geography import load_geography
+
+
+def _countries() -> list[dict[str, Any]]:
+    geography = load_geography()
+    codes = {r.country for r in geography.regions.values() if r.country}
+    codes |= set(geography.eu_eea_countries)
+    codes |= {d["country"] for d in geography.adequacy_decisions if d.get("country")}
+    rows = []
+    for code in sorted(codes):
+        decision = geography.adequacy(code)
+        rows.append({"country": code, "jurisdiction": geography.country_jurisdiction(code),
+                     "eu_eea": geography.is_eu_eea(code),
+                     "adequacy": decision["instrument"] if decision else None})
+    return rows
+
+
+def policy_tables(config: Config) -> dict[str, pa.Table]:
+    geography = load_geography()
+    regions = geography.region_rows(config.jurisdictions)
+    classes = config.data_classes
+    patterns = [{"class_name": c.name, "kind": "resource", "pattern": p} for c in classes for p in c.resources]
+    patterns += [{"class_name": c.name, "kind": "key", "pattern": p} for c in classes for p in c.keys]
+    thresholds = config.thresholds.model_dump()
+    return {
+        "policy_regions": pa.Table.from_pylist(
+            [{"region": r["region"], "provider": r["provider"], "country": r["country"],
+              "jurisdiction": r["jurisdiction"], "origin": r["source"]} for r in regions],
+            schema=pa.schema([("region", pa.string()), ("provider", pa.string()), ("country", pa.string()),
+                              ("jurisdiction", pa.string()), ("origin", pa.string())])),
+        "policy_countries": pa.Table.from_pylist(
+            _countries(), schema=pa.schema([("country", pa.string()), ("jurisdiction", pa.string()),
+                                            ("eu_eea", pa.bool_()), ("adequacy", pa.string())])),
+        "policy_data_classes": pa.Table.from_pylist(
+            [{"class_name": c.name, "home": c.home, "tier": c.tier, "retention_days": c.retention_days}
+             for c in classes],
+            schema=pa.schema([("class_name", pa.string()), ("home", pa.string()), ("tier", pa.int32()),
+                              ("retention_days", pa.int32())])),
+        "policy_class_patterns": pa.Table.from_pylist(
+            patterns, schema=pa.schema([("class_name", pa.string()), ("kind", pa.string()),
+                                        ("pattern", pa.string())])),
+        "policy_allowed_transfers": pa.Table.from_pylist(
+            [{"class_name": c.name, "to_jurisdiction": t.to, "safeguard": t.safeguard}
+             for c in classes for t in c.allowed_transfers],
+            schema=pa.schema([("class_name", pa.string()), ("to_jurisdiction", pa.string()),
+                              ("safeguard", pa.string())])),
+        "policy_resource_regions": pa.Table.from_pylist(
+            [{"pattern": k, "region": v} for k, v in config.resource_regions.items()],
+            schema=pa.schema([("pattern", pa.string()), ("region", pa.string())])),
+        "policy_thresholds": pa.Table.from_pylist([thresholds]),
+    }
+
+
+def load_policy(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    for name, table in policy_tables(config).items():
+        con.register("_policy_source", table)
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _policy_source")  # noqa: S608 (our names)
+        con.unregister("_policy_source")
