@@ -1,0 +1,393 @@
+"""A deterministic CloudTrail scenario: Acme Retail, with EU and US operations.
+
+Sixty days of traffic (a 30-day baseline, then the 30-day window a default `sovaudit check` looks at):
+- the loyalty programme (customer PII, tier 1, home EU) in eu-west-1, with a replica in eu-central-1 and an
+  allowed transfer to a UK support centre (eu-west-2);
+- nightly backups (home EU, 35-day retention) in eu-west-1;
+- purchase orders (home US, seven-year retention) in us-east-1, with a disaster-recovery copy in the US.
+
+`planted=True` adds one violation for every built-in check, each with stable event ids of the form
+`planted-<check>-<n>`; `Scenario.expected` says which planted ids each check must cite. Without it the
+traffic is clean: every check must stay silent on it, including the allowed UK transfer.
+"""
+
+import gzip
+import json
+import random
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+START = datetime(2026, 8, 3, tzinfo=UTC)
+DAYS = 60
+EU_ACCOUNT, US_ACCOUNT, FOREIGN_ACCOUNT = "111122223333", "444455556666", "999988887777"
+LOYALTY_KEY = f"arn:aws:kms:eu-west-1:{EU_ACCOUNT}:key/mrk-1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6"
+LOYALTY_KEY_REPLICA = f"arn:aws:kms:us-east-1:{EU_ACCOUNT}:key/mrk-1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6"
+BACKUP_KEY = f"arn:aws:kms:eu-west-1:{EU_ACCOUNT}:key/0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
+PO_KEY = f"arn:aws:kms:us-east-1:{US_ACCOUNT}:key/7e6d5c4b-3a29-4817-8e6f-5d4c3b2a1908"
+OFFICE_IPS = {"DE": "217.0.0.41", "FR": "90.0.0.17", "IE": "87.32.0.9", "GB": "81.2.69.142", "US": "12.0.0.77"}
+ATTACKER_IPS = {"CN": "1.0.1.1", "RU": "95.108.128.1"}
+
+POLICY = f"""\
+# Policy of the Acme Retail demo (sovaudit.demo.scenario). Everything here is fictional.
+[organisation]
+controller = "Acme Retail B.V., Keizersgracht 1, Amsterdam"
+dpo = "Dr. Ada Jansen, dpo@acme-retail.example"
+contact = "privacy@acme-retail.example"
+
+[resource_regions]
+"arn:aws:s3:::acme-support-uk*" = "eu-west-2"
+
+[[data_classes]]
+name = "customer-pii"
+home = "EU"
+tier = 1
+retention_days = 365
+resources = ["arn:aws:s3:::acme-loyalty-*"]
+keys = ["{LOYALTY_KEY}"]
+allowed_transfers = [{{ to = "UK", safeguard = "UK adequacy decision (Commission Implementing Decision 2021/1772, renewed 2025)" }}]
+
+[[data_classes]]
+name = "backups"
+home = "EU"
+tier = 2
+retention_days = 35
+resources = ["arn:aws:s3:::acme-backups-eu*"]
+keys = ["{BACKUP_KEY}"]
+
+[[data_classes]]
+name = "purchase-orders"
+home = "US"
+tier = 2
+retention_days = 2555
+resources = ["arn:aws:s3:::acme-po-us*"]
+keys = ["{PO_KEY}"]
+
+[thresholds]
+egress_bytes_per_actor_day = 1_000_000_000
+anomaly_k = 3.0
+baseline_days = 30
+key_failure_burst = 10
+
+[[processing_activities]]
+name = "Loyalty programme"
+purpose = "Points, rewards and personalised offers for loyalty members"
+data_subjects = ["loyalty members"]
+data_categories = ["contact details", "purchase history", "loyalty balance"]
+recipients = ["Acme Support Centre Ltd (UK)", "email delivery processor (EU)"]
+data_classes = ["customer-pii"]
+transfers = [{{ to = "UK", recipient = "Acme Support Centre Ltd", safeguard = "UK adequacy decision" }}]
+retention = "12 months after the member's last activity"
+security_measures = ["SSE-KMS with a customer-managed multi-region key", "TLS 1.2+", "least-privilege IAM roles"]
+
+[[processing_activities]]
+name = "Backups"
+purpose = "Nightly backups of the order and loyalty databases for disaster recovery"
+data_subjects = ["customers", "loyalty members"]
+data_categories = ["database snapshots"]
+recipients = []
+data_classes = ["backups"]
+retention = "35 days"
+security_measures = ["SSE-KMS", "S3 Object Lock (governance mode)", "lifecycle expiry at 30 days"]
+
+[[processing_activities]]
+name = "Purchase orders"
+purpose = "Supplier purchase orders and invoices for the US business"
+data_subjects = ["supplier contacts"]
+data_categories = ["names", "business contact details", "invoices"]
+recipients = ["external auditors (US)"]
+data_classes = ["purchase-orders"]
+retention = "7 years (tax law)"
+security_measures = ["SSE-KMS", "MFA delete"]
+"""
+
+
+@dataclass
+class Scenario:
+    events: list[dict[str, Any]]
+    expected: dict[str, set[str]] = field(default_factory=dict)
+    window_start: datetime = START + timedelta(days=DAYS // 2)
+
+
+def _role(account: str, name: str) -> dict[str, Any]:
+    return {"type": "AssumedRole", "principalId": f"AROA{zlib.crc32(name.encode()):012d}:{name}",
+            "arn": f"arn:aws:sts::{account}:assumed-role/{name}/{name}-session", "accountId": account,
+            "accessKeyId": "ASIAEXAMPLEDEMO00001",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{account}:role/{name}",
+                                                 "accountId": account, "userName": name}}}
+
+
+def _user(account: str, name: str) -> dict[str, Any]:
+    return {"type": "IAMUser", "principalId": f"AIDA{zlib.crc32(name.encode()):012d}",
+            "arn": f"arn:aws:iam::{account}:user/{name}", "accountId": account, "userName": name,
+            "accessKeyId": "AKIAEXAMPLEDEMO00001"}
+
+
+class _Builder:
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)
+        self.events: list[dict[str, Any]] = []
+        self.expected: dict[str, set[str]] = {}
+
+    def _uid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def add(self, when: datetime, account: str, region: str, source: str, name: str, identity: dict[str, Any],
+            ip: str, *, params: dict[str, Any] | None = None, resources: list[dict[str, Any]] | None = None,
+            extra: dict[str, Any] | None = None, data: bool = False, error: str | None = None,
+            response: dict[str, Any] | None = None, planted: str | None = None, also: tuple[str, ...] = ()) -> str:
+        uid = f"planted-{planted}-{len(self.expected.get(planted, ())) + 1:02d}" if planted else self._uid()
+        event = {
+            "eventVersion": "1.09", "userIdentity": identity,
+            "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "eventSource": source, "eventName": name,
+            "awsRegion": region, "sourceIPAddress": ip,
+            "userAgent": "aws-sdk-java/2.25.1 Linux/6.1 OpenJDK_64-Bit_Server_VM/17" if identity["type"] == "AssumedRole"
+            else "aws-cli/2.15.30 Python/3.11.8 Linux/6.5",
+            "requestParameters": params, "responseElements": response,
+            "requestID": self._uid().replace("-", "")[:16].upper(), "eventID": uid,
+            "readOnly": name.startswith(("Get", "List", "Describe", "Head", "Decrypt")),
+            "eventType": "AwsApiCall", "managementEvent": not data, "recipientAccountId": account,
+            "eventCategory": "Data" if data else "Management",
+        }
+        if extra:
+            event["additionalEventData"] = extra
+        if resources:
+            event["resources"] = resources
+        if error:
+            event["errorCode"], event["errorMessage"] = error, "User is not authorized to perform this operation"
+        self.events.append(event)
+        for check in ((planted,) if planted else ()) + also:
+            self.expected.setdefault(check, set()).add(uid)
+        return uid
+
+    # -- shapes of the calls the scenario makes ----------------------------------------------------
+
+    def s3(self, when, account, region, name, bucket, key, identity, ip, *, nbytes=None, planted=None, also=(),
+           copy_source=None):
+        params = {"bucketName": bucket, "Host": f"{bucket}.s3.{region}.amazonaws.com", "key": key}
+        if copy_source:
+            params["x-amz-copy-source"] = copy_source
+        extra = {"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256",
+                 "bytesTransferredIn": 0 if name.startswith("Get") else (nbytes or 0),
+                 "bytesTransferredOut": nbytes if name.startswith("Get") else 0, "x-amz-id-2": "demo"}
+        resources = [{"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket}/{key}"},
+                     {"accountId": account, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"}]
+        return self.add(when, account, region, "s3.amazonaws.com", name, identity, ip, params=params,
+                        resources=resources, extra=extra, data=True, planted=planted, also=also)
+
+    def kms(self, when, account, region, name, key, identity, ip, *, error=None, planted=None, also=(), params=None):
+        resources = [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key}]
+        return self.add(when, account, region, "kms.amazonaws.com", name, identity, ip,
+                        params=params or {"encryptionAlgorithm": "SYMMETRIC_DEFAULT"}, resources=resources,
+                        error=error, planted=planted, also=also)
+
+
+def build(planted: bool = True, seed: int = 20261127) -> Scenario:
+    b = _Builder(seed)
+    rng = b.rng
+    loyalty_app = _role(EU_ACCOUNT, "loyalty-api")
+    backup_job = _role(EU_ACCOUNT, "nightly-backup")
+    po_app = _role(US_ACCOUNT, "po-service")
+    dr_job = _role(US_ACCOUNT, "dr-verify")
+    analyst = _user(EU_ACCOUNT, "marie.dupont")
+    support = _user(EU_ACCOUNT, "uk-support-agent")
+    platform = _user(EU_ACCOUNT, "platform-admin")
+    vpc_ip_eu, vpc_ip_us = "10.20.4.17", "10.40.8.23"
+    backups_written: list[tuple[datetime, str]] = []
+
+    for day in range(DAYS):
+        midnight = START + timedelta(days=day)
+        for hour in range(24):
+            at = midnight + timedelta(hours=hour)
+            # The loyalty API works every hour, so a silent hour in eu-west-1 means missing logs.
+            for _ in range(2 + rng.randrange(2)):
+                when = at + timedelta(seconds=rng.randrange(3600))
+                member = f"members/{rng.randrange(50_000):05d}.json"
+                b.s3(when, EU_ACCOUNT, "eu-west-1", "GetObject", "acme-loyalty-eu", member, loyalty_app, vpc_ip_eu,
+                     nbytes=2_000 + rng.randrange(6_000))
+                b.kms(when + timedelta(milliseconds=40), EU_ACCOUNT, "eu-west-1", "Decrypt", LOYALTY_KEY, loyalty_app,
+                      vpc_ip_eu)
+            if hour % 3 == 0:
+                member = f"members/{rng.randrange(50_000):05d}.json"
+                b.s3(at + timedelta(minutes=7), EU_ACCOUNT, "eu-west-1", "PutObject", "acme-loyalty-eu", member,
+                     loyalty_app, vpc_ip_eu, nbytes=4_000)
+                b.kms(at + timedelta(minutes=7, milliseconds=30), EU_ACCOUNT, "eu-west-1", "GenerateDataKey",
+                      LOYALTY_KEY, loyalty_app, vpc_ip_eu)
+            # US purchase orders, every hour in us-east-1.
+            for _ in range(1 + rng.randrange(2)):
+                when = at + timedelta(seconds=rng.randrange(3600))
+                b.s3(when, US_ACCOUNT, "us-east-1", "GetObject", "acme-po-us", f"po/{rng.randrange(9000):04d}.pdf",
+                     po_app, OFFICE_IPS["US"], nbytes=800_000_000 + rng.randrange(50_000_000))
+                b.kms(when + timedelta(milliseconds=35), US_ACCOUNT, "us-east-1", "Decrypt", PO_KEY, po_app, vpc_ip_us)
+        # Nightly backup: written at 01:00, its key used; the backup of 30 days ago is still read by restores tests.
+        at = midnight + timedelta(hours=1, minutes=rng.randrange(20))
+        key = f"db/{midnight:%Y-%m-%d}.dump"
+        b.s3(at, EU_ACCOUNT, "eu-west-1", "PutObject", "acme-backups-eu", key, backup_job, vpc_ip_eu, nbytes=40_000_000)
+        for n in range(20 + rng.randrange(3)):
+            b.kms(at + timedelta(seconds=n), EU_ACCOUNT, "eu-west-1", "GenerateDataKey", BACKUP_KEY, backup_job,
+                  vpc_ip_eu)
+        backups_written.append((at, key))
+        if day >= 7:
+            restore_at, restore_key = backups_written[day - 7]
+            b.s3(midnight + timedelta(hours=4), EU_ACCOUNT, "eu-west-1", "GetObject", "acme-backups-eu", restore_key,
+                 backup_job, vpc_ip_eu, nbytes=40_000_000 + rng.randrange(4_000_000))
+        # Daily: replication to the EU replica, analyst reads from the office, UK support (allowed transfer).
+        b.s3(midnight + timedelta(hours=2), EU_ACCOUNT, "eu-central-1", "GetObject", "acme-loyalty-replica-eu",
+             "members/00001.json", loyalty_app, vpc_ip_eu, nbytes=3_000)
+        b.s3(midnight + timedelta(hours=9, minutes=rng.randrange(60)), EU_ACCOUNT, "eu-west-1", "GetObject",
+             "acme-loyalty-eu", "reports/daily.csv", analyst, OFFICE_IPS[rng.choice(["DE", "FR", "IE"])],
+             nbytes=5_000_000)
+        uk = midnight + timedelta(hours=10, minutes=rng.randrange(60))
+        b.s3(uk, EU_ACCOUNT, "eu-west-1", "GetObject", "acme-loyalty-eu", "members/00042.json", support,
+             OFFICE_IPS["GB"], nbytes=6_000)
+        b.s3(uk + timedelta(seconds=5), EU_ACCOUNT, "eu-west-2", "CopyObject", "acme-support-uk",
+             f"tickets/{day:03d}.json", support, OFFICE_IPS["GB"], copy_source="acme-loyalty-eu/members/00042.json")
+        # Disaster recovery in the US: copy within the US, verified from the DR bucket.
+        b.s3(midnight + timedelta(hours=3), US_ACCOUNT, "us-east-1", "CopyObject", "acme-dr-us",
+             f"po/{day:04d}.pdf", dr_job, vpc_ip_us, copy_source=f"acme-po-us/po/{day:04d}.pdf")
+        b.s3(midnight + timedelta(hours=3, minutes=5), US_ACCOUNT, "us-east-1", "HeadObject", "acme-dr-us",
+             f"po/{day:04d}.pdf", dr_job, vpc_ip_us)
+
+    window = START + timedelta(days=DAYS // 2)
+    # Configuration changes that keep to the policy: replication inside the EU, a 30-day backup lifecycle.
+    b.add(window + timedelta(days=2, hours=11), EU_ACCOUNT, "eu-west-1", "s3.amazonaws.com", "PutBucketReplication",
+          platform, OFFICE_IPS["DE"], params={"bucketName": "acme-loyalty-eu", "ReplicationConfiguration": {
+              "Role": f"arn:aws:iam::{EU_ACCOUNT}:role/replication", "Rule": {
+                  "ID": "eu-replica", "Status": "Enabled",
+                  "Destination": {"Bucket": "arn:aws:s3:::acme-loyalty-replica-eu"}}}})
+    b.add(window + timedelta(days=3, hours=11), EU_ACCOUNT, "eu-west-1", "s3.amazonaws.com",
+          "PutBucketLifecycleConfiguration", platform, OFFICE_IPS["DE"], params={
+              "bucketName": "acme-backups-eu", "LifecycleConfiguration": {"Rule": [
+                  {"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": "db/"}, "Expiration": {"Days": 30}}]}})
+    b.add(window + timedelta(days=4, hours=14), EU_ACCOUNT, "eu-west-1", "cloudtrail.amazonaws.com",
+          "PutEventSelectors", platform, OFFICE_IPS["DE"], params={
+              "trailName": "acme-org-trail", "eventSelectors": [{
+                  "readWriteType": "All", "includeManagementEvents": True,
+                  "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::acme-loyalty-eu/"]}]}]})
+    if planted:
+        _plant(b, window)
+    b.events.sort(key=lambda e: (e["eventTime"], e["eventID"]))
+    return Scenario(b.events, b.expected, window)
+
+
+def _plant(b: _Builder, window: datetime) -> None:
+    """One violation per check, inside the window, each with ids planted-<check>-<n>."""
+    day = lambda n, h=12, m=0: window + timedelta(days=n, hours=h, minutes=m)  # noqa: E731
+    intern = _user(EU_ACCOUNT, "summer-intern")
+    contractor = _role(EU_ACCOUNT, "external-contractor")
+    platform = _user(EU_ACCOUNT, "platform-admin")
+    backup_job = _role(EU_ACCOUNT, "nightly-backup")
+    eu_app, us_vpc = _role(EU_ACCOUNT, "loyalty-api"), "10.40.8.99"
+
+    # XR-001: loyalty data in a bucket in us-east-1.
+    b.s3(day(5), EU_ACCOUNT, "us-east-1", "PutObject", "acme-loyalty-analytics-us", "export/members.parquet",
+         intern, OFFICE_IPS["DE"], nbytes=100_000, planted="XR-001")
+    b.s3(day(5, 13), EU_ACCOUNT, "us-east-1", "GetObject", "acme-loyalty-analytics-us", "export/members.parquet",
+         intern, OFFICE_IPS["DE"], nbytes=100_000, planted="XR-001")
+    # XR-002: a tier-1 object read from an address registered in China.
+    b.s3(day(6, 3), EU_ACCOUNT, "eu-west-1", "GetObject", "acme-loyalty-eu", "members/31337.json", intern,
+         ATTACKER_IPS["CN"], nbytes=7_000, planted="XR-002")
+    # XR-003: replication of the loyalty bucket to the US DR bucket (its region is known from the lake).
+    b.add(day(7, 15), EU_ACCOUNT, "eu-west-1", "s3.amazonaws.com", "PutBucketReplication", platform,
+          OFFICE_IPS["DE"], params={"bucketName": "acme-loyalty-eu", "ReplicationConfiguration": {
+              "Role": f"arn:aws:iam::{EU_ACCOUNT}:role/replication", "Rule": [{
+                  "ID": "to-us", "Status": "Enabled", "Destination": {"Bucket": "arn:aws:s3:::acme-dr-us"}}]}},
+          planted="XR-003")
+    # EG-001: 1.5 GB of purchase orders (home US) downloaded from Germany in one day.
+    for n in range(3):
+        b.s3(day(8, 20, n), US_ACCOUNT, "us-east-1", "GetObject", "acme-po-us", f"po/{100 + n:04d}.pdf", intern,
+             OFFICE_IPS["DE"], nbytes=500_000_000 + n, planted="EG-001")
+    # EG-002 (and XR-001, since the copy lands in us-east-1): a loyalty object copied to the US DR bucket.
+    b.s3(day(9, 16), EU_ACCOUNT, "us-east-1", "CopyObject", "acme-dr-us", "loyalty/members.json", intern,
+         OFFICE_IPS["DE"], copy_source="acme-loyalty-eu/members/00007.json", planted="EG-002", also=("XR-001",))
+    # EG-003: a day of bulk backup reads from the EU, 40 times the usual restore volume.
+    for n in range(40):
+        b.s3(day(10, 2, n), EU_ACCOUNT, "eu-west-1", "GetObject", "acme-backups-eu", "db/bulk.dump", backup_job,
+             "10.20.4.17", nbytes=40_000_000, planted="EG-003")
+    # KU-001: the loyalty key's multi-region replica used in us-east-1.
+    for n in range(3):
+        b.kms(day(11, 9, n), EU_ACCOUNT, "us-east-1", "Decrypt", LOYALTY_KEY_REPLICA, eu_app, us_vpc,
+              planted="KU-001")
+    # KU-002: a principal never seen on the loyalty key before.
+    for n in range(2):
+        b.kms(day(12, 10, n), EU_ACCOUNT, "eu-west-1", "Decrypt", LOYALTY_KEY, contractor, "10.20.4.50",
+              planted="KU-002")
+    # KU-003: backup key used ten times its usual daily volume by its usual principal.
+    for n in range(250):
+        b.kms(day(13, 2) + timedelta(seconds=n * 5), EU_ACCOUNT, "eu-west-1", "GenerateDataKey", BACKUP_KEY,
+              backup_job, "10.20.4.17", planted="KU-003")
+    # KU-004: the purchase-order key scheduled for deletion; the loyalty key granted to a foreign account.
+    b.kms(day(14, 17), US_ACCOUNT, "us-east-1", "ScheduleKeyDeletion", PO_KEY, _user(US_ACCOUNT, "it-ops"),
+          OFFICE_IPS["US"], params={"keyId": PO_KEY, "pendingWindowInDays": 7}, planted="KU-004")
+    b.kms(day(14, 18), EU_ACCOUNT, "eu-west-1", "CreateGrant", LOYALTY_KEY, platform, OFFICE_IPS["DE"],
+          params={"keyId": LOYALTY_KEY, "granteePrincipal": f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/partner",
+                  "operations": ["Decrypt"]}, planted="KU-004")
+    # KU-005: a burst of denied decrypts within one hour from the intern.
+    for n in range(12):
+        b.kms(day(15, 21, n * 4), EU_ACCOUNT, "eu-west-1", "Decrypt", LOYALTY_KEY, intern, "10.20.4.66",
+              error="AccessDenied", planted="KU-005")
+    # RT-001: backups lifecycle set to 90 days, beyond the 35-day retention.
+    b.add(day(16, 11), EU_ACCOUNT, "eu-west-1", "s3.amazonaws.com", "PutBucketLifecycleConfiguration", platform,
+          OFFICE_IPS["DE"], params={"bucketName": "acme-backups-eu", "LifecycleConfiguration": {"Rule": [
+              {"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": "db/"}, "Expiration": {"Days": 90}}]}},
+          planted="RT-001")
+    # RT-002: a backup written in the first days of the baseline, read again in the window (past 35 days).
+    b.s3(START + timedelta(days=1, hours=5), EU_ACCOUNT, "eu-west-1", "PutObject", "acme-backups-eu",
+         "db/legacy-export.dump", backup_job, "10.20.4.17", nbytes=10_000_000, planted="RT-002")
+    b.s3(day(17, 8), EU_ACCOUNT, "eu-west-1", "GetObject", "acme-backups-eu", "db/legacy-export.dump", intern,
+         OFFICE_IPS["IE"], nbytes=10_000_000, planted="RT-002")
+    # IN-001 and IN-002: the trail stopped, and its selectors stripped of data events.
+    b.add(day(18, 23), EU_ACCOUNT, "eu-west-1", "cloudtrail.amazonaws.com", "StopLogging", intern,
+          ATTACKER_IPS["RU"], params={"name": f"arn:aws:cloudtrail:eu-west-1:{EU_ACCOUNT}:trail/acme-org-trail"},
+          planted="IN-001")
+    b.add(day(18, 23, 2), EU_ACCOUNT, "eu-west-1", "cloudtrail.amazonaws.com", "PutEventSelectors", intern,
+          ATTACKER_IPS["RU"], params={"trailName": "acme-org-trail", "eventSelectors": [{
+              "readWriteType": "All", "includeManagementEvents": True, "dataResources": []}]}, planted="IN-002")
+    # IN-003: three silent hours in eu-west-1; planted events mark the last before and the first after.
+    gap_start = day(20, 4)
+    quiet_from = (gap_start - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    quiet_to = (gap_start + timedelta(hours=3, minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    b.events = [e for e in b.events if not (e["awsRegion"] == "eu-west-1" and e["recipientAccountId"] == EU_ACCOUNT
+                                            and quiet_from <= e["eventTime"] < quiet_to)]
+    b.s3(gap_start - timedelta(minutes=3), EU_ACCOUNT, "eu-west-1", "GetObject", "acme-loyalty-eu",
+         "members/00100.json", eu_app, "10.20.4.17", nbytes=3_000, planted="IN-003")
+    b.s3(gap_start + timedelta(hours=3, minutes=3), EU_ACCOUNT, "eu-west-1", "GetObject", "acme-loyalty-eu",
+         "members/00101.json", eu_app, "10.20.4.17", nbytes=3_000, planted="IN-003")
+
+
+def write_cloudtrail(scenario: Scenario, directory: Path, days_per_file: int = 10) -> list[Path]:
+    """Write the events in CloudTrail's delivery layout, AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/, as
+    gzipped {"Records": [...]} files. A trail delivers every few minutes; here one file holds an account's
+    region for `days_per_file` days, so that tests and the demo pull a few dozen files, not thousands."""
+    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for event in scenario.events:
+        period = (datetime.fromisoformat(event["eventTime"].replace("Z", "+00:00")) - START).days // days_per_file
+        groups.setdefault((event["recipientAccountId"], event["awsRegion"], period), []).append(event)
+    written = []
+    for (account, region, _), records in sorted(groups.items()):
+        first = records[0]["eventTime"]
+        y, m, d = first[:10].split("-")
+        folder = directory / "AWSLogs" / account / "CloudTrail" / region / y / m / d
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = first[:16].replace("-", "").replace(":", "")
+        path = folder / f"{account}_CloudTrail_{region}_{stamp}Z_acme.json.gz"
+        payload = json.dumps({"Records": records}, separators=(",", ":")).encode()
+        path.write_bytes(gzip.compress(payload, compresslevel=6, mtime=0))
+        written.append(path)
+    return written
+
+
+def write_policy(path: Path) -> Path:
+    path.write_text(POLICY, encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    import sys
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "sovaudit/demo/data")
+    paths = write_cloudtrail(build(planted=True), target)
+    print(f"wrote {len(paths)} files under {target}")

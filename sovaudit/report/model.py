@@ -1,0 +1,162 @@
+"""Everything the Article 30 evidence report states, as plain data: the JSON format, and what the templates render.
+
+Built from a check session (the same window, policy and classification the checks used) and its run.
+"""
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from sovaudit import __version__
+from sovaudit.checks.catalogue import FAMILIES, SEVERITIES
+from sovaudit.checks.runner import CheckRun, CheckSession
+from sovaudit.geography import load_geography
+from sovaudit.resources import query_text
+from sovaudit.timewindow import iso
+
+EVIDENCE_ROWS_PER_FINDING = 50
+FAMILY_TITLES = {"cross_region": "Cross-region processing", "egress": "Egress across jurisdictions",
+                 "key_use": "Encryption keys", "retention": "Retention", "integrity": "Integrity of the audit trail"}
+DISCLAIMER = ("This report is evidence drawn from audit logs, not a legal opinion. Whether a transfer is lawful "
+              "depends on facts and safeguards the logs cannot show.")
+
+
+def _rows(session: CheckSession, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    relation = session.con.sql(query_text(f"report/{name}.sql"), params=params)
+    return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _transfer_basis(activity: Any, class_cfg: Any, jurisdiction: str) -> dict[str, str | None]:
+    """declared (by the activity or the class, with its safeguard), adequacy (a full adequacy decision), or
+    undeclared. A partial decision (e.g. the EU-US Data Privacy Framework, for certified organisations only)
+    does not cover a flow by itself: it stays undeclared, with a note."""
+    declared = next((t for t in (activity.transfers if activity else []) if t.to == jurisdiction), None)
+    if declared:
+        return {"status": "declared", "safeguard": declared.safeguard, "recipient": declared.recipient, "note": None}
+    allowed = next((t for t in (class_cfg.allowed_transfers if class_cfg else []) if t.to == jurisdiction), None)
+    if allowed:
+        return {"status": "declared", "safeguard": allowed.safeguard, "recipient": None, "note": None}
+    decision = load_geography().adequacy(jurisdiction)
+    if decision and not decision.get("partial"):
+        return {"status": "adequacy", "safeguard": f"{decision['instrument']} ({decision['name']})",
+                "recipient": None, "note": None}
+    note = (f"{decision['instrument']} covers only {decision['scope']}; declare the transfer if the recipient "
+            "qualifies") if decision else None
+    return {"status": "undeclared", "safeguard": None, "recipient": None, "note": note}
+
+
+def _scope(session: CheckSession) -> dict[str, Any]:
+    sources = []
+    seen = set()
+    for entry in session.lake.ledger.entries():
+        record = entry.get("source") or {}
+        key = (record.get("name"), record.get("type"), entry.get("table"))
+        if entry.get("table") and key not in seen:
+            seen.add(key)
+            sources.append({"name": record.get("name"), "type": record.get("type") or entry.get("table"),
+                            "table": entry.get("table"),
+                            "where": record.get("bucket") or record.get("path") or record.get("subscription")
+                            or record.get("bootstrap") or record.get("account_url")})
+    return {"sources": sources, "coverage": [_jsonable(r) for r in _rows(session, "coverage")]}
+
+
+def _evidence_rows(session: CheckSession, uids: list[str]) -> dict[str, dict[str, Any]]:
+    if not uids:
+        return {}
+    return {r["event_uid"]: _jsonable(r) for r in _rows(session, "evidence_rows", {"uids": uids})}
+
+
+def _activities(session: CheckSession, run: CheckRun) -> list[dict[str, Any]]:
+    config = session.loaded.config
+    classes = {c.name: c for c in config.data_classes}
+    locations = _rows(session, "class_locations")
+    transfers = _rows(session, "class_transfers")
+    lifecycle = _rows(session, "class_lifecycle")
+    keys = _rows(session, "class_keys")
+    by_check = {r.check.id: r for r in run.results}
+
+    def findings_of(check_id: str, class_names: set[str]) -> list[dict[str, Any]]:
+        result = by_check.get(check_id)
+        return [f.as_dict() for f in (result.findings if result else []) if f.details.get("data_class") in class_names]
+
+    out = []
+    for activity in config.processing_activities:
+        names = set(activity.data_classes)
+        flows = []
+        for row in (r for r in transfers if r["class_name"] in names):
+            flows.append({**_jsonable(row), **_transfer_basis(activity, classes.get(row["class_name"]),
+                                                              row["destination"])})
+        out.append({
+            "name": activity.name, "purpose": activity.purpose, "data_subjects": activity.data_subjects,
+            "data_categories": activity.data_categories, "recipients": activity.recipients,
+            "data_classes": [{"name": n, "home": classes[n].home, "tier": classes[n].tier,
+                              "retention_days": classes[n].retention_days} for n in activity.data_classes],
+            "declared_transfers": [t.model_dump() for t in activity.transfers],
+            "retention": activity.retention, "security_measures": activity.security_measures,
+            "observed_locations": [_jsonable(r) for r in locations if r["class_name"] in names],
+            "observed_transfers": flows,
+            "lifecycle_rules": [_jsonable(r) for r in lifecycle if r["class_name"] in names],
+            "read_after_expiry": findings_of("RT-002", names),
+            "keys_used": [_jsonable(r) for r in keys if r["class_name"] in names],
+            "key_weakening": findings_of("KU-004", names),
+        })
+    return out
+
+
+def _summary(run: CheckRun) -> dict[str, Any]:
+    by_family = {f: Counter() for f in FAMILIES}
+    by_severity = {s: Counter() for s in SEVERITIES}
+    for r in run.results:
+        by_family.setdefault(r.check.family, Counter())[r.status] += 1
+        by_severity[r.check.severity][r.status] += 1
+    headline = sorted((r for r in run.results if r.status == "FAIL"),
+                      key=lambda r: (r.check.severity_rank, r.check.id))
+    return {
+        "status_counts": dict(Counter(r.status for r in run.results)),
+        "by_family": {f: dict(c) for f, c in by_family.items() if c},
+        "by_severity": {s: dict(c) for s, c in by_severity.items() if c},
+        "headlines": [{"id": r.check.id, "severity": r.check.severity, "title": r.check.title,
+                       "findings": len(r.findings), "first_reason": r.findings[0].reason} for r in headline[:8]],
+        "failing": [r.check.id for r in run.failing()],
+    }
+
+
+def build_report(session: CheckSession, run: CheckRun, integrity: dict[str, Any] | None = None) -> dict[str, Any]:
+    session.con.execute("CREATE OR REPLACE TEMP TABLE class_events AS " + query_text("report/class_events.sql"))
+    config = session.loaded.config
+    checks = run.as_dict()
+    uids = sorted({uid for r in run.results for f in r.findings for uid in f.evidence[:EVIDENCE_ROWS_PER_FINDING]})
+    rows = _evidence_rows(session, uids)
+    for check, result in zip(checks["checks"], run.results, strict=True):
+        check["sql"] = result.check.sql
+        check["path"] = str(result.check.path)
+        check["builtin"] = result.check.builtin
+        for finding in check["findings"]:
+            finding["evidence_rows"] = [rows[u] for u in finding["evidence"][:EVIDENCE_ROWS_PER_FINDING] if u in rows]
+    return {
+        **checks,
+        "report": {"title": "Record of processing activities with log evidence (GDPR Art. 30)",
+                   "generated_at": iso(datetime.now(UTC)), "tool_version": __version__},
+        "organisation": config.organisation.model_dump(),
+        "config_path": run.config_path,
+        "fail_on": run.fail_on,
+        "scope": _scope(session),
+        "summary": _summary(run),
+        "processing_activities": _activities(session, run),
+        "charts": {"daily_jurisdictions": [_jsonable(r) for r in _rows(session, "daily_jurisdictions")],
+                   "flow_matrix": [_jsonable(r) for r in _rows(session, "flow_matrix")]},
+        "integrity": integrity,
+        "disclaimer": DISCLAIMER,
+    }

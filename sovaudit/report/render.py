@@ -1,0 +1,95 @@
+"""The report as HTML (one self-contained file), PDF (WeasyPrint, from the same HTML), JSON, and the full
+evidence lists as CSV."""
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from sovaudit.checks.runner import CheckSession
+from sovaudit.checks.session import view_name
+from sovaudit.output import json_default
+from sovaudit.report import charts
+from sovaudit.report.model import FAMILY_TITLES
+from sovaudit.resources import query_text, resource_dir
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of each list a rendering shows; the rest is counted and pointed to in the CSV files."""
+    findings_per_check: int
+    evidence_rows: int
+
+
+SCREEN = Limits(findings_per_check=100, evidence_rows=50)
+# A PDF is read on paper: 10,000 findings must not make 10,000 pages.
+PRINT = Limits(findings_per_check=15, evidence_rows=10)
+
+
+def _when(value: str | None) -> str:
+    """2026-09-01T23:44:14.312825Z -> 2026-09-01 23:44:14 UTC"""
+    if not value:
+        return ""
+    text = str(value).replace("T", " ").removesuffix("Z").split(".")[0].removesuffix("+00:00")
+    return text + " UTC"
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(resource_dir("report_templates"))),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["bytes"] = charts.human_bytes
+    env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else ("" if n is None else n)
+    env.filters["when"] = _when
+    return env
+
+
+def render_html(report: dict[str, Any], *, printable: bool = False) -> str:
+    env = _environment()
+    css = (resource_dir("report_templates") / "report.css").read_text(encoding="utf-8")
+    return env.get_template("report.html.j2").render(
+        r=report, css=css, printable=printable, limits=PRINT if printable else SCREEN,
+        family_titles=FAMILY_TITLES,
+        daily_chart=charts.daily_jurisdictions(report["charts"]["daily_jurisdictions"]),
+        flow_chart=charts.flow_matrix(report["charts"]["flow_matrix"]),
+    )
+
+
+def render_pdf(report: dict[str, Any], out: Path) -> None:
+    from weasyprint import HTML
+
+    # No base URL and a fetcher that refuses everything: the PDF is built from the inline HTML alone.
+    def no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise ValueError(f"the report fetches nothing; refused {url}")
+
+    HTML(string=render_html(report, printable=True), url_fetcher=no_fetch).write_pdf(str(out))
+
+
+def render_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, default=json_default, ensure_ascii=False, indent=2) + "\n"
+
+
+EVIDENCE_COLUMNS = ("check_id", "finding", "resource", "reason", "event_uid", "source", "time", "actor", "src_ip",
+                    "src_country", "user_agent", "region", "action", "outcome", "evidence_blob", "evidence_index")
+
+
+def write_evidence_csv(session: CheckSession, check_ids: list[str], out: Path) -> int:
+    """Every event behind every finding, all of them (not only the 50 the report shows). Returns the rows."""
+    template = query_text("report/full_evidence.sql")
+    written = 0
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(EVIDENCE_COLUMNS)
+        for check in session.checks:
+            if check.id not in check_ids:
+                continue
+            # The view name is derived from a catalogue id (capital letters, digits, a dash).
+            relation = session.con.sql(template.replace("checks.finding_view", f'checks."{view_name(check)}"'),
+                                       params={"check_id": check.id})
+            for row in relation.fetchall():
+                writer.writerow(row)
+                written += 1
+    return written
