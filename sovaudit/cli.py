@@ -212,6 +212,394 @@ def pull_cloudtrail(
     raise typer.Exit(_report_pulls([result], fmt))
 
 
+def _pull_one_azure(source_type: str, lake, config, since, until, fmt: str, lock_timeout: float, **flags) -> None:
+    from sovaudit.pull_azure import azure_source_from_flags
+
+    _check_format(fmt, ("table", "json"))
+    try:
+        target = _lake(lake, config)
+        spec = azure_source_from_flags(source_type, **flags)
+        result = _run_pull(target, spec, since, until, lock_timeout, fmt == "json")
+    except SovauditError as exc:
+        _fail(exc)
+    raise typer.Exit(_report_pulls([result], fmt))
+
+
+TenantOpt = Annotated[str | None, typer.Option("--tenant-id", help="Azure AD tenant to sign in to.")]
+ClientOpt = Annotated[str | None, typer.Option("--client-id", help="Client id of a user-assigned managed or workload identity.")]
+
+
+@pull_app.command("azure-activity")
+def pull_azure_activity(
+    subscription: Annotated[str, typer.Option("--subscription", help="Subscription id (a GUID).")],
+    endpoint: Annotated[str | None, typer.Option("--endpoint", help="Azure Resource Manager URL of another cloud.")] = None,
+    tenant_id: TenantOpt = None, client_id: ClientOpt = None,
+    since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None, config: ConfigOpt = None,
+    fmt: FormatOpt = "table", lock_timeout: LockOpt = 60.0,
+) -> None:
+    """Pull the Azure activity log through its REST API (the last 90 days), signed in with DefaultAzureCredential.
+
+    Without --since it goes on from where the last pull of the subscription ended.
+
+    Example: [cyan]sovaudit pull azure-activity --subscription 00000000-0000-0000-0000-000000000000 --since 7d[/cyan]
+    """
+    _pull_one_azure("azure-activity", lake, config, since, until, fmt, lock_timeout, subscription=subscription,
+                    endpoint=endpoint, tenant_id=tenant_id, client_id=client_id)
+
+
+@pull_app.command("azure-storage")
+def pull_azure_storage(
+    account_url: Annotated[str, typer.Option("--account-url", help="https://ACCOUNT.blob.core.windows.net (a SAS may follow ?).")],
+    container: Annotated[list[str] | None, typer.Option("--container", help="Export containers (default: the five insights-* ones).")] = None,
+    connection_string_env: Annotated[str | None, typer.Option("--connection-string-env", help="Name of the environment variable holding a connection string.")] = None,
+    tenant_id: TenantOpt = None, client_id: ClientOpt = None,
+    since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None, config: ConfigOpt = None,
+    fmt: FormatOpt = "table", lock_timeout: LockOpt = 60.0,
+) -> None:
+    """Pull Azure Monitor diagnostic exports (activity log, Key Vault, Storage) from a storage account.
+
+    Reads resourceId=/…/y=YYYY/m=MM/d=DD/h=HH/m=00/PT1H.json, pruned to --since/--until, incremental by etag;
+    an append blob that grew is read from where the last pull stopped.
+
+    Example: [cyan]AZ_LOGS="…" sovaudit pull azure-storage --account-url https://logs.blob.core.windows.net --connection-string-env AZ_LOGS --since 7d[/cyan]
+    """
+    _pull_one_azure("azure-storage", lake, config, since, until, fmt, lock_timeout, account_url=account_url,
+                    containers=container, connection_string_env=connection_string_env, tenant_id=tenant_id,
+                    client_id=client_id)
+
+
+@pull_app.command("azure")
+def pull_azure_files(
+    path: Annotated[str, typer.Option("--path", help="Directory (walked recursively), file or glob.")],
+    since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None, config: ConfigOpt = None,
+    fmt: FormatOpt = "table", lock_timeout: LockOpt = 60.0,
+) -> None:
+    """Pull Azure Monitor logs from local files: JSON lines, {"records": [...]} exports or REST {"value": [...]} pages.
+
+    Example: [cyan]sovaudit pull azure --path ./azure-exports/[/cyan]
+    """
+    _pull_one_azure("azure", lake, config, since, until, fmt, lock_timeout, path=path)
+
+
+def _pull_one_kafka(source_type: str, lake, config, since, until, fmt: str, lock_timeout: float, **flags) -> None:
+    from sovaudit.pull_kafka import configured_entry, kafka_source_from_flags
+
+    _check_format(fmt, ("table", "json"))
+    try:
+        loaded = load_config(config)
+        target = Lake(resolve_lake_path(lake, loaded))
+        base = configured_entry(loaded.config.sources, source_type, flags.get("bootstrap"))
+        spec = kafka_source_from_flags(source_type, base, **flags)
+        result = _run_pull(target, spec, since, until, lock_timeout, fmt == "json")
+    except SovauditError as exc:
+        _fail(exc)
+    raise typer.Exit(_report_pulls([result], fmt))
+
+
+BootstrapOpt = Annotated[str, typer.Option("--bootstrap", help="HOST:PORT of the cluster (client settings come "
+                                           "from the \\[\\[sources]] entry with the same bootstrap).")]
+KafkaRegionOpt = Annotated[str | None, typer.Option("--region", help="The cluster's region, e.g. eu-west-1.")]
+
+
+@pull_app.command("kafka-audit")
+def pull_kafka_audit(
+    bootstrap: Annotated[str | None, typer.Option("--bootstrap", help="HOST:PORT of the cluster holding the "
+                                                  "audit-log topic.")] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Audit-log topic (default "
+                                              "confluent-audit-log-events).")] = None,
+    path: Annotated[str | None, typer.Option("--path", help="Directory (walked recursively), file or glob of "
+                                             "exported events instead of a broker.")] = None,
+    region: KafkaRegionOpt = None, since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None,
+    config: ConfigOpt = None, fmt: FormatOpt = "table", lock_timeout: LockOpt = 60.0,
+) -> None:
+    """Pull Confluent audit events (CloudEvents 0.3 and 1.0) from the audit-log topic or from files.
+
+    From a broker, each partition is read up to its high watermark at the start, from where the last pull
+    stopped (the ledger keeps the offsets); --since starts at the offsets for that time.
+
+    Examples:
+
+      [cyan]sovaudit pull kafka-audit --bootstrap kafka-audit.eu.example:9092 --region eu-west-1[/cyan]
+
+      [cyan]sovaudit pull kafka-audit --path ./audit-export/ --region eu-west-1[/cyan]
+    """
+    _pull_one_kafka("kafka-audit", lake, config, since, until, fmt, lock_timeout, bootstrap=bootstrap, topic=topic,
+                    path=path, region=region)
+
+
+@pull_app.command("kafka-inventory")
+def pull_kafka_inventory(
+    bootstrap: BootstrapOpt,
+    mirror_alias: Annotated[list[str] | None, typer.Option("--mirror-alias", help="Alias of a cluster MirrorMaker 2 "
+                                                           "mirrors into this one (others are found from its topics).")] = None,
+    region: KafkaRegionOpt = None, lake: LakeOpt = None, config: ConfigOpt = None, fmt: FormatOpt = "table",
+    lock_timeout: LockOpt = 60.0,
+) -> None:
+    """Snapshot a cluster's topics into kafka_topics: retention.ms, retention.bytes, cleanup.policy and
+    MirrorMaker 2 artefacts (remote topics <alias>.<topic>, heartbeats, mm2-offset-syncs.*).
+
+    Example: [cyan]sovaudit pull kafka-inventory --bootstrap kafka.us.example:9092 --region us-east-1[/cyan]
+    """
+    _pull_one_kafka("kafka-inventory", lake, config, None, None, fmt, lock_timeout, bootstrap=bootstrap,
+                    mirror_aliases=mirror_alias, region=region)
+
+
+@pull_app.command("kafka-lineage")
+def pull_kafka_lineage(
+    bootstrap: BootstrapOpt,
+    topic: Annotated[list[str], typer.Option("--topic", help="Data topic whose headers to read (repeatable).")],
+    header: Annotated[list[str] | None, typer.Option("--header", help="Another header name to keep, besides "
+                                                     "region_origin, encryption_key_id, processing_timestamp.")] = None,
+    region: KafkaRegionOpt = None, since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None,
+    config: ConfigOpt = None, fmt: FormatOpt = "table", lock_timeout: LockOpt = 60.0,
+) -> None:
+    """Pull lineage headers of messages on data topics into kafka_lineage; message values are never read or stored.
+
+    Example: [cyan]sovaudit pull kafka-lineage --bootstrap kafka.eu.example:9092 --topic eu.loyalty.transactions --region eu-west-1[/cyan]
+    """
+    _pull_one_kafka("kafka-lineage", lake, config, since, until, fmt, lock_timeout, bootstrap=bootstrap,
+                    topics=topic, headers=header, region=region)
+
+
+# -- check and checks ------------------------------------------------------------------------------
+
+checks_app = typer.Typer(rich_markup_mode="rich", no_args_is_help=True,
+                         help="The check catalogue: list the checks, or show one with its SQL.")
+app.add_typer(checks_app, name="checks")
+CHECK_FORMATS = ("table", "json", "csv", "junit", "sarif")
+
+
+def _write_output(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from sovaudit.fsutil import write_atomic
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(out, text.encode("utf-8"))
+    err.print(f"wrote {out}")
+
+
+@app.command()
+def check(
+    check_id: Annotated[list[str] | None, typer.Option("--check", help="Run only this check id (repeatable).")] = None,
+    family: Annotated[list[str] | None, typer.Option("--family", help="Run only this family (repeatable): "
+                      "cross_region, egress, key_use, retention, integrity.")] = None,
+    fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 on findings at or above: critical, high, "
+                                         "medium or low.")] = "high",
+    fmt: Annotated[str, typer.Option("--format", help="table, json, csv, junit or sarif.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the output to this file.")] = None,
+    since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Run the sovereignty checks over the lake and the config's policy.
+
+    Each check ends PASS, FAIL or NOT_ASSESSED (its data or policy is missing, with the reason).
+    The window defaults to the last 30 days of data in the lake.
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error, 3 partial evidence.
+
+    Examples:
+
+      [cyan]sovaudit check[/cyan]
+
+      [cyan]sovaudit check --family integrity --since 2024-05-01 --until 2024-06-01[/cyan]
+
+      [cyan]sovaudit check --fail-on medium --format junit --out junit.xml[/cyan]
+    """
+    from sovaudit.checks.formats import WRITERS
+    from sovaudit.checks.runner import run_checks
+    from sovaudit.checks.tables import print_run
+
+    _check_format(fmt, CHECK_FORMATS)
+    try:
+        loaded = load_config(config)
+        target = Lake(resolve_lake_path(lake, loaded))
+        run = run_checks(target, loaded, check_ids=check_id, families=family, since=since, until=until,
+                         fail_on=fail_on)
+    except SovauditError as exc:
+        _fail(exc)
+    if fmt == "table":
+        if out is not None:
+            with open(out, "w", encoding="utf-8") as handle:
+                print_run(run, Console(file=handle, width=160), fail_on)
+            err.print(f"wrote {out}")
+        else:
+            print_run(run, console, fail_on)
+    else:
+        _write_output(WRITERS[fmt](run), out)
+    for result in run.results:
+        if result.error:
+            err.print(Text(f"error: {result.check.id}: {result.status_reason}", style="bold red"))
+    raise typer.Exit(run.exit_code(fail_on))
+
+
+def _catalogue(config: str | None):
+    from sovaudit.checks.runner import load_catalogue
+
+    return load_catalogue(load_config(config))
+
+
+@checks_app.command("list")
+def checks_list(fmt: Annotated[str, typer.Option("--format", help="table, json or markdown.")] = "table",
+                config: ConfigOpt = None) -> None:
+    """List the checks: built-in ones and those in the config's \\[checks] paths.
+
+    Example: [cyan]sovaudit checks list --format markdown[/cyan]
+    """
+    from sovaudit.checks.tables import catalogue_markdown, catalogue_table
+
+    _check_format(fmt, ("table", "json", "markdown"))
+    try:
+        catalogue = _catalogue(config)
+    except SovauditError as exc:
+        _fail(exc)
+    if fmt == "json":
+        print(dumps([{"id": c.id, "title": c.title, "family": c.family, "severity": c.severity,
+                      "gdpr": list(c.gdpr), "requires": list(c.requires), "policy": list(c.policy),
+                      "baseline": c.baseline, "description": c.description, "remediation": c.remediation,
+                      "path": str(c.path), "builtin": c.builtin} for c in catalogue]))
+    elif fmt == "markdown":
+        sys.stdout.write(catalogue_markdown(catalogue))
+    else:
+        console.print(catalogue_table(catalogue))
+
+
+@checks_app.command("show")
+def checks_show(check_id: Annotated[str, typer.Argument(help="A check id, e.g. XR-001.")],
+                config: ConfigOpt = None) -> None:
+    """Show one check: its metadata and its SQL.
+
+    Example: [cyan]sovaudit checks show IN-001[/cyan]
+    """
+    from sovaudit.checks.tables import check_detail
+
+    try:
+        catalogue = {c.id: c for c in _catalogue(config)}
+    except SovauditError as exc:
+        _fail(exc)
+    chosen = catalogue.get(check_id.upper())
+    if chosen is None:
+        _fail(UsageError(f"no check {check_id!r}; `sovaudit checks list` shows the catalogue"))
+    console.print(check_detail(chosen))
+
+
+# -- report and scan -------------------------------------------------------------------------------
+
+FailOnOpt = Annotated[str, typer.Option("--fail-on", help="Exit 1 on findings at or above: critical, high, medium "
+                                        "or low.")]
+
+
+def _print_report_set(result, out_dir: Path, fail_on: str, pulls: list[PullResult] | None = None) -> None:
+    run = result.run
+    counts = {s: sum(r.status == s for r in run.results) for s in ("FAIL", "NOT_ASSESSED", "PASS")}
+    table = Table(title="sovaudit scan" if pulls is not None else "sovaudit report", header_style="bold cyan",
+                  title_justify="left", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    if pulls is not None:
+        for p in pulls:
+            table.add_row(f"pulled {p.source}", f"{p.counts['read']:,} read, {p.counts['stored']:,} stored, "
+                                                f"{p.counts['duplicate']:,} duplicate, {p.counts['quarantined']:,} quarantined")
+    table.add_row("window", f"{run.as_dict()['window']['since']} – {run.as_dict()['window']['until']}")
+    table.add_row("checks", Text.assemble((f"{counts['FAIL']} FAIL", "bold red" if counts["FAIL"] else ""), ", ",
+                                          (f"{counts['NOT_ASSESSED']} NOT_ASSESSED", "yellow" if counts["NOT_ASSESSED"] else ""),
+                                          ", ", (f"{counts['PASS']} PASS", "green")))
+    failing = run.failing(fail_on)
+    table.add_row(f"at or above {fail_on}", Text(", ".join(r.check.id for r in failing) or "none",
+                                                style="bold red" if failing else "green"))
+    for reason in run.partial_reasons:
+        table.add_row("partial evidence", Text(reason, style="yellow"))
+    table.add_row("ledger head", run.ledger_head or "-")
+    for name, path in result.files.items():
+        table.add_row(name, Text(str(path)))
+    console.print(table)
+
+
+@app.command()
+def report(
+    fmt: Annotated[str, typer.Option("--format", help="html, pdf or json.")] = "html",
+    out: Annotated[Path | None, typer.Option("--out", help="The report file (default ./report.<format>). "
+                                             "evidence.csv and findings.csv are written next to it.")] = None,
+    since: SinceOpt = None, until: UntilOpt = None, fail_on: FailOnOpt = "high",
+    lake: LakeOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Render the GDPR Article 30 evidence report from the lake and the config's policy.
+
+    The HTML is one self-contained file (no JavaScript, no external URL); the PDF is the same HTML printed by
+    WeasyPrint; the JSON is `sovaudit check --format json` plus the Article 30 records. Exit codes as for check.
+
+    Examples:
+
+      [cyan]sovaudit report --format pdf --out evidence/2024-Q2.pdf --since 2024-04-01 --until 2024-07-01[/cyan]
+
+      [cyan]sovaudit report --format html[/cyan]
+    """
+    from sovaudit.report.build import write_reports
+
+    _check_format(fmt, ("html", "pdf", "json"))
+    target_path = out or Path(f"report.{fmt}")
+    try:
+        loaded = load_config(config)
+        target = Lake(resolve_lake_path(lake, loaded))
+        with err.status("checking and rendering …"):
+            result = write_reports(target, loaded, target_path.parent, formats=(fmt,), machine=False, since=since,
+                                   until=until, fail_on=fail_on, stem=target_path.stem)
+        if target_path.suffix != f".{fmt}":
+            os.replace(result.files.pop(f"{target_path.stem}.{fmt}"), target_path)
+            result.files[target_path.name] = target_path
+    except SovauditError as exc:
+        _fail(exc)
+    _print_report_set(result, target_path.parent, fail_on)
+    raise typer.Exit(result.run.exit_code(fail_on))
+
+
+@app.command()
+def scan(
+    out: Annotated[Path | None, typer.Option("--out", help="Directory for the report set (default ./sovaudit-scan, "
+                                             "or ./sovaudit-demo with --demo).")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Run on the bundled Acme Retail demo: no account, no config.")] = False,
+    since: SinceOpt = None, until: UntilOpt = None, fail_on: FailOnOpt = "high",
+    lake: LakeOpt = None, config: ConfigOpt = None, lock_timeout: LockOpt = 60.0,
+) -> None:
+    """Pull every configured source, run the checks, and write the report set: the one-shot for auditors and CI.
+
+    Writes report.html, report.pdf, findings.json, findings.csv, junit.xml and evidence.csv to --out.
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error, 3 partial evidence.
+
+    Examples:
+
+      [cyan]sovaudit scan --demo[/cyan]   (the bundled demo; writes ./sovaudit-demo/)
+
+      [cyan]sovaudit scan --config sovaudit.toml --since 30d --out evidence/ --fail-on high[/cyan]
+    """
+    from sovaudit.report.build import write_reports
+
+    try:
+        if demo:
+            from sovaudit.demo.bundle import prepare_demo
+
+            out_dir = out or Path("sovaudit-demo")
+            loaded, target, specs = prepare_demo(out_dir, Path(lake) if lake else None)
+        else:
+            out_dir = out or Path("sovaudit-scan")
+            loaded = load_config(config)
+            target = Lake(resolve_lake_path(lake, loaded))
+            specs = list(loaded.config.sources)
+            if not specs and not target.ledger.path.exists():
+                raise UsageError("nothing to scan: no [[sources]] in the config and an empty lake "
+                                 "(see `sovaudit init`, or try `sovaudit scan --demo`)")
+        pulls = [_run_pull(target, spec, since, until, lock_timeout, quiet=False) for spec in specs]
+        with err.status("checking, verifying the lake and rendering the report …"):
+            result = write_reports(target, loaded, out_dir, formats=("html", "pdf"), since=since, until=until,
+                                   fail_on=fail_on)
+    except SovauditError as exc:
+        _fail(exc)
+    _print_report_set(result, out_dir, fail_on, pulls)
+    code = result.run.exit_code(fail_on)
+    if code == 0 and any(p.exit_code for p in pulls):
+        code = 3
+    raise typer.Exit(code)
+
+
 # -- sql and tables --------------------------------------------------------------------------------
 
 SqlFormat = Annotated[str, typer.Option("--format", help="table, csv, json or ndjson.")]
@@ -262,19 +650,43 @@ def _interactive(target: Lake, fmt: str, max_rows: int) -> None:
                 raise typer.Exit(2) from None
 
 
+def _attach_checks(target: Lake, config: str | None, since: str | None, until: str | None) -> None:
+    """Policy tables and one view per check (checks.xr_001 …) with full evidence lists, for `sovaudit sql`."""
+    from sovaudit.checks.runner import load_catalogue
+    from sovaudit.checks.session import prepare, resolve_window
+
+    loaded = load_config(config)
+    con = target.connection()
+    window = resolve_window(con, since, until, loaded.config.thresholds.baseline_days)
+    prepare(con, loaded.config, window, load_catalogue(loaded))
+
+
 @app.command()
 def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; omit for an interactive prompt.")] = None,
         fmt: SqlFormat = "table", lake: LakeOpt = None, config: ConfigOpt = None,
-        max_rows: Annotated[int, typer.Option("--max-rows", help="Rows shown in table format.")] = 1000) -> None:
+        max_rows: Annotated[int, typer.Option("--max-rows", help="Rows shown in table format.")] = 1000,
+        since: Annotated[str | None, typer.Option("--since", help="Window start for the checks.* views.")] = None,
+        until: Annotated[str | None, typer.Option("--until", help="Window end for the checks.* views.")] = None,
+        ) -> None:
     """Read-only SQL over the lake (DuckDB). Writes are refused.
 
-    Example: [cyan]sovaudit sql "SELECT region, count(*) FROM events GROUP BY ALL"[/cyan]
+    Besides the lake's tables there are the policy tables (policy_regions, policy_data_classes, …) and a
+    view per check, [bold]checks.xr_001[/bold] …, whose rows are its findings with their full evidence lists
+    (default window: the last 30 days of data).
+
+    Examples:
+
+      [cyan]sovaudit sql "SELECT region, count(*) FROM events GROUP BY ALL"[/cyan]
+
+      [cyan]sovaudit sql "SELECT unnest(evidence) AS event_uid FROM checks.in_001"[/cyan]
     """
     import duckdb
 
     _check_format(fmt, ("table", "csv", "json", "ndjson"))
     try:
         target = _lake(lake, config)
+        if query is None or "checks." in query.lower() or "policy_" in query.lower():
+            _attach_checks(target, config, since, until)
         if query is None:
             _interactive(target, fmt, max_rows)
         else:
@@ -310,6 +722,50 @@ def tables(fmt: FormatOpt = "table", lake: LakeOpt = None, config: ConfigOpt = N
             table.add_row(column, kind)
         console.print(table)
 
+
+
+# -- verify ----------------------------------------------------------------------------------------
+
+@app.command()
+def verify(
+    cloudtrail: Annotated[bool, typer.Option("--cloudtrail", help="Also validate CloudTrail digest files and the "
+                                             "log files they list (as aws cloudtrail validate-logs), and record "
+                                             "the verdicts in the cloudtrail_digest table.")] = False,
+    expect_head: Annotated[str | None, typer.Option("--expect-head", help="A ledger head recorded earlier (e.g. "
+                                                    "in a report): fail if the chain no longer holds it.")] = None,
+    endpoint_url: Annotated[str | None, typer.Option("--endpoint-url", help="CloudTrail endpoint override for "
+                                                     "ListPublicKeys.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile for ListPublicKeys.")] = None,
+    role_arn: Annotated[str | None, typer.Option("--role-arn", help="Role to assume for ListPublicKeys.")] = None,
+    fmt: FormatOpt = "table", lake: LakeOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Check the chain of custody: the ledger's hash chain, every archived blob, every committed Parquet file
+    and every row's evidence blob; with --cloudtrail, CloudTrail's own digest signatures and log hashes.
+
+    Exit 0 when everything verifies, 1 when anything does not, 2 on bad usage.
+
+    Examples:
+
+      [cyan]sovaudit verify[/cyan]
+
+      [cyan]sovaudit verify --cloudtrail --profile audit --format json > custody.json[/cyan]
+    """
+    from sovaudit.verify import CloudTrailPublicKeys
+    from sovaudit.verify import verify as run_verify
+    from sovaudit.verify.render import render_report
+
+    _check_format(fmt, ("table", "json"))
+    try:
+        target = _lake(lake, config)
+        keys = CloudTrailPublicKeys.from_settings(profile=profile, role_arn=role_arn, endpoint_url=endpoint_url)
+        report = run_verify(target, cloudtrail=cloudtrail, public_keys=keys, expect_head=expect_head)
+    except SovauditError as exc:
+        _fail(exc)
+    if fmt == "json":
+        print(dumps(report.as_dict()))
+    else:
+        render_report(report, console)
+    raise typer.Exit(report.exit_code)
 
 if __name__ == "__main__":
     app()

@@ -18,6 +18,12 @@ from pydantic import (
 
 from sovaudit.errors import ConfigError
 from sovaudit.geography import normalise_jurisdiction
+from sovaudit.sources.kafka_config import (
+    KAFKA_SOURCE_TYPES,
+    KafkaAuditSourceConfig,
+    KafkaInventorySourceConfig,
+    KafkaLineageSourceConfig,
+)
 
 DEFAULT_CONFIG_NAME = "sovaudit.toml"
 DEFAULT_LAKE = "./sovaudit-lake"
@@ -51,6 +57,7 @@ class DataClass(_Strict):
     tier: int = Field(ge=1, le=3)
     retention_days: int = Field(gt=0)
     resources: list[str] = Field(min_length=1)
+    keys: list[str] = []
     allowed_transfers: list[AllowedTransfer] = []
 
 
@@ -58,6 +65,8 @@ class Thresholds(_Strict):
     egress_bytes_per_actor_day: int = Field(default=1_000_000_000, gt=0)
     anomaly_k: float = Field(default=3.0, gt=0)
     baseline_days: int = Field(default=30, gt=0)
+    key_failure_burst: int = Field(default=10, gt=0)
+    coverage_min_share: float = Field(default=0.75, gt=0, le=1)
 
 
 class DeclaredTransfer(_Strict):
@@ -117,13 +126,98 @@ class CloudTrailSourceConfig(_Strict):
         return self
 
 
-SourceConfig = Annotated[CloudTrailSourceConfig, Field(discriminator="type")]
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _url(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value is not None and not re.match(rf"({'|'.join(schemes)})://[^/?#\s]+", value):
+        raise ValueError(f"a URL starting with {' or '.join(s + '://' for s in schemes)}")
+    return value
+
+
+class _AzureSource(_Strict):
+    name: str = Field(min_length=1)
+    # resourceId glob -> Azure location, for records that do not say where they ran (REST activity events,
+    # Key Vault logs). Matched case-insensitively; the first match wins.
+    locations: dict[str, str] = {}
+    since: str | None = None
+    until: str | None = None
+
+
+class _AzureSignIn(_AzureSource):
+    tenant_id: str | None = Field(default=None, min_length=1)
+    client_id: str | None = None
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, v: str | None) -> str | None:
+        if v is not None and not _GUID.fullmatch(v):
+            raise ValueError("an application (client) id, a GUID such as 00000000-0000-0000-0000-000000000000")
+        return v
+
+
+class AzureActivitySourceConfig(_AzureSignIn):
+    """`[[sources]]` type azure-activity: the Activity Log API; keys mirror `sovaudit pull azure-activity`."""
+
+    type: Literal["azure-activity"]
+    subscription: str
+    endpoint: str | None = None  # Azure Resource Manager; another cloud's, e.g. https://management.usgovcloudapi.net
+
+    @field_validator("subscription")
+    @classmethod
+    def _subscription(cls, v: str) -> str:
+        if not _GUID.fullmatch(v):
+            raise ValueError("an Azure subscription id, a GUID such as 00000000-0000-0000-0000-000000000000")
+        return v.lower()
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str | None) -> str | None:
+        return _url(v, ("https",))
+
+
+class AzureStorageSourceConfig(_AzureSignIn):
+    """`[[sources]]` type azure-storage: diagnostic-log exports in a storage account."""
+
+    type: Literal["azure-storage"]
+    account_url: str
+    containers: list[str] = []  # default: the five insights-* export containers
+    connection_string_env: str | None = None  # the NAME of the variable holding it, never the string
+
+    @field_validator("account_url")
+    @classmethod
+    def _account_url(cls, v: str) -> str:
+        return _url(v, ("https", "http"))
+
+    @field_validator("connection_string_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
+            raise ValueError("the name of an environment variable holding the connection string, "
+                             "not the connection string itself")
+        return v
+
+
+class AzureFilesSourceConfig(_AzureSource):
+    """`[[sources]]` type azure: local exports, REST pages or JSON lines."""
+
+    type: Literal["azure"]
+    path: str = Field(min_length=1)
+
+
+SOURCE_TYPES = ("cloudtrail", "azure-activity", "azure-storage", "azure", *KAFKA_SOURCE_TYPES)
+AnySourceConfig = (CloudTrailSourceConfig | AzureActivitySourceConfig | AzureStorageSourceConfig | AzureFilesSourceConfig
+                   | KafkaAuditSourceConfig | KafkaInventorySourceConfig | KafkaLineageSourceConfig)
+SourceConfig = Annotated[AnySourceConfig, Field(discriminator="type")]
+# Values never echoed in an error message: a misplaced secret must not reach the terminal or CI logs.
+_NEVER_SHOWN = {"connection_string_env", "account_url"}
 
 
 class Config(_Strict):
     lake: LakeSection = LakeSection()
     organisation: OrganisationSection = OrganisationSection()
     jurisdictions: dict[str, Jurisdiction] = {}
+    resource_regions: dict[str, str] = {}
     data_classes: list[DataClass] = []
     thresholds: Thresholds = Thresholds()
     processing_activities: list[ProcessingActivity] = []
@@ -165,7 +259,7 @@ def _location(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("cloudtrail",) and out.startswith("sources"):
+        elif part in SOURCE_TYPES and out.startswith("sources"):
             continue  # the discriminator tag adds no information to the key path
         else:
             out += ("." if out else "") + str(part)
@@ -181,8 +275,10 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "missing":
         return "missing, expected a value"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return f"found {error.get('ctx', {}).get('tag', found)!r}, expected one of: cloudtrail"
-    if isinstance(found, dict):
+        return f"found {error.get('ctx', {}).get('tag', found)!r}, expected one of: {', '.join(SOURCE_TYPES)}"
+    if error["loc"] and error["loc"][-1] in _NEVER_SHOWN:
+        shown = "a value (not shown: it may hold a secret)"
+    elif isinstance(found, dict):
         shown = "keys " + ", ".join(found) if found else "an empty table"
     else:
         shown = repr(found)

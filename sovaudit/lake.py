@@ -84,6 +84,7 @@ class Lake:
         """An in-memory DuckDB connection with one view per lake table, plus `events`, `quarantine`, `ledger`."""
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")  # it would write into piped query output
         entries = self.ledger.entries()
         files = self.committed_files(entries)
         for name, schema in lake_tables().items():
@@ -93,7 +94,8 @@ class Lake:
             else:
                 con.execute(schema.ddl)
         common = ", ".join(COMMON_COLUMN_NAMES)
-        union = " UNION ALL ".join(f"SELECT {common} FROM {name}" for name in lake_tables())  # noqa: S608
+        union = " UNION ALL ".join(f"SELECT {common} FROM {name}"  # noqa: S608
+                                   for name, schema in lake_tables().items() if schema.in_events)
         con.execute(f"CREATE VIEW events AS {union}")
         quarantine = [str(p) for p in self.quarantine_files(entries)]
         if quarantine:
@@ -106,6 +108,10 @@ class Lake:
         if entries:
             con.read_json(str(self.ledger.path), format="newline_delimited").create_view("ledger")
         return con
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The connection `sql()` uses, for adding read-only views (e.g. the checks schema) to it."""
+        return self._connection()
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sovaudit.config import CloudTrailSourceConfig
+from sovaudit.config import AnySourceConfig, CloudTrailSourceConfig
 from sovaudit.errors import SourceError, UsageError
 from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
 from sovaudit.ingest.run import IngestRun
 from sovaudit.lake import Lake
 from sovaudit.lock import lake_lock
+from sovaudit.pull_azure import azure_items, azure_preparer, azure_source_record
+from sovaudit.pull_kafka import is_kafka, kafka_items, kafka_preparer, kafka_source_record
 from sovaudit.sources.aws_session import make_client
 from sovaudit.sources.cloudtrail_files import local_blobs
 from sovaudit.sources.cloudtrail_lookup import LOOKUP_NOTE, LookupEventsSource
@@ -88,8 +90,12 @@ def _stage_all(run: IngestRun, items: Iterable[RawBlob | FailedInput | ListingDo
             future.result()
 
 
-def _source_items(spec: CloudTrailSourceConfig, lake: Lake, since: datetime | None, until: datetime | None,
-                  notes: list[str]) -> Iterator[RawBlob | FailedInput | ListingDone]:
+def _source_items(spec: AnySourceConfig, lake: Lake, since: datetime | None, until: datetime | None,
+                  notes: list[str], progress: PullProgress) -> Iterator[RawBlob | FailedInput | ListingDone]:
+    if not isinstance(spec, CloudTrailSourceConfig):
+        yield from (kafka_items(spec, lake, since, until, notes) if is_kafka(spec)
+                    else azure_items(spec, lake, since, until, notes, progress.note))
+        return
     if spec.path:
         yield from local_blobs(spec.path)
         return
@@ -110,14 +116,16 @@ def _source_items(spec: CloudTrailSourceConfig, lake: Lake, since: datetime | No
         yield from LookupEventsSource(client, region, since, until).blobs()
 
 
-def _source_record(spec: CloudTrailSourceConfig) -> dict[str, Any]:
+def _source_record(spec: AnySourceConfig) -> dict[str, Any]:
     """What the ledger says about the source: its settings, never credentials."""
+    if not isinstance(spec, CloudTrailSourceConfig):
+        return kafka_source_record(spec) if is_kafka(spec) else azure_source_record(spec)
     keep = ("name", "type", "path", "bucket", "prefix", "accounts", "regions", "endpoint_url", "profile",
             "role_arn", "lookup")
     return {k: v for k, v in spec.model_dump().items() if k in keep and v not in (None, [], False)}
 
 
-def pull_source(lake: Lake, spec: CloudTrailSourceConfig, *, since: str | None = None, until: str | None = None,
+def pull_source(lake: Lake, spec: AnySourceConfig, *, since: str | None = None, until: str | None = None,
                 progress: PullProgress | None = None, lock_timeout: float = 60.0,
                 on_lock_wait: Callable[[str], None] | None = None) -> PullResult:
     progress = progress or _Silent()
@@ -126,10 +134,12 @@ def pull_source(lake: Lake, spec: CloudTrailSourceConfig, *, since: str | None =
     with lake_lock(lake.root, timeout=lock_timeout, on_wait=on_lock_wait):
         lake.ensure_layout()
         lake.recover()
-        run = IngestRun(lake, _source_record(spec), window=(start, end))
+        preparer = (None if isinstance(spec, CloudTrailSourceConfig)
+                    else kafka_preparer(spec) if is_kafka(spec) else azure_preparer(spec))
+        run = IngestRun(lake, _source_record(spec), preparer, window=(start, end))
         try:
             try:
-                _stage_all(run, _source_items(spec, lake, start, end, notes), progress)
+                _stage_all(run, _source_items(spec, lake, start, end, notes, progress), progress)
             except SourceError as exc:
                 run.add_failure(FailedInput({"kind": "source", "name": spec.name}, spec.name, str(exc)))
                 progress.note(str(exc))

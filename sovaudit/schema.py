@@ -36,12 +36,19 @@ COMMON_COLUMN_NAMES = tuple(name for name, _ in COMMON_COLUMNS)
 ACTION_CLASSES = ("read", "write", "delete", "key_use", "config", "auth", "other")
 
 _CREATE = re.compile(r"CREATE\s+TABLE\s+([a-z_][a-z0-9_]*)\s*\(", re.IGNORECASE)
+# A schema file whose header says `-- events: no` holds no audit events (e.g. verification results).
+_NOT_EVENTS = re.compile(r"^--\s*events:\s*no\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class TableSchema:
     name: str
     ddl: str
+
+    @property
+    def in_events(self) -> bool:
+        """Whether the table carries the common columns and so is part of the `events` view."""
+        return not _NOT_EVENTS.search(self.ddl)
 
 
 @cache

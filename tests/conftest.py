@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# One Kafka broker (a JVM) for the whole session, shared by every module that asks for `kafka_broker`.
+from kafka_fixtures import kafka_broker  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "fixtures" / "aws" / "cloudtrail"
 DIGEST_EXAMPLES = REPO / "fixtures" / "aws" / "digest-examples"
@@ -60,3 +63,31 @@ def assert_counts_add_up(result) -> None:
 def lake_rows(lake) -> int:
     lake.refresh()
     return lake.sql("SELECT count(*) FROM cloudtrail").fetchall()[0][0]
+
+
+# -- the Acme Retail scenario (sovaudit.demo.scenario), pulled into lakes shared by the check tests --------
+
+def _scenario_lake(root: Path, planted: bool):
+    from sovaudit.demo.scenario import build, write_cloudtrail, write_policy
+    from sovaudit.lake import Lake
+    from sovaudit.pull import pull_source, source_from_flags
+
+    scenario = build(planted=planted)
+    write_cloudtrail(scenario, root / "logs")
+    config = write_policy(root / "sovaudit.toml")
+    lake = Lake(root / "lake")
+    result = pull_source(lake, source_from_flags(path=str(root / "logs")))
+    assert result.counts["stored"] == len(scenario.events), result.counts
+    return scenario, lake, config
+
+
+@pytest.fixture(scope="session")
+def planted_scenario(tmp_path_factory):
+    """(scenario, lake, config path): clean traffic plus one planted case per check."""
+    return _scenario_lake(tmp_path_factory.mktemp("planted"), planted=True)
+
+
+@pytest.fixture(scope="session")
+def clean_scenario(tmp_path_factory):
+    """(scenario, lake, config path): the same retailer with clean traffic only."""
+    return _scenario_lake(tmp_path_factory.mktemp("clean"), planted=False)

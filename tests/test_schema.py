@@ -7,6 +7,8 @@ from sovaudit.schema import COMMON_COLUMNS, lake_tables
 def test_every_lake_table_carries_the_common_columns():
     con = duckdb.connect()
     for name, schema in lake_tables().items():
+        if not schema.in_events:
+            continue
         con.execute(schema.ddl)
         described = {row[0]: row[1] for row in con.execute(f"DESCRIBE {name}").fetchall()}
         for column, kind in COMMON_COLUMNS:

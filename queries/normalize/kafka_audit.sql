@@ -1,0 +1,176 @@
+-- Normalize the Confluent audit events of one Kafka blob into rows of the `kafka_audit` table.
+--
+-- Parameters (bound by sovaudit.ingest, never formatted into this text):
+--   $path       a JSON array file of the blob's records, byte-for-byte as delivered
+--   $index_map  INTEGER[]: each array element's position (line) in the original blob
+--   $blob       SHA-256 of the archived blob          $run  id of the pull
+--   $region     the cluster's region, from its [[sources]] entry (NULL when not configured)
+--
+-- A record is either a CloudEvent as a file holds it, or, from a broker, an envelope
+-- {"kafka": {cluster_id, topic, partition, offset, timestamp}, "value": <the message value>} whose value
+-- is base64 (`value_base64`) when it was not one line of UTF-8 JSON. A record that is not an audit event (not
+-- UTF-8, not JSON, a tombstone, no specversion/type/data, no usable time) gets a `_problem` and is quarantined.
+WITH raw AS (
+    SELECT row_number() OVER () AS _position, json AS r
+    FROM read_json_objects($path, format = 'array')
+),
+envelopes AS MATERIALIZED (
+    SELECT
+        _position, r,
+        CASE WHEN json_exists(r, '$.kafka.offset') THEN r->'$.kafka' END AS k,
+        try(decode(from_base64(r->>'$.value_base64'))) AS _value_text
+    FROM raw
+),
+unwrapped AS MATERIALIZED (
+    SELECT
+        _position, r, k, _value_text,
+        CASE
+            WHEN k IS NULL THEN r
+            WHEN json_exists(r, '$.value_base64') THEN try(CAST(_value_text AS JSON))
+            WHEN json_type(r->'$.value') <> 'NULL' THEN r->'$.value'
+        END AS e
+    FROM envelopes
+),
+fields AS MATERIALIZED (
+    SELECT
+        _position, r, k, e, _value_text,
+        e->'$.data' AS d,
+        e->>'$.time' AS _time_text,
+        TRY_CAST(e->>'$.time' AS TIMESTAMPTZ) AS _time,
+        e->>'$.data.methodName' AS _method,
+        lower(e->>'$.data.methodName') AS _method_l,
+        e->>'$.type' AS _type,
+        TRY_CAST(e->>'$.data.authorizationInfo.granted' AS BOOLEAN) AS _granted,
+        e->>'$.data.authorizationInfo.operation' AS _operation,
+        -- Platform and Cloud authorization events: result.status; some Cloud events: "result": "SUCCESS".
+        CASE WHEN json_type(e->'$.data.result') = 'VARCHAR' THEN e->>'$.data.result'
+             ELSE e->>'$.data.result.status' END AS _status,
+        CASE WHEN json_type(e->'$.data.authenticationInfo.principal') = 'VARCHAR'
+             THEN e->>'$.data.authenticationInfo.principal'
+             ELSE coalesce(e->>'$.data.authenticationInfo.principal.email',
+                           e->>'$.data.authenticationInfo.principal.confluentUser.resourceId',
+                           e->>'$.data.authenticationInfo.principal.confluentServiceAccount.resourceId',
+                           e->>'$.data.authenticationInfo.principal.externalAccount.resourceId') END AS _principal,
+        -- Platform: "/192.0.2.4" (InetAddress.toString, maybe "host/192.0.2.4"); Cloud: [{"ip": …, "port": …}].
+        coalesce(CASE WHEN json_type(e->'$.data.requestMetadata.client_address') = 'VARCHAR'
+                      THEN e->>'$.data.requestMetadata.client_address' END,
+                 e->>'$.data.requestMetadata.client_address[0].ip',
+                 e->>'$.data.requestMetadata.clientAddress[0].ip',
+                 CASE WHEN json_type(e->'$.data.requestMetadata.clientAddress') = 'VARCHAR'
+                      THEN e->>'$.data.requestMetadata.clientAddress' END) AS _address,
+        concat_ws(' ', e->>'$.source', e->>'$.data.serviceName', e->>'$.data.resourceName', e->>'$.subject') AS _crns
+    FROM unwrapped
+),
+derived AS MATERIALIZED (
+    SELECT
+        fields.*,
+        regexp_extract(coalesce(_address, ''), '[^/]*$') AS _host_port,
+        nullif(regexp_extract(_crns, '(?:^|/)kafka=([^/ ]+)', 1), '') AS _cluster,
+        nullif(regexp_extract(_crns, '(?:^|/)organization=([^/ ]+)', 1), '') AS _organization,
+        CASE WHEN k IS NULL THEN 'record '
+             ELSE 'message at partition ' || (k->>'$.partition') || ' offset ' || (k->>'$.offset') || ' ' END AS _where,
+        list_filter(['specversion', 'type', 'data'], lambda key: NOT json_exists(e, '$.' || key)) AS _missing,
+        CASE
+            WHEN _granted = false THEN 'failure'
+            WHEN _status IS NOT NULL AND upper(_status) NOT IN ('SUCCESS', 'OK', 'ALLOWED', 'GRANTED') THEN 'failure'
+            ELSE 'success'
+        END AS _outcome
+    FROM fields
+)
+SELECT
+    e->>'$.specversion' AS specversion,
+    e->>'$.id' AS id,
+    e->>'$.source' AS ce_source,
+    _type AS ce_type,
+    e->>'$.subject' AS ce_subject,
+    _time_text AS ce_time,
+    e->>'$.datacontenttype' AS datacontenttype,
+    e->>'$.confluentRouting.route' AS route,
+    d->>'$.serviceName' AS service_name,
+    _method AS method_name,
+    d->>'$.resourceName' AS resource_name,
+    _principal AS principal,
+    d->'$.authenticationInfo' AS authentication_info,
+    _granted AS granted,
+    _operation AS operation,
+    d->>'$.authorizationInfo.resourceType' AS resource_type,
+    d->>'$.authorizationInfo.resourceName' AS authz_resource_name,
+    d->>'$.authorizationInfo.patternType' AS pattern_type,
+    TRY_CAST(d->>'$.authorizationInfo.superUserAuthorization' AS BOOLEAN) AS super_user_authorization,
+    d->'$.authorizationInfo' AS authorization_info,
+    coalesce(d->>'$.request.client_id', d->>'$.request.clientId') AS client_id,
+    coalesce(d->>'$.request.correlation_id', d->>'$.request.correlationId') AS correlation_id,
+    coalesce(_address, CAST(d->'$.requestMetadata.client_address' AS VARCHAR)) AS client_address,
+    d->'$.request' AS request,
+    d->'$.requestMetadata' AS request_metadata,
+    _status AS result_status,
+    d->>'$.result.message' AS result_message,
+    d->'$.result' AS result,
+    d->'$.cloudResources' AS cloud_resources,
+    k->>'$.cluster_id' AS kafka_cluster_id,
+    k->>'$.topic' AS kafka_topic,
+    CAST(k->>'$.partition' AS INTEGER) AS kafka_partition,
+    CAST(k->>'$.offset' AS BIGINT) AS kafka_offset,
+    CAST(epoch_ms(CAST(k->>'$.timestamp' AS BIGINT)) AS TIMESTAMPTZ) AS kafka_timestamp,
+
+    -- common columns ---------------------------------------------------------------------------
+    coalesce(nullif(e->>'$.id', ''), 'sha256:' || sha256(CAST(e AS VARCHAR))) AS event_uid,
+    'kafka_audit' AS source,
+    _time AS time,
+    coalesce(_cluster, _organization, k->>'$.cluster_id') AS account,
+    $region AS region,
+    coalesce(lower(nullif(split_part(_method, '.', 1), '')), 'kafka') AS service,
+    _method AS action,
+    CASE
+        WHEN _type LIKE '%/authentication' OR _method_l IN ('kafka.authentication', 'mds.authorize') THEN 'auth'
+        WHEN _method_l IN ('kafka.deletetopics', 'kafka.deleterecords', 'kafka.deletegroups') THEN 'delete'
+        WHEN _method_l IN ('kafka.createtopics', 'kafka.createpartitions', 'kafka.alterconfigs',
+                           'kafka.incrementalalterconfigs', 'kafka.createacls', 'kafka.deleteacls',
+                           'kafka.alterpartitionreassignments', 'kafka.createclusterlinks',
+                           'kafka.deleteclusterlinks', 'kafka.altermirrors', 'kafka.alterclientquotas',
+                           'kafka.alteruserscramcredentials', 'kafka.alterreplicalogdirs')
+            OR _operation IN ('Create', 'Alter', 'AlterConfigs') THEN 'config'
+        WHEN _method_l = 'kafka.produce' OR _operation = 'Write' THEN 'write'
+        WHEN _method_l IN ('kafka.fetch', 'kafka.fetchconsumer', 'kafka.listoffsets', 'kafka.offsetfetch',
+                           'kafka.metadata', 'kafka.describeconfigs', 'kafka.describeacls', 'kafka.describegroups',
+                           'kafka.listgroups', 'kafka.describecluster')
+            OR _operation IN ('Read', 'Describe', 'DescribeConfigs') THEN 'read'
+        ELSE 'other'
+    END AS action_class,
+    _outcome AS outcome,
+    CASE WHEN _outcome = 'failure' THEN coalesce(CASE WHEN upper(_status) <> 'SUCCESS' THEN _status END, 'DENIED')
+    END AS error_code,
+    _principal AS actor,
+    _organization AS actor_account,
+    nullif(CASE
+        WHEN _host_port LIKE '[%' THEN regexp_extract(_host_port, '^\[([^\]]*)\]', 1)
+        WHEN regexp_matches(_host_port, '^[0-9.]+:[0-9]+$') THEN split_part(_host_port, ':', 1)
+        ELSE _host_port
+    END, '') AS src_ip,
+    CAST(NULL AS VARCHAR) AS src_country,
+    coalesce(d->>'$.request.client_id', d->>'$.request.clientId') AS user_agent,
+    coalesce(d->>'$.resourceName', d->>'$.authorizationInfo.resourceName', e->>'$.subject') AS resource,
+    CASE WHEN _cluster IS NOT NULL THEN $region END AS resource_region,
+    CAST(NULL AS VARCHAR) AS dest_resource,
+    CAST(NULL AS VARCHAR) AS dest_region,
+    CAST(NULL AS VARCHAR) AS key_id,
+    CAST(NULL AS BIGINT) AS bytes_out,
+    $blob AS evidence_blob,
+    CAST(coalesce($index_map[_position], _position - 1) AS INTEGER) AS evidence_index,
+    $run AS ingest_run,
+    CAST(_time AS DATE) AS date,
+
+    CASE
+        WHEN k IS NOT NULL AND json_exists(r, '$.value_base64') AND _value_text IS NULL
+            THEN _where || 'is not UTF-8 text'
+        WHEN k IS NOT NULL AND json_exists(r, '$.value_base64') AND e IS NULL THEN _where || 'is not JSON'
+        WHEN k IS NOT NULL AND e IS NULL THEN _where || 'has no value (a tombstone)'
+        WHEN json_type(e) <> 'OBJECT'
+            THEN _where || 'is a JSON ' || lower(json_type(e)) || ', expected a CloudEvents object'
+        WHEN len(_missing) > 0
+            THEN _where || 'is not a Confluent audit event (CloudEvents): no ' || array_to_string(_missing, ', ')
+                 || '; found keys: ' || coalesce(nullif(array_to_string(json_keys(e)[1:8], ', '), ''), 'none')
+        WHEN _time_text IS NULL THEN 'event has no time'
+        WHEN _time IS NULL THEN 'event time is not a timestamp: ' || left(_time_text, 64)
+    END AS _problem
+FROM derived

@@ -1,0 +1,37 @@
+-- Normalize one blob of lineage header records into rows of the `kafka_lineage` table.
+--
+-- Parameters: $path, $index_map, $blob, $run as for every table; $region, the cluster's configured region.
+-- Each record: {"kafka": {cluster_id, topic, partition, offset, timestamp}, "headers": {name: value}}, where a
+-- value that was not UTF-8 is {"base64": …}.
+WITH raw AS (
+    SELECT row_number() OVER () AS _position, json AS r
+    FROM read_json_objects($path, format = 'array')
+),
+fields AS MATERIALIZED (
+    SELECT
+        _position, r,
+        CAST(epoch_ms(TRY_CAST(r->>'$.kafka.timestamp' AS BIGINT)) AS TIMESTAMPTZ) AS _time
+    FROM raw
+)
+SELECT
+    r->>'$.kafka.cluster_id' AS cluster_id,
+    $region AS region,
+    r->>'$.kafka.topic' AS topic,
+    CAST(r->>'$.kafka.partition' AS INTEGER) AS partition,
+    CAST(r->>'$.kafka.offset' AS BIGINT) AS "offset",
+    _time AS message_time,
+    r->>'$.headers.region_origin' AS region_origin,
+    r->>'$.headers.encryption_key_id' AS encryption_key_id,
+    r->>'$.headers.processing_timestamp' AS processing_timestamp,
+    coalesce(r->'$.headers', '{}') AS headers,
+    concat(r->>'$.kafka.cluster_id', '/', r->>'$.kafka.topic', '/', r->>'$.kafka.partition', '@',
+           r->>'$.kafka.offset') AS event_uid,
+    $blob AS evidence_blob,
+    CAST(coalesce($index_map[_position], _position - 1) AS INTEGER) AS evidence_index,
+    $run AS ingest_run,
+    CAST(_time AS DATE) AS date,
+    CASE
+        WHEN r->>'$.kafka.offset' IS NULL THEN 'not a lineage header record: no kafka.offset'
+        WHEN _time IS NULL THEN 'message has no timestamp'
+    END AS _problem
+FROM fields
