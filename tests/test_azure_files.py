@@ -44,15 +44,14 @@ def rows_by_uid(lake_dir: Path, table: str = "events") -> dict[str, dict]:
 
 def test_every_published_sample_ingests_and_the_invalid_fragment_is_quarantined(lake_dir):
     result = pull_path(lake_dir, AZURE_SAMPLES)
-    assert result.counts == {"read": 7, "stored": 5, "duplicate": 0, "quarantined": 2}
-    assert result.exit_code == 3  # the evidence is partial: two files are not whole records
+    assert result.counts == {"read": 7, "stored": 6, "duplicate": 0, "quarantined": 1}
+    assert result.exit_code == 3  # the evidence is partial: the invalid fragment is not a record
     lake = open_lake(lake_dir)
     quarantined = dict(lake.sql("SELECT regexp_extract(origin, '[^/]+$'), reason FROM quarantine").fetchall())
-    invalid = quarantined["storage-resourcelog-identity-fragment.invalid.json"]
+    invalid = quarantined.pop("storage-resourcelog-identity-fragment.invalid.json")
     assert invalid.startswith("invalid JSON: ") and "line 25 column 1" in invalid
     assert "the document is one record that cannot be read" in invalid
-    fragment = quarantined["storage-resourcelog-properties-fragment.json"]
-    assert fragment.startswith("not an Azure Monitor record") and "found keys: properties" in fragment
+    assert quarantined == {}
 
     stored = dict(lake.sql("SELECT evidence_blob, source FROM events").fetchall())
     by_file = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in AZURE_SAMPLES.glob("*.json")}
@@ -62,7 +61,15 @@ def test_every_published_sample_ingests_and_the_invalid_fragment_is_quarantined(
         by_file["keyvault-auditevent-vaultget.azure-docs-2020.json"]: "azure_resource",
         by_file["keyvault-auditevent-vaultget.azure-security-docs.json"]: "azure_resource",
         by_file["storage-resourcelog-operation-fields-putblob.json"]: "azure_resource",
+        by_file["storage-resourcelog-properties-fragment.json"]: "azure_resource",
     }
+    # The properties fragment has no time and no resource id: stored with a NULL time (outside every check
+    # window), its request URL as the resource, its response size and user agent kept.
+    [fragment] = lake.sql("SELECT time, resource, user_agent, event_uid FROM events WHERE time IS NULL").fetchall()
+    assert fragment[1] == "https://testaccount1.blob.core.windows.net:443/upload"
+    assert fragment[2].startswith("Mozilla/5.0") and fragment[3].startswith("sha256:")
+    again = pull_path(lake_dir, AZURE_SAMPLES)
+    assert again.counts["stored"] == 0
     assert [tuple(r[:2]) for r in lake.sql("DESCRIBE events").fetchall()] == list(COMMON_COLUMNS)
 
 
@@ -247,7 +254,7 @@ def test_fields_of_an_unexpected_type_still_load(lake_dir, tmp_path):
 def test_re_pulling_adds_nothing_and_the_cli_shows_progress(lake_dir):
     first = run_cli("pull", "azure", "--path", str(AZURE_SAMPLES), "--lake", str(lake_dir))
     assert first.returncode == 3 and "7 objects" in first.stderr and "7 events" in first.stderr
-    assert "2 record(s) quarantined" in first.stdout
+    assert "1 record(s) quarantined" in first.stdout
     again = pull_path(lake_dir, AZURE_SAMPLES)
     assert again.counts == {"read": 0, "stored": 0, "duplicate": 0, "quarantined": 0}
     assert again.entry["blobs"]["blobs_skipped"] == 7
@@ -271,12 +278,12 @@ path = "{AZURE_SAMPLES}"
 locations = {{ "/subscriptions/*/resourcegroups/contosogroup/*" = "westeurope" }}
 ''')
     proc = run_cli("pull", "--config", str(config), "--lake", str(lake_dir), "--format", "json")
-    assert proc.returncode == 3, proc.stderr  # the samples hold two fragments that are quarantined
+    assert proc.returncode == 3, proc.stderr  # the samples hold the invalid fragment, which is quarantined
     report = {r["source"]: r["counts"] for r in json.loads(proc.stdout)}
     assert report == {"trail": {"read": 1, "stored": 1, "duplicate": 0, "quarantined": 0},
-                      "azure-exports": {"read": 7, "stored": 5, "duplicate": 0, "quarantined": 2}}
+                      "azure-exports": {"read": 7, "stored": 6, "duplicate": 0, "quarantined": 1}}
     counts = dict(open_lake(lake_dir).sql("SELECT source, count(*) FROM events GROUP BY 1").fetchall())
-    assert counts == {"cloudtrail": 1, "azure_activity": 2, "azure_resource": 3}
+    assert counts == {"cloudtrail": 1, "azure_activity": 2, "azure_resource": 4}
 
 
 @pytest.mark.parametrize(("entry", "message"), [

@@ -29,6 +29,9 @@ fields AS MATERIALIZED (
         j.time AS _time_text,
         j.resourceId AS _resource_id,
         lower(j.resourceId) AS _rid_l,
+        -- A Storage record's `properties` on their own (see sovaudit.ingest.azure_blob.is_storage_fragment).
+        j.time IS NULL AND j.resourceId IS NULL AND j.operationName IS NULL
+            AND json_extract_string(j.properties, '$.serviceType') IS NOT NULL AS _fragment,
         -- [httpStatusCode, requestUrl, userAgentHeader, clientInfo, id, responseBodySize, sourceUri]
         json_extract_string(j.properties, ['$.httpStatusCode', '$.requestUrl', '$.userAgentHeader', '$.clientInfo',
                                            '$.id', '$.responseBodySize', '$.sourceUri']) AS _p,
@@ -44,7 +47,8 @@ typed AS MATERIALIZED (
         TRY_CAST(_time_text AS TIMESTAMPTZ) AS _time,
         coalesce(TRY_CAST(j.statusCode AS INTEGER), TRY_CAST(_p[1] AS INTEGER)) AS _status_code,
         contains(_rid_l, '/providers/microsoft.keyvault/') OR _category = 'AuditEvent' AS _keyvault,
-        contains(_rid_l, '/providers/microsoft.storage/') OR _category IN ('StorageRead', 'StorageWrite', 'StorageDelete') AS _storage,
+        contains(_rid_l, '/providers/microsoft.storage/') OR _category IN ('StorageRead', 'StorageWrite', 'StorageDelete')
+            OR _fragment AS _storage,
         coalesce(azure_location(j.location),
                  azure_configured_location(_resource_id, $loc_patterns, $loc_regions)) AS _region,
         -- container/blob of a Storage request, from its URI's path
@@ -132,6 +136,7 @@ SELECT
     coalesce(_p[3], _p[4]) AS user_agent,
     -- A copy's record sits in the destination account's log: resource is the source, as its URL.
     CASE WHEN _copy AND _copy_source IS NOT NULL THEN split_part(_copy_source, '?', 1)
+         WHEN _fragment THEN split_part(_p[2], '?', 1)
          ELSE coalesce(_blob_id, _rid_l) END AS resource,
     CASE WHEN _copy AND _copy_source IS NOT NULL THEN NULL ELSE _region END AS resource_region,
     CASE WHEN _copy THEN coalesce(_blob_id, _rid_l) END AS dest_resource,
@@ -145,7 +150,7 @@ SELECT
     CAST(_time AS DATE) AS date,
 
     CASE
-        WHEN _time_text IS NULL THEN 'record has no time'
+        WHEN _time_text IS NULL AND NOT _fragment THEN 'record has no time'
         WHEN _time IS NULL THEN 'time is not a timestamp: ' || left(_time_text, 64)
     END AS _problem
 FROM classified

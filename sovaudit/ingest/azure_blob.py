@@ -21,12 +21,20 @@ _ACTIVITY_CATEGORIES = {"administrative", "security", "servicehealth", "alert", 
 _RESOURCE_LOG_KEYS = ("time", "resourceId", "operationName", "category")
 
 
+def is_storage_fragment(record: dict[str, Any]) -> bool:
+    """A Storage log record's `properties` alone, as Microsoft's documentation publishes it: no time and no
+    resource id, but the service's own fields. Stored (with no time, so no check window holds it), not lost."""
+    properties = record.get("properties")
+    return (set(record) == {"properties"} and isinstance(properties, dict)
+            and "serviceType" in properties and "accountName" in properties)
+
+
 def detect_table(record: dict[str, Any]) -> str | None:
     """azure_activity, azure_resource, or None for a record that is neither shape."""
     if "eventTimestamp" in record or "eventDataId" in record or isinstance(record.get("operationName"), dict):
         return ACTIVITY  # REST shape
     if not any(key in record for key in _RESOURCE_LOG_KEYS):
-        return None
+        return RESOURCE if is_storage_fragment(record) else None
     category = record.get("category")
     identity = record.get("identity")
     if isinstance(category, str) and category.lower() in _ACTIVITY_CATEGORIES:

@@ -242,8 +242,14 @@ class IngestRun:
         days = pc.unique(good["date"]).to_pylist() if good.num_rows else []
         for day in days:
             # Most pulls span a day or two: only split (and so copy) when there is more than one.
-            rows = good if len(days) == 1 else good.filter(pc.equal(good["date"], pa.scalar(day, pa.date32())))
-            out_dir = self.parts_dir / name / f"date={day.isoformat()}"
+            if len(days) == 1:
+                rows = good
+            elif day is None:
+                rows = good.filter(pc.is_null(good["date"]))
+            else:
+                rows = good.filter(pc.equal(good["date"], pa.scalar(day, pa.date32())))
+            # A record that carries no time at all (a documentation fragment) is kept, in its own partition.
+            out_dir = self.parts_dir / name / f"date={day.isoformat() if day else 'none'}"
             out_dir.mkdir(parents=True, exist_ok=True)
             pq.write_table(rows, out_dir / f"{self.run_id}_{flush_number}.parquet", compression="snappy")
         with self._lock:
