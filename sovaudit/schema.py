@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from sovaudit.resources import resource_dir
 
@@ -59,5 +60,18 @@ def lake_tables() -> dict[str, TableSchema]:
         match = _CREATE.search(ddl)
         if not match:
             raise ValueError(f"{path}: expected a CREATE TABLE statement")
-        tables[match.group(1)] = TableSchema(match.group(1), ddl)
+        table = TableSchema(match.group(1), ddl)
+        if table.in_events:
+            table = TableSchema(table.name, _with_common_columns(ddl, path))
+        tables[table.name] = table
     return tables
+
+
+def _with_common_columns(ddl: str, path: Path) -> str:
+    """A source table's file lists its native columns; every such table also carries the common columns
+    and the partition `date`, appended here so that the list lives in one place (COMMON_COLUMNS)."""
+    close = ddl.rstrip().rstrip(";").rstrip()
+    if not close.endswith(")"):
+        raise ValueError(f"{path}: expected the CREATE TABLE statement to end with ');'")
+    common = ",\n".join(f"    {name} {kind}" for name, kind in (*COMMON_COLUMNS, ("date", "DATE")))
+    return f"{close[:-1].rstrip()},\n    -- common columns (sovaudit.schema.COMMON_COLUMNS)\n{common}\n);\n"

@@ -233,3 +233,23 @@ def test_a_partition_that_stops_short_of_its_planned_end_is_reported_not_waited_
     blob, failed = items
     assert (blob.origin["first_offset"], blob.origin["last_offset"]) == (0, 2)
     assert isinstance(failed, FailedInput) and "at offset 3, short of offset 10" in failed.error
+
+
+def test_records_deleted_before_a_pull_reached_them_are_reported_once_as_a_gap(kafka_broker, lake_dir):
+    from confluent_kafka import TopicPartition
+
+    topic = new_topic(kafka_broker)
+    kafka_broker.produce(topic, encoded([audit_event(n) for n in range(5)]))
+    assert pull(lake_dir, kafka_broker, topic).counts["stored"] == 5
+    kafka_broker.produce(topic, encoded([audit_event(n) for n in range(5, 10)]))
+    admin = kafka_broker.admin()
+    for future in admin.delete_records([TopicPartition(topic, 0, 8)], request_timeout=30).values():
+        future.result(timeout=60)  # what retention does to old segments: the log now starts at offset 8
+
+    gapped = pull(lake_dir, kafka_broker, topic)
+    assert gapped.exit_code == 3 and kafka_inputs(gapped) == [(0, 8, 9)]
+    [failure] = gapped.entry["failures"]
+    assert (failure["partition"], failure["first_offset"], failure["last_offset"]) == (0, 5, 7)
+    assert "offsets 5–7 were removed by the topic's retention before they were pulled" in failure["error"]
+    after = pull(lake_dir, kafka_broker, topic)
+    assert after.exit_code == 0 and after.entry["failures"] == [] and after.counts["read"] == 0

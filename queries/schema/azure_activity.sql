@@ -1,6 +1,6 @@
 -- The azure_activity table: the Azure activity log in either shape it is delivered in (the REST API's,
 -- and the resource-log shape of exports to storage), native fields in snake_case, nested parts as JSON,
--- then the common columns of DESIGN.md, then the partition date.
+-- The common columns of DESIGN.md and the partition date are appended by sovaudit.schema.
 CREATE TABLE azure_activity (
     record_shape           VARCHAR,   -- rest (eventTimestamp, {value, localizedValue}) or resource_log (time, strings)
     event_data_id          VARCHAR,
@@ -35,31 +35,5 @@ CREATE TABLE azure_activity (
     identity               JSON,
     http_request           JSON,
     properties             JSON,
-    related_events         JSON,
-    -- common columns
-    event_uid       VARCHAR,
-    source          VARCHAR,
-    time            TIMESTAMPTZ,
-    account         VARCHAR,
-    region          VARCHAR,
-    service         VARCHAR,
-    action          VARCHAR,
-    action_class    VARCHAR,
-    outcome         VARCHAR,
-    error_code      VARCHAR,
-    actor           VARCHAR,
-    actor_account   VARCHAR,
-    src_ip          VARCHAR,
-    src_country     VARCHAR,
-    user_agent      VARCHAR,
-    resource        VARCHAR,
-    resource_region VARCHAR,
-    dest_resource   VARCHAR,
-    dest_region     VARCHAR,
-    key_id          VARCHAR,
-    bytes_out       BIGINT,
-    evidence_blob   VARCHAR,
-    evidence_index  INTEGER,
-    ingest_run      VARCHAR,
-    date            DATE
+    related_events         JSON
 );

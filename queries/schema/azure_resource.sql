@@ -1,6 +1,6 @@
 -- The azure_resource table: Azure resource logs (Key Vault AuditEvent, Storage read/write/delete and
 -- any other category) in the resource-log shape, native fields in snake_case, nested parts as JSON,
--- then the common columns of DESIGN.md, then the partition date.
+-- The common columns of DESIGN.md and the partition date are appended by sovaudit.schema.
 CREATE TABLE azure_resource (
     event_timestamp    VARCHAR,   -- time, as delivered
     resource_id        VARCHAR,
@@ -22,31 +22,5 @@ CREATE TABLE azure_resource (
     protocol           VARCHAR,
     uri                VARCHAR,
     identity           JSON,
-    properties         JSON,
-    -- common columns
-    event_uid       VARCHAR,
-    source          VARCHAR,
-    time            TIMESTAMPTZ,
-    account         VARCHAR,
-    region          VARCHAR,
-    service         VARCHAR,
-    action          VARCHAR,
-    action_class    VARCHAR,
-    outcome         VARCHAR,
-    error_code      VARCHAR,
-    actor           VARCHAR,
-    actor_account   VARCHAR,
-    src_ip          VARCHAR,
-    src_country     VARCHAR,
-    user_agent      VARCHAR,
-    resource        VARCHAR,
-    resource_region VARCHAR,
-    dest_resource   VARCHAR,
-    dest_region     VARCHAR,
-    key_id          VARCHAR,
-    bytes_out       BIGINT,
-    evidence_blob   VARCHAR,
-    evidence_index  INTEGER,
-    ingest_run      VARCHAR,
-    date            DATE
+    properties         JSON
 );

@@ -1,5 +1,5 @@
 -- The cloudtrail table: CloudTrail's own fields in snake_case, nested parts as JSON,
--- then the common columns of DESIGN.md, then the partition date.
+-- The common columns of DESIGN.md and the partition date are appended by sovaudit.schema.
 CREATE TABLE cloudtrail (
     event_version              VARCHAR,
     user_identity              JSON,
@@ -36,31 +36,5 @@ CREATE TABLE cloudtrail (
     tls_details                JSON,
     session_credential_from_console VARCHAR,
     edge_device_details        JSON,
-    insight_details            JSON,
-    -- common columns
-    event_uid       VARCHAR,
-    source          VARCHAR,
-    time            TIMESTAMPTZ,
-    account         VARCHAR,
-    region          VARCHAR,
-    service         VARCHAR,
-    action          VARCHAR,
-    action_class    VARCHAR,
-    outcome         VARCHAR,
-    error_code      VARCHAR,
-    actor           VARCHAR,
-    actor_account   VARCHAR,
-    src_ip          VARCHAR,
-    src_country     VARCHAR,
-    user_agent      VARCHAR,
-    resource        VARCHAR,
-    resource_region VARCHAR,
-    dest_resource   VARCHAR,
-    dest_region     VARCHAR,
-    key_id          VARCHAR,
-    bytes_out       BIGINT,
-    evidence_blob   VARCHAR,
-    evidence_index  INTEGER,
-    ingest_run      VARCHAR,
-    date            DATE
+    insight_details            JSON
 );

@@ -1,7 +1,7 @@
 -- The kafka_audit table: Confluent audit events (CloudEvents, specversion 0.3 or 1.0, Confluent Platform and
 -- Confluent Cloud shapes: authorization, authentication and request events), from the audit-log topic or
--- from files; native fields in snake_case, nested parts as JSON, where the record was read on the broker,
--- then the common columns of DESIGN.md, then the partition date.
+-- from files; native fields in snake_case, nested parts as JSON, and where the record was read on the broker.
+-- The common columns of DESIGN.md and the partition date are appended by sovaudit.schema.
 CREATE TABLE kafka_audit (
     specversion              VARCHAR,
     id                       VARCHAR,
@@ -35,31 +35,5 @@ CREATE TABLE kafka_audit (
     kafka_topic              VARCHAR,
     kafka_partition          INTEGER,
     kafka_offset             BIGINT,
-    kafka_timestamp          TIMESTAMPTZ,
-    -- common columns
-    event_uid       VARCHAR,
-    source          VARCHAR,
-    time            TIMESTAMPTZ,
-    account         VARCHAR,
-    region          VARCHAR,
-    service         VARCHAR,
-    action          VARCHAR,
-    action_class    VARCHAR,
-    outcome         VARCHAR,
-    error_code      VARCHAR,
-    actor           VARCHAR,
-    actor_account   VARCHAR,
-    src_ip          VARCHAR,
-    src_country     VARCHAR,
-    user_agent      VARCHAR,
-    resource        VARCHAR,
-    resource_region VARCHAR,
-    dest_resource   VARCHAR,
-    dest_region     VARCHAR,
-    key_id          VARCHAR,
-    bytes_out       BIGINT,
-    evidence_blob   VARCHAR,
-    evidence_index  INTEGER,
-    ingest_run      VARCHAR,
-    date            DATE
+    kafka_timestamp          TIMESTAMPTZ
 );

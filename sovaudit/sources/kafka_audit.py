@@ -24,12 +24,6 @@ from sovaudit.sources.local_files import local_blobs
 FILE_SUFFIXES = (".json", ".json.gz", ".gz", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".txt", ".log")
 
 
-def envelope(cluster_id: str, message: Message) -> dict[str, Any]:
-    kind, ms = message.timestamp()
-    return {"kafka": {"cluster_id": cluster_id, "topic": message.topic(), "partition": message.partition(),
-                      "offset": message.offset(), "timestamp": None if kind == TIMESTAMP_NOT_AVAILABLE else ms}}
-
-
 def _embeddable(value: bytes) -> bool:
     if not (value[:1] == b"{" and value[-1:] == b"}") or b"\n" in value or b"\r" in value:
         return False
@@ -41,8 +35,16 @@ def _embeddable(value: bytes) -> bool:
 
 
 def audit_line(cluster_id: str) -> Callable[[Message], bytes]:
+    cluster = json.dumps(cluster_id).encode()
+    topics: dict[str, bytes] = {}
+
     def line(message: Message) -> bytes:
-        head = json.dumps(envelope(cluster_id, message), separators=(",", ":")).encode()[:-1]
+        # The envelope, written by hand: json.dumps per record was a third of a pull's time.
+        topic = topics.get(message.topic()) or topics.setdefault(message.topic(), json.dumps(message.topic()).encode())
+        kind, ms = message.timestamp()
+        head = b'{"kafka":{"cluster_id":%s,"topic":%s,"partition":%d,"offset":%d,"timestamp":%s}' % (
+            cluster, topic, message.partition(), message.offset(),
+            b"null" if kind == TIMESTAMP_NOT_AVAILABLE else b"%d" % ms)
         value = message.value()
         if value is None:
             return head + b',"value":null}'

@@ -1,6 +1,6 @@
 """Lineage headers of messages on data topics: region_origin, encryption_key_id, processing_timestamp and
 the configured extra names. Only `Message.headers()` is called; the value is never read, so it goes no
-further than the client's own fetch buffer and the message object, which is dropped at once."""
+further than the client's own fetch buffer and the message objects of one poll, dropped after it."""
 
 import base64
 import json
@@ -8,13 +8,18 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from confluent_kafka import Message
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 
 from sovaudit.ingest.blobs import FailedInput, RawBlob
-from sovaudit.sources.kafka_audit import envelope
 from sovaudit.sources.kafka_client import make_consumer
 from sovaudit.sources.kafka_config import KafkaLineageSourceConfig
 from sovaudit.sources.kafka_reader import read_topics
+
+
+def envelope(cluster_id: str, message: Message) -> dict[str, Any]:
+    kind, ms = message.timestamp()
+    return {"kafka": {"cluster_id": cluster_id, "topic": message.topic(), "partition": message.partition(),
+                      "offset": message.offset(), "timestamp": None if kind == TIMESTAMP_NOT_AVAILABLE else ms}}
 
 
 def _text(value: bytes | None) -> str | dict[str, str] | None:

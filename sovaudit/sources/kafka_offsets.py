@@ -31,14 +31,16 @@ class PartitionRead:
 
 
 def pulled_offsets(entries: Iterable[dict[str, Any]], source_type: str, cluster_id: str, topic: str) -> dict[int, int]:
-    """Next offset to read per partition, from the inputs of earlier pulls of this source type."""
+    """Next offset to read per partition, from the inputs of earlier pulls of this source type, and from the
+    gaps they reported (offsets already gone, recorded once as a failure, never looked for again)."""
     following: dict[int, int] = {}
     for entry in entries:
         if (entry.get("source") or {}).get("type") != source_type:
             continue
-        for item in entry.get("inputs", []):
-            if (item.get("kind") == "kafka" and item.get("status") in ("ingested", "skipped")
-                    and item.get("cluster_id") == cluster_id and item.get("topic") == topic):
+        done = [i for i in entry.get("inputs", []) if i.get("kind") == "kafka" and i.get("status") in ("ingested", "skipped")]
+        done += [f for f in entry.get("failures", []) if f.get("kind") == "kafka" and "last_offset" in f]
+        for item in done:
+            if item.get("cluster_id") == cluster_id and item.get("topic") == topic:
                 partition = item["partition"]
                 following[partition] = max(following.get(partition, 0), item["last_offset"] + 1)
     return following
@@ -56,8 +58,9 @@ def _offsets_at(consumer: Consumer, topic: str, partitions: list[int], ts: datet
 
 
 def plan_reads(consumer: Consumer, topic: str, partitions: list[int], pulled: dict[int, int],
-               since: datetime | None, until: datetime | None) -> tuple[list[PartitionRead], list[str]]:
-    """One read per partition, and the gaps: offsets the topic's retention removed before any pull read them."""
+               since: datetime | None, until: datetime | None) -> tuple[list[PartitionRead], list[tuple[int, int, int]]]:
+    """One read per partition, and the gaps (partition, first, last offset): offsets the topic's retention
+    removed after an earlier pull and before this one could read them."""
     try:
         marks = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=CONNECT_TIMEOUT, cached=False)
                  for p in partitions}
@@ -70,8 +73,7 @@ def plan_reads(consumer: Consumer, topic: str, partitions: list[int], pulled: di
         low, high = marks[p]
         start = pulled.get(p, low)
         if p in pulled and start < low:
-            gaps.append(f"topic {topic} partition {p}: offsets {start}–{low - 1} were removed by the topic's "
-                        "retention before they were pulled; those records are missing from the evidence")
+            gaps.append((p, start, low - 1))
         start = max(start, low)
         if p in starts_at:
             start = max(start, high if starts_at[p] < 0 else starts_at[p])

@@ -128,9 +128,12 @@ def read_topics(spec: KafkaSourceConfig, consumer: Consumer, topics: list[str],
             continue
         pulled = pulled_offsets(entries, spec.type, cluster_id, topic)
         reads, gaps = plan_reads(consumer, topic, sorted(found.partitions), pulled, since, until)
-        for gap in gaps:
-            yield FailedInput({"kind": "kafka", "cluster_id": cluster_id, "topic": topic}, f"kafka://{cluster_id}/{topic}",
-                              gap)
+        for partition, first, last in gaps:
+            yield FailedInput({"kind": "kafka", "cluster_id": cluster_id, "topic": topic, "partition": partition,
+                               "first_offset": first, "last_offset": last},
+                              f"kafka://{cluster_id}/{topic}/{partition}@{first}-{last}",
+                              f"topic {topic} partition {partition}: offsets {first}–{last} were removed by the "
+                              "topic's retention before they were pulled; those records are missing from the evidence")
         reader = TopicReader(consumer, cluster_id, topic, line_of(cluster_id))
         yield from reader.blobs(reads)
         ends = ", ".join(f"{r.partition}: {r.end}" for r in reads)
