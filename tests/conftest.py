@@ -68,16 +68,22 @@ def lake_rows(lake) -> int:
 # -- the Acme Retail scenario (sovaudit.demo.scenario), pulled into lakes shared by the check tests --------
 
 def _scenario_lake(root: Path, planted: bool):
-    from sovaudit.demo.scenario import build, write_cloudtrail, write_policy
+    """Both halves, each pulled as its own source: CloudTrail files, and Azure Monitor exports."""
+    from sovaudit.demo.bundle import demo_sources
+    from sovaudit.demo.scenario import build, write_azure, write_cloudtrail, write_policy
     from sovaudit.lake import Lake
-    from sovaudit.pull import pull_source, source_from_flags
+    from sovaudit.pull import pull_source
 
     scenario = build(planted=planted)
     write_cloudtrail(scenario, root / "logs")
+    write_azure(scenario, root / "logs" / "azure")
     config = write_policy(root / "sovaudit.toml")
     lake = Lake(root / "lake")
-    result = pull_source(lake, source_from_flags(path=str(root / "logs")))
+    trail, azure = demo_sources(root / "logs")
+    result = pull_source(lake, trail)
     assert result.counts["stored"] == len(scenario.events), result.counts
+    result = pull_source(lake, azure)
+    assert result.counts["stored"] == len(scenario.azure) and not result.counts["quarantined"], result.counts
     return scenario, lake, config
 
 

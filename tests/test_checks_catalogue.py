@@ -39,9 +39,26 @@ def test_builtin_catalogue_covers_every_family_with_complete_headers():
     assert len(checks) >= 16
     assert {c.family for c in checks} == set(FAMILIES)
     assert len({c.id for c in checks}) == len(checks)
+    sources = {"cloudtrail", "azure_activity", "azure_resource"}
     for c in checks:
-        assert c.description and c.remediation and c.gdpr and c.requires == ("cloudtrail",)
+        assert c.description and c.remediation and c.gdpr and c.requires and set(c.requires) <= sources
         assert all(g.startswith("Art. ") for g in c.gdpr), c.gdpr
+    # Every family judges Azure too.
+    for family in FAMILIES:
+        assert any({"azure_activity", "azure_resource"} & set(c.requires) for c in checks if c.family == family), family
+
+
+def test_requires_any_of(tmp_path):
+    check = parse_check(write_check(tmp_path, GOOD_HEADER.replace("-- requires: cloudtrail",
+                                                                  "-- requires: any of cloudtrail, azure_resource")
+                                    + GOOD_SQL))
+    assert check.requires == ("cloudtrail", "azure_resource") and check.requires_any
+    assert check.requires_text == "cloudtrail or azure_resource"
+    plain = parse_check(write_check(tmp_path, GOOD_HEADER + GOOD_SQL, "cu_002.sql"))
+    assert plain.requires == ("cloudtrail",) and not plain.requires_any
+    with pytest.raises(CheckDefinitionError, match=r":6: requires: found 'any of', expected"):
+        parse_check(write_check(tmp_path, GOOD_HEADER.replace("-- requires: cloudtrail", "-- requires: any of ")
+                                + GOOD_SQL, "cu_003.sql"))
 
 
 def test_a_good_header_parses_with_continuation_lines(tmp_path):

@@ -62,7 +62,7 @@ def test_fires_on_its_planted_case(check_id, planted_run, full_evidence, planted
 
 def test_evidence_is_ordered_by_time(planted_run, planted_scenario):
     scenario, _, _ = planted_scenario
-    when = {e["eventID"]: (e["eventTime"], e["eventID"]) for e in scenario.events}
+    when = {uid: (time, uid) for uid, time in scenario.event_times().items()}
     for result in planted_run.values():
         for finding in result.findings:
             times = [when[uid] for uid in finding.evidence]
@@ -81,7 +81,9 @@ def test_every_finding_comes_from_a_planted_case(check_id, full_evidence, plante
 def test_silent_on_clean_traffic(check_id, clean_run):
     result = clean_run[check_id]
     assert result.status == "PASS", (result.status_reason, [f.reason for f in result.findings])
-    assert "cloudtrail events" in result.status_reason
+    # The reason names every source the check judged, with its count.
+    for source in BY_ID[check_id].requires:
+        assert f" {source} events" in result.status_reason, result.status_reason
 
 
 def test_clean_traffic_holds_the_allowed_uk_transfer(clean_scenario):
@@ -114,10 +116,16 @@ def empty_window_run(planted_scenario):
 @pytest.mark.parametrize("check_id", CHECK_IDS)
 def test_not_assessed_when_its_source_has_no_events_in_the_window(check_id, empty_window_run):
     result = next(r for r in empty_window_run.results if r.check.id == check_id)
-    assert result.status == "NOT_ASSESSED"
-    assert "no cloudtrail events in the window 2020-01-01T00:00:00Z – 2020-02-01T00:00:00Z" in result.status_reason
-    assert empty_window_run.exit_code() == 3
-    assert empty_window_run.coverage == [{"source": "cloudtrail", "events": 0, "first": None, "last": None}]
+    check = BY_ID[check_id]
+    assert result.status == "NOT_ASSESSED" and not result.out_of_scope
+    span = "in the window 2020-01-01T00:00:00Z – 2020-02-01T00:00:00Z"
+    if check.requires_any:
+        assert f"no events from any of {', '.join(check.requires)} {span}" in result.status_reason
+    else:
+        assert f"no {', '.join(check.requires)} events {span}" in result.status_reason
+    assert empty_window_run.exit_code() == 3  # pulled sources without events: the evidence is partial
+    assert empty_window_run.coverage == [{"source": s, "events": 0, "first": None, "last": None}
+                                         for s in ("azure_activity", "azure_resource", "cloudtrail")]
 
 
 POLICY_CHECKS = [c.id for c in CATALOGUE if c.policy]
@@ -137,14 +145,16 @@ def test_not_assessed_without_data_classes(check_id, no_policy_run):
 
 
 def test_checks_that_need_no_policy_still_run_without_data_classes(no_policy_run):
-    for check_id in ("IN-001", "IN-002", "IN-003", "KU-005"):
+    for check_id in ("IN-001", "IN-002", "IN-003", "IN-004", "KU-005"):
         assert no_policy_run[check_id].status == "FAIL"
 
 
 def test_not_assessed_when_class_patterns_match_nothing(planted_scenario):
     _, lake, config = planted_scenario
-    text = Path(config).read_text().replace("arn:aws:s3:::acme-", "arn:aws:s3:::typo-acme-")
-    run = run_checks(lake, _loaded(text, config), check_ids=["XR-001", "RT-001"])
+    text = (Path(config).read_text().replace("arn:aws:s3:::acme-", "arn:aws:s3:::typo-acme-")
+            .replace("storageaccounts/acmeloyalty", "storageaccounts/typo-acmeloyalty")
+            .replace("https://acmeloyalty", "https://typo-acmeloyalty"))
+    run = run_checks(lake, _loaded(text, config), check_ids=["XR-001", "RT-001", "RT-003"])
     for result in run.results:
         assert result.status == "NOT_ASSESSED"
         assert "matching a [[data_classes]] pattern" in result.status_reason
@@ -161,7 +171,8 @@ def no_baseline_run(planted_scenario):
 @pytest.mark.parametrize("check_id", BASELINE_CHECKS)
 def test_not_assessed_without_a_baseline(check_id, no_baseline_run):
     assert no_baseline_run[check_id].status == "NOT_ASSESSED"
-    assert no_baseline_run[check_id].status_reason.startswith("no baseline: no cloudtrail events in the 30 days before")
+    wanted = " or ".join(s for s in BY_ID[check_id].requires if s in ("cloudtrail", "azure_resource"))
+    assert no_baseline_run[check_id].status_reason.startswith(f"no baseline: no {wanted} events in the 30 days before")
 
 
 def test_events_outside_the_window_are_not_judged(planted_scenario):
@@ -203,3 +214,131 @@ def test_full_evidence_is_reachable_with_sovaudit_sql(planted_scenario, full_evi
     uids = {row["uid"] for row in json.loads(proc.stdout)}
     assert uids == set().union(*full_evidence["KU-003"])
     assert len(uids) > 50
+
+
+# -- the Azure half --------------------------------------------------------------------------------------
+
+AZURE_CHECKS = ["XR-001", "XR-002", "XR-003", "EG-001", "EG-002", "EG-003", "KU-001", "KU-002", "KU-003", "KU-005",
+                "KU-006", "RT-003", "IN-003", "IN-004"]
+
+
+@pytest.mark.parametrize("check_id", AZURE_CHECKS)
+def test_azure_planted_cases_are_cited(check_id, planted_scenario, full_evidence):
+    """Every family has Azure coverage: these checks cite planted Azure records, not only CloudTrail ones."""
+    scenario, _, _ = planted_scenario
+    azure = {r.uid for r in scenario.azure}
+    planted = scenario.expected[check_id] & azure
+    assert planted, check_id
+    assert planted <= set().union(*full_evidence[check_id])
+    assert BY_ID[check_id].requires_any or set(BY_ID[check_id].requires) <= {"azure_activity", "azure_resource"}
+
+
+def test_planted_azure_ids_are_the_lakes_event_uids(planted_scenario):
+    """Resource logs carry no id: the scenario computes the uid the normalization gives them (sha256 of the
+    record), and activity records carry their eventDataId in properties."""
+    scenario, lake, _ = planted_scenario
+    azure = {r.uid for r in scenario.azure}
+    uids = {row[0] for row in lake.sql("SELECT event_uid FROM events WHERE source LIKE 'azure_%'").fetchall()}
+    assert uids == azure
+    assert any(u.startswith("planted-KU-006-az") for u in uids) and any(u.startswith("sha256:") for u in uids)
+
+
+def _findings_citing(run: dict, check_id: str, uids: set[str]):
+    return [f for f in run[check_id].findings if set(f.evidence) & uids]
+
+
+def test_the_us_side_read_is_cited_by_xr_002_and_eg_001(planted_run, planted_scenario):
+    """A partner app read 1.5 GB of EU member data (North Europe) from a US address."""
+    scenario, _, _ = planted_scenario
+    reads = {r.uid for r in scenario.azure if r.record.get("operationName") == "GetBlob"
+             and r.record["callerIpAddress"].startswith("12.0.0.77:")}
+    assert len(reads) == 3
+    (xr,) = _findings_citing(planted_run, "XR-002", reads)
+    assert xr.region == "northeurope" and xr.jurisdiction == "US" and xr.details["src_country"] == "US"
+    assert "tier-1 customer-pii data (home EU) was accessed from US (US), address 12.0.0.77" in xr.reason
+    assert xr.resource.endswith("/providers/microsoft.storage/storageaccounts/acmeloyaltyneu")
+    (eg,) = _findings_citing(planted_run, "EG-001", reads)
+    assert set(eg.evidence) == reads and eg.details["bytes_out"] == 1_500_000_003
+    assert "went to US (US)" in eg.reason
+
+
+def test_azure_findings_say_what_happened(planted_run, planted_scenario):
+    scenario, _, _ = planted_scenario
+    azure = {r.uid for r in scenario.azure}
+
+    def reasons(check_id):
+        return [f.reason for f in _findings_citing(planted_run, check_id, azure)]
+
+    assert reasons("XR-001") and all("in eastus (US)" in r for r in reasons("XR-001"))
+    assert any("copied from https://acmeloyaltyneu.blob.core.windows.net to " in r
+               and r.endswith("acmepartnerus in eastus (US)") for r in reasons("EG-002"))
+    assert any("acmepartnerus in eastus (US; region from the source config)" in r for r in reasons("XR-003"))
+    assert any("used 3 time(s) through westeurope by a caller in US (US), address 12.0.0.77: KeyUnwrap" in r
+               for r in reasons("KU-001"))
+    assert any("(Forbidden)" in r for r in reasons("KU-005"))
+    assert sorted(reasons("KU-006")) == [
+        "KeyDelete on vault acme-loyalty-kv (holds keys of customer-pii): key loyalty-cmk-2025 deleted",
+        "MICROSOFT.KEYVAULT/VAULTS/ACCESSPOLICIES/WRITE on vault acme-loyalty-kv (holds keys of customer-pii): access "
+        "policy add: object id(s) c0ffee00-1234-4abc-8def-0123456789ab granted key permissions decrypt, get, unwrapKey"]
+    assert sorted(reasons("RT-003")) == [
+        "lifecycle management policy deleted; customer-pii data must be deleted after 365 days",
+        "lifecycle management policy deletes blobs after 730 days, longer than the 365 days customer-pii data may be kept"]
+    assert any(r.startswith("diagnostic setting audit-to-storage of microsoft.keyvault/vaults/acme-loyalty-kv deleted")
+               for r in reasons("IN-004"))
+    assert any("log categories disabled: StorageRead" in r for r in reasons("IN-004"))
+    assert any(r.startswith("no Azure resource-log events for 3 hour(s) from ") and "region northeurope" in r
+               for r in reasons("IN-003"))
+    # An operation is judged once: its Started and Succeeded records are cited together.
+    rt3 = _findings_citing(planted_run, "RT-003", azure)
+    assert all(f.event_count == 2 and len(f.evidence) == 2 for f in rt3)
+
+
+# -- sources never pulled are out of scope; pulled sources without events are partial evidence ----------
+
+POLICY_EU = '[[data_classes]]\nname = "pii"\nhome = "EU"\ntier = 1\nretention_days = 30\nresources = ["arn:aws:s3:::bucket-eu*"]\n'
+
+
+def _cloudtrail_lake(tmp_path):
+    from conftest import ct_event, write_trail_file
+
+    from sovaudit.lake import Lake
+    from sovaudit.pull import pull_source, source_from_flags
+
+    write_trail_file(tmp_path / "logs" / "t.json.gz", [ct_event("e-1"), ct_event("e-2", time="2024-01-02T11:00:00Z")])
+    lake = Lake(tmp_path / "lake")
+    pull_source(lake, source_from_flags(path=str(tmp_path / "logs")))
+    return lake
+
+
+def test_a_source_never_pulled_is_out_of_scope_not_partial(tmp_path):
+    lake = _cloudtrail_lake(tmp_path)
+    run = run_checks(lake, _loaded(POLICY_EU, tmp_path / "sovaudit.toml"),
+                     check_ids=["XR-001", "IN-001", "KU-006", "RT-003", "IN-004"])
+    by_id = {r.check.id: r for r in run.results}
+    for check_id in ("KU-006", "RT-003", "IN-004"):
+        assert by_id[check_id].status == "NOT_ASSESSED" and by_id[check_id].out_of_scope
+        assert "never pulled into this lake" in by_id[check_id].status_reason
+    assert by_id["KU-006"].status_reason == ("out of scope: azure_activity and azure_resource were never pulled "
+                                             "into this lake")
+    assert by_id["IN-004"].status_reason == "out of scope: azure_activity was never pulled into this lake"
+    assert by_id["XR-001"].status == "PASS" and by_id["XR-001"].status_reason == "no findings in 2 cloudtrail events"
+    assert not run.partial and run.exit_code() == 0
+    assert run.as_dict()["checks"][2]["out_of_scope"] is True
+    assert [c["source"] for c in run.coverage] == ["cloudtrail"]
+
+
+def test_a_source_pulled_without_events_in_the_window_is_partial(tmp_path):
+    from conftest import REPO
+
+    from sovaudit.config import AzureFilesSourceConfig
+    from sovaudit.pull import pull_source
+
+    lake = _cloudtrail_lake(tmp_path)
+    pull_source(lake, AzureFilesSourceConfig(name="samples", type="azure", path=str(REPO / "fixtures" / "azure")))
+    run = run_checks(lake, _loaded(POLICY_EU, tmp_path / "sovaudit.toml"), check_ids=["XR-001", "IN-004"])
+    by_id = {r.check.id: r for r in run.results}
+    assert by_id["IN-004"].status == "NOT_ASSESSED" and not by_id["IN-004"].out_of_scope
+    assert by_id["IN-004"].status_reason.startswith("no azure_activity events in the window ")
+    assert by_id["XR-001"].status_reason == ("no findings in 2 cloudtrail events; no azure_resource, azure_activity "
+                                             "events in the window")
+    assert run.partial and run.exit_code() == 3

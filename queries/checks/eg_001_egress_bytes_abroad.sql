@@ -3,13 +3,13 @@
 -- family: egress
 -- severity: high
 -- gdpr: Art. 44; Art. 32
--- requires: cloudtrail
+-- requires: any of cloudtrail, azure_resource
 -- policy: classed_resources
--- description: Sums the bytes sent (bytes_out, e.g. S3 bytesTransferredOut) from a data class's resources to
+-- description: Sums the bytes sent (bytes_out: S3 bytesTransferredOut, Azure Storage GetBlob responseBodySize) from a data class's resources to
 --   callers whose address is registered outside the class's home jurisdiction and its allowed transfers,
 --   per actor per UTC day, and reports days above [thresholds] egress_bytes_per_actor_day.
 -- remediation: Find out what was downloaded and why; block downloads from outside the home jurisdiction
---   with bucket-policy conditions, or declare the transfer.
+--   with bucket-policy conditions or storage-account firewall rules, or declare the transfer.
 SELECT
     CASE WHEN count(DISTINCT checks.resource_root(e.resource)) = 1 THEN min(checks.resource_root(e.resource))
          ELSE format('{} and {} more', min(checks.resource_root(e.resource)),

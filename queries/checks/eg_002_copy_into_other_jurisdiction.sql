@@ -3,13 +3,16 @@
 -- family: egress
 -- severity: high
 -- gdpr: Art. 44; Art. 46
--- requires: cloudtrail
+-- requires: any of cloudtrail, azure_resource
 -- policy: classed_resources
--- description: CopyObject or UploadPartCopy read an object of a data class and wrote it to a bucket in a
---   jurisdiction other than the class's home and its allowed transfers. The destination's region is the
---   region that served the copy (S3 serves a copy in the destination bucket's region).
+-- description: CopyObject or UploadPartCopy (S3), or CopyBlob, Copy/Put Blob from URL (Azure Storage), read
+--   an object of a data class and wrote it to a bucket or storage account in a jurisdiction other than the
+--   class's home and its allowed transfers. The destination's region is the region that served the copy
+--   (S3 serves a copy in the destination bucket's region; Azure logs a copy in the destination account,
+--   with its location). An Azure copy's source is its URL (https://ACCOUNT.blob.core.windows.net/…), so
+--   a class must list that URL pattern to be recognised as the source.
 -- remediation: Delete the copies outside the home jurisdiction and restrict s3:PutObject on foreign
---   buckets for principals that can read the class, or declare the transfer.
+--   buckets (Azure: allowed copy scope on the storage account) for principals that can read the class, or declare the transfer.
 SELECT
     checks.resource_root(e.dest_resource) AS resource,
     checks.principal(e.actor) AS actor,
@@ -25,7 +28,9 @@ SELECT
     rc.class_name AS data_class
 FROM events_geo AS e
 JOIN resource_class AS rc ON rc.resource = e.resource
-WHERE e.action IN ('CopyObject', 'UploadPartCopy')
+WHERE e.action IN ('CopyObject', 'UploadPartCopy', 'CopyBlob', 'CopyBlobFromURL', 'PutBlobFromURL',
+                   'PutBlockFromURL', 'StartCopyFromURL')
+  AND e.dest_resource IS NOT NULL
   AND e.outcome = 'success'
   AND e.dest_jurisdiction IS NOT NULL
   AND e.dest_jurisdiction <> rc.home

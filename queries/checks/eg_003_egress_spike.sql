@@ -3,7 +3,7 @@
 -- family: egress
 -- severity: medium
 -- gdpr: Art. 32; Art. 33
--- requires: cloudtrail
+-- requires: any of cloudtrail, azure_resource
 -- policy: classed_resources
 -- baseline: yes
 -- description: For each data class, the bytes sent from its resources per UTC day in the window are compared

@@ -1,35 +1,54 @@
 -- id: KU-001
--- title: A classed encryption key used through a region outside the class's home
+-- title: A classed encryption key used through a region, or by a Key Vault caller, outside the class's home
 -- family: key_use
 -- severity: high
 -- gdpr: Art. 32; Art. 44
--- requires: cloudtrail
+-- requires: any of cloudtrail, azure_resource
 -- policy: classed_keys
--- description: A key of a data class was used (Decrypt, GenerateDataKey*, ReEncrypt*, Encrypt and other
---   cryptographic calls) through a region whose jurisdiction is not the class's home or one of its allowed
---   transfers. A multi-region replica key (mrk-) is classed like the key it replicates, so decrypting with
---   a replica abroad is reported.
+-- description: A key of a data class was used (KMS Decrypt, GenerateDataKey*, ReEncrypt*, Encrypt and other
+--   cryptographic calls; Key Vault KeyDecrypt, KeyUnwrap, KeySign …) through a region whose jurisdiction is
+--   not the class's home or one of its allowed transfers, or, for Key Vault, by a caller whose address is
+--   registered in such a country. A multi-region replica key (mrk-) is classed like the key it replicates,
+--   so decrypting with a replica abroad is reported. A Key Vault key lives in its vault's location, so the
+--   caller's country is what shows it used from abroad; KMS calls are judged by region, as before (a KMS
+--   caller abroad reading the classed data itself shows in XR-002). Private addresses have no country.
 -- remediation: Remove replicas of the key outside the home jurisdiction, restrict kms:Decrypt by
---   aws:RequestedRegion, or declare the transfer.
+--   aws:RequestedRegion (Key Vault: firewall rules or private endpoints), or declare the transfer.
+WITH judged AS (
+    SELECT e.*, kc.class_name, kc.home,
+           e.jurisdiction IS NOT NULL AND e.jurisdiction <> kc.home
+               AND NOT checks.transfer_allowed(kc.class_name, e.jurisdiction) AS region_abroad,
+           e.source <> 'cloudtrail' AND e.src_jurisdiction IS NOT NULL AND e.src_jurisdiction <> kc.home
+               AND NOT checks.transfer_allowed(kc.class_name, e.src_jurisdiction)
+               AND NOT checks.is_service_actor(e.actor) AS caller_abroad
+    FROM events_geo AS e
+    JOIN key_class AS kc ON kc.key_id = e.key_id
+    WHERE e.action_class = 'key_use' AND e.outcome = 'success'
+),
+used AS (
+    -- a key used through a foreign region is about the region, whoever called
+    SELECT * EXCLUDE (src_country, src_jurisdiction),
+           CASE WHEN region_abroad THEN NULL ELSE src_country END AS src_country,
+           CASE WHEN region_abroad THEN NULL ELSE src_jurisdiction END AS src_jurisdiction
+    FROM judged WHERE region_abroad OR caller_abroad
+)
 SELECT
-    e.key_id AS resource,
-    checks.principal(e.actor) AS actor,
-    e.region,
-    e.jurisdiction,
-    min(e.time) AS first_seen,
-    max(e.time) AS last_seen,
+    u.key_id AS resource,
+    checks.principal(u.actor) AS actor,
+    u.region,
+    CASE WHEN u.region_abroad THEN u.jurisdiction ELSE u.src_jurisdiction END AS jurisdiction,
+    min(u.time) AS first_seen,
+    max(u.time) AS last_seen,
     count(*) AS event_count,
-    format('key of {} (home {}) used {} time(s) through {} ({}){}: {}',
-           kc.class_name, kc.home, count(*), e.region, e.jurisdiction,
-           CASE WHEN contains(e.key_id, ':key/mrk-') THEN ', a multi-region key' ELSE '' END,
-           string_agg(DISTINCT e.action, ', ' ORDER BY e.action)) AS reason,
-    list(e.event_uid ORDER BY e.time, e.event_uid) AS evidence,
-    kc.class_name AS data_class
-FROM events_geo AS e
-JOIN key_class AS kc ON kc.key_id = e.key_id
-WHERE e.action_class = 'key_use'
-  AND e.outcome = 'success'
-  AND e.jurisdiction IS NOT NULL
-  AND e.jurisdiction <> kc.home
-  AND NOT checks.transfer_allowed(kc.class_name, e.jurisdiction)
-GROUP BY kc.class_name, kc.home, e.key_id, checks.principal(e.actor), e.region, e.jurisdiction
+    format('key of {} (home {}) used {} time(s) {}{}: {}',
+           u.class_name, u.home, count(*),
+           CASE WHEN u.region_abroad THEN format('through {} ({})', u.region, u.jurisdiction)
+                ELSE format('through {} by a caller in {} ({}), address {}', u.region, u.src_country,
+                            u.src_jurisdiction, min(u.src_ip)) END,
+           CASE WHEN contains(u.key_id, ':key/mrk-') THEN ', a multi-region key' ELSE '' END,
+           string_agg(DISTINCT u.action, ', ' ORDER BY u.action)) AS reason,
+    list(u.event_uid ORDER BY u.time, u.event_uid) AS evidence,
+    u.class_name AS data_class
+FROM used AS u
+GROUP BY u.class_name, u.home, u.key_id, checks.principal(u.actor), u.region, u.jurisdiction, u.region_abroad,
+         u.src_country, u.src_jurisdiction

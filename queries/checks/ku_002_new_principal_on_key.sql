@@ -3,14 +3,14 @@
 -- family: key_use
 -- severity: medium
 -- gdpr: Art. 32
--- requires: cloudtrail
+-- requires: any of cloudtrail, azure_resource
 -- policy: classed_keys
 -- baseline: yes
--- description: A principal successfully used a data class's key in the window but never in the look-back
---   baseline, while the key itself was in use during the baseline. Keys with no baseline use are not
+-- description: A principal successfully used a data class's key (a KMS key, or a Key Vault key: KeyDecrypt,
+--   KeyUnwrap, KeySign …) in the window but never in the look-back baseline, while the key itself was in use during the baseline. Keys with no baseline use are not
 --   judged, since every caller would look new.
 -- remediation: Confirm the new principal is meant to decrypt this class's data; if not, remove it from the
---   key policy and grants and review what it decrypted.
+--   key policy and grants (Key Vault: its access policy or role assignment) and review what it decrypted.
 WITH used AS (
     SELECT e.key_id, checks.principal(e.actor) AS actor, e.time, e.event_uid, e.region, e.action,
            e.time >= getvariable('window_since') AS in_window

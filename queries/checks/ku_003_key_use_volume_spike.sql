@@ -3,10 +3,10 @@
 -- family: key_use
 -- severity: medium
 -- gdpr: Art. 32; Art. 33
--- requires: cloudtrail
+-- requires: any of cloudtrail, azure_resource
 -- policy: classed_keys
 -- baseline: yes
--- description: Counts successful cryptographic calls per classed key per UTC day and compares each day of
+-- description: Counts successful cryptographic calls (KMS, Key Vault) per classed key per UTC day and compares each day of
 --   the window with the key's daily counts in the look-back baseline. A day above mean + anomaly_k standard
 --   deviations (the deviation floored at 10% of the mean) is reported; keys with fewer than 3 baseline days
 --   are not judged. Bulk decryption is how data leaves an encrypted store.

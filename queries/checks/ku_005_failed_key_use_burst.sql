@@ -3,9 +3,10 @@
 -- family: key_use
 -- severity: high
 -- gdpr: Art. 32; Art. 33
--- requires: cloudtrail
+-- requires: any of cloudtrail, azure_resource
 -- description: A principal made at least [thresholds] key_failure_burst failed cryptographic calls
---   (AccessDenied, disabled or pending-deletion keys, invalid ciphertext) on one key within one hour. This is
+--   (KMS: AccessDenied, disabled or pending-deletion keys, invalid ciphertext; Key Vault: Forbidden,
+--   Unauthorized and other HTTP errors) on one key within one hour. This is
 --   what probing for decryptable data, or a broken workload after a key change, looks like. Every key is
 --   watched, classed or not.
 -- remediation: Identify the caller and what it tried to decrypt; if unexpected, revoke its credentials.

@@ -3,12 +3,14 @@
 -- family: cross_region
 -- severity: high
 -- gdpr: Art. 44; Art. 46; Art. 30(1)(e)
--- requires: cloudtrail
+-- requires: any of cloudtrail, azure_resource, azure_activity
 -- policy: classed_resources
 -- description: An event on a resource of a data class was served in a region whose jurisdiction is
 --   not the class's home and not one of its allowed transfers. S3 object events carry the bucket's
---   region, so this is where the data is stored or processed; a copy counts in the region it wrote to.
--- remediation: Move the resource to a region in its home jurisdiction, or declare the transfer with its
+--   region, Azure Storage logs the account's location, so this is where the data is stored or processed;
+--   a copy (CopyObject, CopyBlob) counts in the region it wrote to. Azure resource ids are matched in
+--   lower case, as the lake stores them.
+-- remediation: Move the resource (bucket, storage account) to a region in its home jurisdiction, or declare the transfer with its
 --   safeguard in the class's allowed_transfers and the processing activity.
 SELECT
     checks.resource_root(e.resource) AS resource,

@@ -3,13 +3,14 @@
 -- family: cross_region
 -- severity: high
 -- gdpr: Art. 44; Art. 32
--- requires: cloudtrail
+-- requires: any of cloudtrail, azure_resource, azure_activity
 -- policy: tier1_classes, classed_resources
 -- description: A caller whose source address is registered to a country outside a tier-1 class's home
---   jurisdiction (and outside its allowed transfers) accessed the class's data. AWS service principals
---   and private addresses are ignored; the country is the offline registry lookup made at ingest.
+--   jurisdiction (and outside its allowed transfers) accessed the class's data: an S3 object, an Azure
+--   blob or storage account. AWS service principals and private addresses are ignored; the country is the
+--   offline registry lookup of the caller's address (callerIpAddress for Azure) made at ingest.
 -- remediation: Confirm who the caller is and why they reach tier-1 data from abroad; restrict access with
---   aws:SourceIp or VPC endpoint conditions, or declare the transfer and its safeguard.
+--   aws:SourceIp or VPC endpoint conditions (Azure: storage firewall rules or private endpoints), or declare the transfer and its safeguard.
 SELECT
     checks.resource_root(e.resource) AS resource,
     checks.principal(e.actor) AS actor,

@@ -3,34 +3,50 @@
 -- family: cross_region
 -- severity: high
 -- gdpr: Art. 44; Art. 46; Art. 30(1)(e)
--- requires: cloudtrail
--- description: A bucket replication configuration was created or changed so that objects are copied to a
---   bucket in another jurisdiction. The source's jurisdiction is its data class's home (else the region's);
---   the destination's region comes from [resource_regions] in the config, else from S3 events on that
---   bucket in the lake. Destinations whose region is known from neither are not reported.
--- remediation: Point replication at a bucket in the same jurisdiction, or declare the transfer with its
+-- requires: any of cloudtrail, azure_activity
+-- description: A bucket replication configuration (PutBucketReplication), or an Azure storage object
+--   replication policy (objectReplicationPolicies/write), was created or changed so that objects are copied
+--   to a bucket or storage account in another jurisdiction. The source's jurisdiction is its data class's
+--   home (else the region's). The destination's region comes from [resource_regions] in the config, else
+--   from S3 events on that bucket in the lake; for Azure, from the destination account's location in the
+--   source config's `locations` (the activity log names the destination only in the request body, when it
+--   logs one). Destinations whose region is known from none of these are not reported.
+-- remediation: Point replication at a bucket or storage account in the same jurisdiction, or declare the transfer with its
 --   safeguard in the class's allowed_transfers.
-WITH replication AS (
-    SELECT ct.event_uid, ct.time, checks.principal(ct.actor) AS actor, ct.region, ct.resource,
+WITH s3_replication AS (
+    SELECT [ct.event_uid] AS evidence, ct.time, ct.time AS last_time, checks.principal(ct.actor) AS actor,
+           ct.region, checks.resource_root(ct.resource) AS resource,
            unnest(list_distinct(list_concat(
                json_extract_string(ct.request_parameters, '$.ReplicationConfiguration.Rule[*].Destination.Bucket'),
                [json_extract_string(ct.request_parameters, '$.ReplicationConfiguration.Rule.Destination.Bucket')]
-           ))) AS destination
+           ))) AS destination,
+           NULL AS known_region
     FROM cloudtrail_changes AS ct
     WHERE ct.event_name = 'PutBucketReplication' AND ct.outcome = 'success'
+),
+azure_replication AS (
+    SELECT az.evidence, az.first_seen AS time, az.last_seen AS last_time, az.actor, az.region, az.resource,
+           lower(coalesce(az.dest_resource, json_extract_string(az.body, '$.properties.destinationAccount')))
+               AS destination,
+           az.dest_region AS known_region
+    FROM azure_changes AS az
+    WHERE az.op = 'microsoft.storage/storageaccounts/objectreplicationpolicies/write' AND az.outcome = 'success'
+),
+replication AS (
+    SELECT * FROM s3_replication UNION ALL SELECT * FROM azure_replication
 ),
 located AS (
     SELECT r.*,
            coalesce(rc.home, src.jurisdiction) AS source_jurisdiction,
            rc.class_name,
-           loc.region AS destination_region,
-           loc.located_by,
+           coalesce(r.known_region, loc.region) AS destination_region,
+           CASE WHEN r.known_region IS NOT NULL THEN 'source config' ELSE loc.located_by END AS located_by,
            dest.jurisdiction AS destination_jurisdiction
     FROM replication AS r
-    LEFT JOIN resource_class AS rc ON rc.resource = checks.resource_root(r.resource)
+    LEFT JOIN resource_class AS rc ON rc.resource = r.resource
     LEFT JOIN policy_regions AS src ON src.region = checks.region_key(r.region)
     LEFT JOIN resource_location AS loc ON loc.resource = checks.resource_root(r.destination)
-    LEFT JOIN policy_regions AS dest ON dest.region = checks.region_key(loc.region)
+    LEFT JOIN policy_regions AS dest ON dest.region = checks.region_key(coalesce(r.known_region, loc.region))
     WHERE r.destination IS NOT NULL
 )
 SELECT
@@ -39,13 +55,13 @@ SELECT
     region,
     destination_jurisdiction AS jurisdiction,
     min(time) AS first_seen,
-    max(time) AS last_seen,
-    count(*) AS event_count,
+    max(last_time) AS last_seen,
+    sum(len(evidence)) AS event_count,
     format('replication from {} ({}{}) to {} in {} ({}; region from the {})',
            checks.resource_root(resource), source_jurisdiction,
            coalesce(', class ' || class_name, ''), destination, destination_region,
            destination_jurisdiction, located_by) AS reason,
-    list(event_uid ORDER BY time, event_uid) AS evidence,
+    flatten(list(evidence ORDER BY time, evidence)) AS evidence,
     destination AS dest_resource
 FROM located
 WHERE destination_jurisdiction IS NOT NULL

@@ -1,7 +1,8 @@
 """Check files: discovery by convention and their comment headers.
 
 A check is one `.sql` file whose leading `-- key: value` lines are its metadata (DESIGN.md):
-id, title, family, severity, gdpr, requires, description, remediation, and optionally
+id, title, family, severity, gdpr, requires (sources that must all have events in the window, or
+`any of a, b`: at least one), description, remediation, and optionally
 `policy` (what the config must provide) and `baseline` (yes when the check compares the window
 with the look-back period). A value may continue on following `--` lines that have no key.
 """
@@ -49,6 +50,13 @@ class Check:
     policy: tuple[str, ...] = ()
     baseline: bool = False
     builtin: bool = field(default=True, compare=False)
+    # True for `requires: any of a, b`: assessed when at least one of the sources has events in the window.
+    requires_any: bool = False
+
+    @property
+    def requires_text(self) -> str:
+        """For people: `cloudtrail or azure_resource` for an any-of list, else `cloudtrail, azure_activity`."""
+        return (" or " if self.requires_any else ", ").join(self.requires)
 
     @property
     def severity_rank(self) -> int:
@@ -103,6 +111,11 @@ def parse_check(path: Path, text: str | None = None, *, builtin: bool = True) ->
     for need in policy:
         if need not in POLICY_NEEDS:
             raise bad("policy", "a list of " + ", ".join(POLICY_NEEDS))
+    requires_text = header["requires"]
+    requires_any = bool(re.match(r"any of(\s|$)", requires_text, flags=re.IGNORECASE))
+    requires = _split_list(requires_text[len("any of"):] if requires_any else requires_text)
+    if not requires:
+        raise bad("requires", "a list of sources, or `any of` and a list of sources")
     baseline = header.get("baseline", "no").lower()
     if baseline not in ("yes", "no"):
         raise bad("baseline", "yes or no")
@@ -117,7 +130,7 @@ def parse_check(path: Path, text: str | None = None, *, builtin: bool = True) ->
         raise CheckDefinitionError(f"{path}:{body_start}: a check is exactly one SELECT statement")
     return Check(
         id=header["id"], title=header["title"], family=header["family"], severity=header["severity"],
-        gdpr=_split_list(header["gdpr"]), requires=_split_list(header["requires"]),
+        gdpr=_split_list(header["gdpr"]), requires=requires, requires_any=requires_any,
         description=header["description"], remediation=header["remediation"], sql=sql, path=path,
         policy=policy, baseline=baseline == "yes", builtin=builtin,
     )

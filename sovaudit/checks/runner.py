@@ -56,11 +56,15 @@ class CheckResult:
     findings: list[Finding]
     seconds: float
     error: bool = False
+    # NOT_ASSESSED only because a required source was never pulled into this lake: outside the audit's
+    # scope, stated, but not partial evidence.
+    out_of_scope: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         c = self.check
         return {"id": c.id, "title": c.title, "family": c.family, "severity": c.severity, "gdpr": list(c.gdpr),
-                "requires": list(c.requires), "status": self.status, "status_reason": self.status_reason,
+                "requires": list(c.requires), "requires_any": c.requires_any, "status": self.status,
+                "status_reason": self.status_reason, **({"out_of_scope": True} if self.out_of_scope else {}),
                 "description": c.description, "remediation": c.remediation,
                 "findings": [f.as_dict() for f in self.findings]}
 
@@ -83,7 +87,8 @@ class CheckRun:
 
     @property
     def partial(self) -> bool:
-        return bool(self.partial_reasons) or any(r.status == "NOT_ASSESSED" for r in self.results)
+        return bool(self.partial_reasons) or any(r.status == "NOT_ASSESSED" and not r.out_of_scope
+                                                 for r in self.results)
 
     def exit_code(self, fail_on: str | None = None) -> int:
         if any(r.error for r in self.results):
@@ -122,6 +127,14 @@ def select_checks(catalogue: list[Check], ids: list[str] | None, families: list[
 def load_catalogue(loaded: LoadedConfig) -> list[Check]:
     base = loaded.path.parent if loaded.path else Path.cwd()
     return discover([base / p for p in loaded.config.checks.paths])
+
+
+def pulled_tables(lake: Lake) -> set[str]:
+    """Tables some pull into this lake wrote (ledger entries name them as `tables`, or `table`)."""
+    tables: set[str] = set()
+    for entry in lake.ledger.entries():
+        tables.update(entry.get("tables") or ([entry["table"]] if entry.get("table") else []))
+    return tables
 
 
 def _coverage(con: duckdb.DuckDBPyConnection, required: set[str]) -> list[dict[str, Any]]:
@@ -189,27 +202,61 @@ def _findings(con: duckdb.DuckDBPyConnection, check: Check) -> list[Finding]:
     return findings
 
 
+def _names(sources: list[str]) -> str:
+    return sources[0] if len(sources) == 1 else ", ".join(sources[:-1]) + " and " + sources[-1]
+
+
+def _unmet_sources(check: Check, window: Window, present: set[str], pulled: set[str]) -> tuple[str, bool] | None:
+    """Why the check's sources cannot be judged, and whether that is only because they were never pulled
+    (out of scope: no partial evidence), or None when they can."""
+    span = f"{iso(window.since)} – {iso(window.until)}"
+    if check.requires_any:
+        if any(s in present for s in check.requires):
+            return None
+        missing = list(check.requires)
+        if not any(s in pulled for s in missing):
+            return (f"out of scope: {_names(missing)} {'was' if len(missing) == 1 else 'were'} never pulled into "
+                    "this lake", True)
+        return (f"no events from any of {', '.join(missing)} in the window {span}; pull one of those sources "
+                "first", False)
+    missing = [s for s in check.requires if s not in present]
+    if not missing:
+        return None
+    never = [s for s in missing if s not in pulled]
+    if len(never) == len(missing):
+        return (f"out of scope: {_names(never)} {'was' if len(never) == 1 else 'were'} never pulled into "
+                "this lake", True)
+    return f"no {', '.join(missing)} events in the window {span}; pull that source first", False
+
+
 def _evaluate(con: duckdb.DuckDBPyConnection, check: Check, loaded: LoadedConfig, window: Window,
               present: set[str], coverage: list[dict[str, Any]], broken: dict[str, str],
-              baseline: Callable[[], set[str]], policy_cache: dict[str, bool]) -> CheckResult:
+              baseline: Callable[[], set[str]], policy_cache: dict[str, bool],
+              pulled: set[str] | None = None) -> CheckResult:
     started = time.perf_counter()
 
-    def outcome(status: str, reason: str, findings: list[Finding] | None = None, error: bool = False) -> CheckResult:
-        return CheckResult(check, status, reason, findings or [], time.perf_counter() - started, error=error)
+    def outcome(status: str, reason: str, findings: list[Finding] | None = None, error: bool = False,
+                out_of_scope: bool = False) -> CheckResult:
+        return CheckResult(check, status, reason, findings or [], time.perf_counter() - started, error=error,
+                           out_of_scope=out_of_scope)
 
     if check.id in broken:
         return outcome("NOT_ASSESSED", broken[check.id], error=True)
-    missing = [s for s in check.requires if s not in present]
-    if missing:
-        return outcome("NOT_ASSESSED", f"no {', '.join(missing)} events in the window "
-                                       f"{iso(window.since)} – {iso(window.until)}; pull that source first")
+    unmet_sources = _unmet_sources(check, window, present, present if pulled is None else pulled)
+    if unmet_sources:
+        reason, out_of_scope = unmet_sources
+        return outcome("NOT_ASSESSED", reason, out_of_scope=out_of_scope)
+    judged = [s for s in check.requires if s in present] if check.requires_any else list(check.requires)
     unmet = _unmet_policy(con, check, loaded, policy_cache)
     if unmet:
         return outcome("NOT_ASSESSED", f"policy missing: {unmet}")
     if check.baseline:
-        no_baseline = [s for s in check.requires if s not in baseline()]
+        no_baseline = [s for s in judged if s not in baseline()]
+        if check.requires_any and len(no_baseline) < len(judged):
+            no_baseline = []
         if no_baseline:
-            return outcome("NOT_ASSESSED", f"no baseline: no {', '.join(no_baseline)} events in the "
+            joined = (" or " if check.requires_any else ", ").join(no_baseline)
+            return outcome("NOT_ASSESSED", f"no baseline: no {joined} events in the "
                                            f"{loaded.config.thresholds.baseline_days} days before the window "
                                            f"({iso(window.baseline_since)} – {iso(window.since)})")
     try:
@@ -222,8 +269,10 @@ def _evaluate(con: duckdb.DuckDBPyConnection, check: Check, loaded: LoadedConfig
     if findings:
         events = sum(f.event_count for f in findings)
         return outcome("FAIL", f"{len(findings)} finding(s) over {events:,} event(s)", findings)
-    scope = ", ".join(f"{c['events']:,} {c['source']} events" for c in coverage if c["source"] in check.requires)
-    return outcome("PASS", f"no findings in {scope}")
+    counts = {c["source"]: c["events"] for c in coverage}
+    scope = ", ".join(f"{counts.get(s, 0):,} {s} events" for s in judged)
+    idle = [s for s in check.requires if s not in judged and s in counts]
+    return outcome("PASS", f"no findings in {scope}" + (f"; no {', '.join(idle)} events in the window" if idle else ""))
 
 
 class CheckSession:
@@ -247,7 +296,8 @@ class CheckSession:
         self.con.close()
 
     def run(self) -> CheckRun:
-        coverage = _coverage(self.con, {s for c in self.checks for s in c.requires})
+        pulled = pulled_tables(self.lake)
+        coverage = _coverage(self.con, {s for c in self.checks for s in c.requires if s in pulled})
         present = {c["source"] for c in coverage if c["events"]}
         baseline_cache: list[set[str]] = []
 
@@ -258,7 +308,7 @@ class CheckSession:
 
         policy_cache: dict[str, bool] = {}
         results = [_evaluate(self.con, check, self.loaded, self.window, present, coverage, self.broken, baseline,
-                             policy_cache) for check in self.checks]
+                             policy_cache, pulled) for check in self.checks]
         return CheckRun(results=results, window=self.window, coverage=coverage, lake_path=str(self.lake.root),
                         ledger_head=self.lake.ledger.head(),
                         config_path=str(self.loaded.path) if self.loaded.path else None,

@@ -59,14 +59,14 @@ def catalogue_table(checks: list[Check]) -> Table:
         table.add_column(column, no_wrap=column in ("id", "severity"))
     for c in checks:
         table.add_row(c.id, Text(c.severity, SEVERITY_STYLE[c.severity]), c.family, Text(c.title), "; ".join(c.gdpr),
-                      ", ".join(c.requires) + ("" if c.builtin else " (user check)"))
+                      c.requires_text + ("" if c.builtin else " (user check)"))
     return table
 
 
 def catalogue_markdown(checks: list[Check]) -> str:
     lines = ["| id | severity | family | title | GDPR | needs |", "|---|---|---|---|---|---|"]
     for c in checks:
-        needs = ", ".join([*c.requires, *c.policy] + (["baseline"] if c.baseline else []))
+        needs = ", ".join([c.requires_text, *c.policy] + (["baseline"] if c.baseline else []))
         title = c.title.replace("|", "\\|")
         lines.append(f"| {c.id} | {c.severity} | {c.family} | {title} | {'; '.join(c.gdpr)} | {needs} |")
     return "\n".join(lines) + "\n"
@@ -78,7 +78,7 @@ def check_detail(check: Check) -> Group:
     meta.add_column()
     for label, value in (("id", check.id), ("title", check.title), ("family", check.family),
                          ("severity", check.severity), ("gdpr", "; ".join(check.gdpr)),
-                         ("requires", ", ".join(check.requires)), ("policy", ", ".join(check.policy) or "-"),
+                         ("requires", check.requires_text), ("policy", ", ".join(check.policy) or "-"),
                          ("baseline", "yes" if check.baseline else "no"), ("file", str(check.path)),
                          ("description", check.description), ("remediation", check.remediation)):
         meta.add_row(label, Text(value))

@@ -1,14 +1,17 @@
-"""A deterministic CloudTrail scenario: Acme Retail, with EU and US operations.
+"""A deterministic scenario: Acme Retail, with EU and US operations on AWS and a loyalty programme on Azure.
 
 Sixty days of traffic (a 30-day baseline, then the 30-day window a default `sovaudit check` looks at):
 - the loyalty programme (customer PII, tier 1, home EU) in eu-west-1, with a replica in eu-central-1 and an
   allowed transfer to a UK support centre (eu-west-2);
 - nightly backups (home EU, 35-day retention) in eu-west-1;
-- purchase orders (home US, seven-year retention) in us-east-1, with a disaster-recovery copy in the US.
+- purchase orders (home US, seven-year retention) in us-east-1, with a disaster-recovery copy in the US;
+- on Azure (sovaudit.demo.scenario_azure): loyalty data in a storage account in North Europe, its key in a
+  Key Vault in West Europe, an EU replica and the same UK support reads.
 
 `planted=True` adds one violation for every built-in check, each with stable event ids of the form
-`planted-<check>-<n>`; `Scenario.expected` says which planted ids each check must cite. Without it the
-traffic is clean: every check must stay silent on it, including the allowed UK transfer.
+`planted-<check>-<n>` (Azure: `planted-<check>-az<n>` for activity-log records, the record's sha256 uid for
+resource logs, which carry no id); `Scenario.expected` says which planted ids each check must cite. Without
+it the traffic is clean: every check must stay silent on it, including the allowed UK transfer.
 """
 
 import gzip
@@ -21,6 +24,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sovaudit.demo import scenario_azure
+from sovaudit.demo.scenario_azure import PII_KEYS, PII_RESOURCES, AzureRecord
+
+# Where the Azure half's resource groups run: the `locations` of the Azure source that pulls it.
+AZURE_LOCATIONS = scenario_azure.LOCATIONS
+
 START = datetime(2026, 8, 3, tzinfo=UTC)
 DAYS = 60
 EU_ACCOUNT, US_ACCOUNT, FOREIGN_ACCOUNT = "111122223333", "444455556666", "999988887777"
@@ -30,6 +39,8 @@ BACKUP_KEY = f"arn:aws:kms:eu-west-1:{EU_ACCOUNT}:key/0b1c2d3e-4f50-4617-8293-a4
 PO_KEY = f"arn:aws:kms:us-east-1:{US_ACCOUNT}:key/7e6d5c4b-3a29-4817-8e6f-5d4c3b2a1908"
 OFFICE_IPS = {"DE": "217.0.0.41", "FR": "90.0.0.17", "IE": "87.32.0.9", "GB": "81.2.69.142", "US": "12.0.0.77"}
 ATTACKER_IPS = {"CN": "1.0.1.1", "RU": "95.108.128.1"}
+
+_AZURE_PII_RESOURCES = (",\n" + " " * 13).join(f'"{p}"' for p in PII_RESOURCES)
 
 POLICY = f"""\
 # Policy of the Acme Retail demo (sovaudit.demo.scenario). Everything here is fictional.
@@ -46,8 +57,11 @@ name = "customer-pii"
 home = "EU"
 tier = 1
 retention_days = 365
-resources = ["arn:aws:s3:::acme-loyalty-*"]
-keys = ["{LOYALTY_KEY}"]
+resources = ["arn:aws:s3:::acme-loyalty-*",
+             # Azure: the loyalty storage accounts (resource ids are lower case in the lake), and their blob
+             # endpoints, which name the source of a copy
+             {_AZURE_PII_RESOURCES}]
+keys = ["{LOYALTY_KEY}", {", ".join(f'"{p}"' for p in PII_KEYS)}]
 allowed_transfers = [{{ to = "UK", safeguard = "UK adequacy decision (Commission Implementing Decision 2021/1772, renewed 2025)" }}]
 
 [[data_classes]]
@@ -81,7 +95,8 @@ recipients = ["Acme Support Centre Ltd (UK)", "email delivery processor (EU)"]
 data_classes = ["customer-pii"]
 transfers = [{{ to = "UK", recipient = "Acme Support Centre Ltd", safeguard = "UK adequacy decision" }}]
 retention = "12 months after the member's last activity"
-security_measures = ["SSE-KMS with a customer-managed multi-region key", "TLS 1.2+", "least-privilege IAM roles"]
+security_measures = ["SSE-KMS with a customer-managed multi-region key", "Azure Key Vault customer-managed key",
+                     "TLS 1.2+", "least-privilege IAM roles"]
 
 [[processing_activities]]
 name = "Backups"
@@ -107,9 +122,16 @@ security_measures = ["SSE-KMS", "MFA delete"]
 
 @dataclass
 class Scenario:
-    events: list[dict[str, Any]]
+    events: list[dict[str, Any]]  # CloudTrail records
     expected: dict[str, set[str]] = field(default_factory=dict)
     window_start: datetime = START + timedelta(days=DAYS // 2)
+    azure: list[AzureRecord] = field(default_factory=list)
+
+    def event_times(self) -> dict[str, datetime]:
+        """Every event's uid (as the lake stores it) and time, both halves."""
+        times = {e["eventID"]: datetime.fromisoformat(e["eventTime"].replace("Z", "+00:00")) for e in self.events}
+        times.update({r.uid: r.time for r in self.azure})
+        return times
 
 
 def _role(account: str, name: str) -> dict[str, Any]:
@@ -270,7 +292,9 @@ def build(planted: bool = True, seed: int = 20261127) -> Scenario:
     if planted:
         _plant(b, window)
     b.events.sort(key=lambda e: (e["eventTime"], e["eventID"]))
-    return Scenario(b.events, b.expected, window)
+    # The Azure half draws from its own generator, so the CloudTrail half is the same with or without it.
+    azure = scenario_azure.build_azure(START, DAYS, window, planted, seed + 1, b.expected)
+    return Scenario(b.events, b.expected, window, azure)
 
 
 def _plant(b: _Builder, window: datetime) -> None:
@@ -380,6 +404,12 @@ def write_cloudtrail(scenario: Scenario, directory: Path, days_per_file: int = 1
     return written
 
 
+def write_azure(scenario: Scenario, directory: Path, gz: bool = False) -> list[Path]:
+    """Write the Azure half as Azure Monitor exports (JSON lines under `<container>/resourceId=…/`); gz for
+    the bundled demo, to keep the package small."""
+    return scenario_azure.write_azure(scenario.azure, directory, START, gz=gz)
+
+
 def write_policy(path: Path) -> Path:
     path.write_text(POLICY, encoding="utf-8")
     return path
@@ -389,5 +419,8 @@ if __name__ == "__main__":
     import sys
 
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "sovaudit/demo/data")
-    paths = write_cloudtrail(build(planted=True), target)
-    print(f"wrote {len(paths)} files under {target}")
+    scenario = build(planted=True)
+    paths = write_cloudtrail(scenario, target)
+    azure_paths = write_azure(scenario, target / "azure", gz=True)
+    print(f"wrote {len(paths)} CloudTrail files under {target / 'AWSLogs'} and {len(azure_paths)} Azure files under "
+          f"{target / 'azure'}")

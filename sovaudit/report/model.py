@@ -62,11 +62,13 @@ def _scope(session: CheckSession) -> dict[str, Any]:
     seen = set()
     for entry in session.lake.ledger.entries():
         record = entry.get("source") or {}
-        key = (record.get("name"), record.get("type"), entry.get("table"))
-        if entry.get("table") and key not in seen:
+        # A pull writes one table (`table`) or several (`tables`, e.g. Azure's activity and resource logs).
+        table = entry.get("table") or ", ".join(entry.get("tables") or [])
+        key = (record.get("name"), record.get("type"), table)
+        if table and key not in seen:
             seen.add(key)
-            sources.append({"name": record.get("name"), "type": record.get("type") or entry.get("table"),
-                            "table": entry.get("table"),
+            sources.append({"name": record.get("name"), "type": record.get("type") or table,
+                            "table": table,
                             "where": record.get("bucket") or record.get("path") or record.get("subscription")
                             or record.get("bootstrap") or record.get("account_url")})
     return {"sources": sources, "coverage": [_jsonable(r) for r in _rows(session, "coverage")]}
@@ -110,7 +112,7 @@ def _activities(session: CheckSession, run: CheckRun) -> list[dict[str, Any]]:
             "lifecycle_rules": [_jsonable(r) for r in lifecycle if r["class_name"] in names],
             "read_after_expiry": findings_of("RT-002", names),
             "keys_used": [_jsonable(r) for r in keys if r["class_name"] in names],
-            "key_weakening": findings_of("KU-004", names),
+            "key_weakening": findings_of("KU-004", names) + findings_of("KU-006", names),
         })
     return out
 

@@ -1,0 +1,76 @@
+-- id: RT-003
+-- title: Lifecycle management policy of a classed storage account keeps data longer than its retention, or was deleted
+-- family: retention
+-- severity: high
+-- gdpr: Art. 5(1)(e); Art. 30(1)(f)
+-- requires: azure_activity
+-- policy: classed_resources
+-- description: A storage account of a data class had its lifecycle management policy written
+--   (Microsoft.Storage/storageAccounts/managementPolicies/write) with no enabled rule that deletes base
+--   blobs, or whose longest delete age (daysAfterModificationGreaterThan, daysAfterCreationGreaterThan,
+--   daysAfterLastAccessTimeGreaterThan of actions.baseBlob.delete) is longer than the class's
+--   retention_days; or the policy was deleted (managementPolicies/delete). The rules are read from the
+--   request body, which the activity log carries only for some writes (properties.requestbody, else
+--   responseBody). A write without one is reported as a change whose retention cannot be judged from the
+--   logs. Started records are joined to the record that says how the operation ended.
+-- remediation: Give the account an enabled lifecycle rule that deletes base blobs (and versions and
+--   snapshots) at most retention_days after they were written, and document any legal hold that justifies
+--   keeping data longer (`az storage account management-policy show` shows the policy in force).
+WITH policies AS (
+    SELECT az.*
+    FROM azure_changes AS az
+    WHERE az.op IN ('microsoft.storage/storageaccounts/managementpolicies/write',
+                    'microsoft.storage/storageaccounts/managementpolicies/delete')
+      AND az.outcome = 'success'
+),
+rules AS (
+    SELECT p.correlation, p.resource, unnest(CAST(json_extract(p.body, '$.properties.policy.rules') AS JSON[])) AS rule
+    FROM policies AS p
+    WHERE json_type(p.body, '$.properties.policy.rules') = 'ARRAY'
+),
+expiry AS (
+    SELECT correlation, resource,
+           max(greatest(
+               TRY_CAST(json_extract_string(rule, '$.definition.actions.baseBlob.delete.daysAfterModificationGreaterThan') AS DOUBLE),
+               TRY_CAST(json_extract_string(rule, '$.definition.actions.baseBlob.delete.daysAfterCreationGreaterThan') AS DOUBLE),
+               TRY_CAST(json_extract_string(rule, '$.definition.actions.baseBlob.delete.daysAfterLastAccessTimeGreaterThan') AS DOUBLE)))
+               FILTER (WHERE coalesce(json_extract_string(rule, '$.enabled'), 'true') = 'true') AS max_days,
+           count(*) AS rule_count
+    FROM rules GROUP BY correlation, resource
+),
+judged AS (
+    SELECT p.*, rc.class_name, rc.retention_days, x.max_days,
+           CASE
+               WHEN p.op = 'microsoft.storage/storageaccounts/managementpolicies/delete'
+                   THEN format('lifecycle management policy deleted; {} data must be deleted after {} days',
+                               rc.class_name, rc.retention_days)
+               WHEN p.body IS NULL
+                   THEN format('lifecycle management policy written, but the activity log does not carry its rules, '
+                               'so whether {} data is deleted after {} days cannot be judged from the logs',
+                               rc.class_name, rc.retention_days)
+               WHEN x.max_days > rc.retention_days
+                   THEN format('lifecycle management policy deletes blobs after {} days, longer than the {} days {} data may be kept',
+                               CAST(x.max_days AS BIGINT), rc.retention_days, rc.class_name)
+               WHEN x.max_days IS NULL
+                   THEN format('lifecycle management policy has no enabled rule deleting base blobs; {} data must be deleted after {} days',
+                               rc.class_name, rc.retention_days)
+           END AS why
+    FROM policies AS p
+    JOIN resource_class AS rc ON rc.resource = p.resource
+    LEFT JOIN expiry AS x ON x.correlation = p.correlation AND x.resource = p.resource
+)
+SELECT
+    checks.resource_root(j.resource) AS resource,
+    j.actor,
+    j.region,
+    any_value(r.jurisdiction) AS jurisdiction,
+    min(j.first_seen) AS first_seen,
+    max(j.last_seen) AS last_seen,
+    sum(len(j.evidence)) AS event_count,
+    j.why AS reason,
+    flatten(list(j.evidence ORDER BY j.first_seen, j.evidence)) AS evidence,
+    j.class_name AS data_class
+FROM judged AS j
+LEFT JOIN policy_regions AS r ON r.region = checks.region_key(j.region)
+WHERE j.why IS NOT NULL
+GROUP BY checks.resource_root(j.resource), j.actor, j.region, j.why, j.class_name
