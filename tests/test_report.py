@@ -78,7 +78,7 @@ def test_evidence_csv_holds_every_event_behind_every_finding(demo):
     out, _, _ = demo
     rows = list(csv.DictReader((out / "evidence.csv").open()))
     ku3 = [r for r in rows if r["check_id"] == "KU-003"]
-    assert len(ku3) == 270  # the report shows 50; the CSV has them all
+    assert len(ku3) == 270 + 348  # KMS and Key Vault; the report shows 50 a finding, the CSV has them all
     assert all(re.fullmatch(r"[0-9a-f]{64}", r["evidence_blob"]) and r["evidence_index"].isdigit() for r in ku3)
     findings = json.loads((out / "findings.json").read_text())
     cited = {uid for c in findings["checks"] for f in c["findings"] for uid in f["evidence"]}
@@ -162,18 +162,26 @@ def test_ten_thousand_findings_do_not_make_ten_thousand_pages(demo, tmp_path):
     assert len(PdfReader(tmp_path / "big.pdf").pages) < 100
 
 
-def _scan_with_sources(tmp_path, logs: Path, policy: str) -> tuple[int, str]:
+def _scan_with_sources(tmp_path, logs: Path, policy: str, azure: Path | None = None) -> tuple[int, str]:
+    from sovaudit.demo.scenario import AZURE_LOCATIONS
+
     config = tmp_path / "sovaudit.toml"
-    config.write_text(policy + f'\n[[sources]]\nname = "trail"\ntype = "cloudtrail"\npath = "{logs}"\n')
+    sources = f'\n[[sources]]\nname = "trail"\ntype = "cloudtrail"\npath = "{logs}"\n'
+    if azure:
+        locations = ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in AZURE_LOCATIONS.items())
+        sources += f'\n[[sources]]\nname = "azure"\ntype = "azure"\npath = "{azure}"\nlocations = {{ {locations} }}\n'
+    config.write_text(policy + sources)
     proc = run_cli("scan", "--config", str(config), "--lake", str(tmp_path / "lake"), "--out", str(tmp_path / "out"))
     return proc.returncode, proc.stdout + proc.stderr
 
 
 def test_scan_exits_0_on_a_clean_lake(tmp_path):
-    from sovaudit.demo.scenario import POLICY, build, write_cloudtrail
+    from sovaudit.demo.scenario import POLICY, build, write_azure, write_cloudtrail
 
-    write_cloudtrail(build(planted=False), tmp_path / "logs")
-    code, output = _scan_with_sources(tmp_path, tmp_path / "logs", POLICY)
+    scenario = build(planted=False)
+    write_cloudtrail(scenario, tmp_path / "logs")
+    write_azure(scenario, tmp_path / "azure")
+    code, output = _scan_with_sources(tmp_path, tmp_path / "logs", POLICY, azure=tmp_path / "azure")
     assert code == 0, output[-3000:]
     assert (tmp_path / "out" / "report.pdf").exists()
     junit = (tmp_path / "out" / "junit.xml").read_text()
@@ -205,10 +213,12 @@ def test_the_shipped_demo_logs_are_what_the_generator_writes(tmp_path):
     import gzip
 
     from sovaudit.demo.bundle import demo_logs_dir
-    from sovaudit.demo.scenario import build, write_cloudtrail
+    from sovaudit.demo.scenario import build, write_azure, write_cloudtrail
 
-    written = write_cloudtrail(build(planted=True), tmp_path)
+    scenario = build(planted=True)
+    written = sorted(write_cloudtrail(scenario, tmp_path) + write_azure(scenario, tmp_path / "azure", gz=True))
     shipped = sorted(demo_logs_dir().rglob("*.json.gz"))
+    assert any("insights-logs-auditevent" in str(p) for p in shipped)
     assert [p.relative_to(tmp_path) for p in written] == [p.relative_to(demo_logs_dir()) for p in shipped]
     for fresh, bundled in zip(written, shipped, strict=True):
         assert gzip.decompress(fresh.read_bytes()) == gzip.decompress(bundled.read_bytes()), bundled

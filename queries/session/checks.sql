@@ -26,6 +26,39 @@ WHERE event_name IN ('StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelec
                      'DeleteBucketLifecycle', 'ScheduleKeyDeletion', 'DisableKey', 'DisableKeyRotation',
                      'PutKeyPolicy', 'CreateGrant');
 
+-- Azure control-plane changes the built-in checks judge (Key Vault deletion, purge and access policies,
+-- storage lifecycle and object replication policies, diagnostic settings), from the activity log in the
+-- window: one row per operation. Azure logs an operation as several records (Started, then Succeeded or
+-- Failed) sharing a correlation id; the request body, when the activity log carries it at all
+-- (properties.requestbody, else responseBody), is on one of them, so the records are judged together.
+CREATE OR REPLACE VIEW checks.azure_changes AS
+WITH records AS (
+    SELECT event_uid, time, operation_name AS action, lower(operation_name) AS op, actor, region, resource,
+           outcome, error_code, src_ip, dest_resource, dest_region,
+           coalesce(nullif(correlation_id, ''), event_uid) AS correlation,
+           lower(coalesce(status, result_type, '')) AS phase,
+           json_extract_string(properties, ['$.requestbody', '$.requestBody', '$.responseBody']) AS bodies
+    FROM checks.azure_activity
+    WHERE regexp_matches(lower(operation_name), '^microsoft\.(keyvault/(vaults/(delete|write|accesspolicies/write)|locations/deletedvaults/purge/action)|storage/storageaccounts/(managementpolicies|objectreplicationpolicies)/(write|delete)|insights/diagnosticsettings/(write|delete))$')
+)
+SELECT
+    min(action) AS action, op, resource, correlation,
+    min(actor) AS actor, min(region) AS region, min(src_ip) AS src_ip,
+    min(time) AS first_seen, max(time) AS last_seen,
+    -- an operation whose records include a failure failed; one only Started has not been seen to finish
+    CASE WHEN bool_or(outcome = 'failure') THEN 'failure'
+         WHEN bool_and(phase IN ('started', 'start')) THEN 'started' ELSE 'success' END AS outcome,
+    string_agg(DISTINCT error_code, ', ') AS error_code,
+    min(dest_resource) AS dest_resource, min(dest_region) AS dest_region,
+    -- the request body as JSON, when one of the records carries it
+    coalesce(min(CASE WHEN json_valid(bodies[1]) AND bodies[1] NOT IN ('', '{}') THEN json(bodies[1]) END),
+             min(CASE WHEN json_valid(bodies[2]) AND bodies[2] NOT IN ('', '{}') THEN json(bodies[2]) END),
+             min(CASE WHEN json_valid(bodies[3]) AND bodies[3] NOT IN ('', '{}') THEN json(bodies[3]) END)) AS body,
+    count(*) AS records,
+    list(event_uid ORDER BY time, event_uid) AS evidence
+FROM records
+GROUP BY op, resource, correlation;
+
 -- The same two periods over the in-memory columns, for the built-in checks.
 CREATE OR REPLACE VIEW checks.core_events AS
 SELECT * FROM checks.lake_core
@@ -44,8 +77,15 @@ SELECT getvariable('window_since') AS since, getvariable('window_until') AS unti
 CREATE OR REPLACE MACRO checks.region_key(r) AS lower(replace(r, ' ', ''));
 
 -- The unit a finding is about: the bucket for S3 objects, else the resource itself.
+-- For Azure, the storage account of a container or blob (…/storageaccounts/NAME/blobservices/…), and the
+-- account of a blob URL (https://NAME.blob.core.windows.net/C/B, a copy's source).
 CREATE OR REPLACE MACRO checks.resource_root(r) AS
-    CASE WHEN contains(r, ':s3:::') THEN split_part(r, '/', 1) ELSE r END;
+    CASE WHEN contains(r, ':s3:::') THEN split_part(r, '/', 1)
+         WHEN contains(r, '/providers/microsoft.storage/storageaccounts/')
+             THEN regexp_extract(r, '^(.*/providers/microsoft\.storage/storageaccounts/[^/]+)', 1)
+         WHEN regexp_matches(r, '^https://[^/]+\.blob\.core\.windows\.net/')
+             THEN regexp_extract(r, '^(https://[^/]+\.blob\.core\.windows\.net)/', 1)
+         ELSE r END;
 
 -- Whether a class may go to a jurisdiction ([[data_classes]] allowed_transfers).
 CREATE OR REPLACE MACRO checks.transfer_allowed(for_class, for_jurisdiction) AS
@@ -106,16 +146,24 @@ GROUP BY ALL;
 -- Where a resource lives when the logs do not say: [resource_regions] first, then what the lake shows
 -- (the region that served data events on it, e.g. S3 object calls carry the bucket's region).
 CREATE OR REPLACE VIEW checks.resource_location AS
-WITH configured AS (
-    SELECT names.name AS resource, r.region, 'config' AS located_by
-    FROM (SELECT DISTINCT dest_resource AS name FROM checks.lake_core WHERE dest_resource IS NOT NULL
-          UNION SELECT DISTINCT resource FROM checks.lake_core WHERE resource IS NOT NULL) AS names
-    JOIN policy_resource_regions AS r ON names.name GLOB r.pattern
+WITH candidates AS (
+    -- Only where data was sent needs a location: copy destinations and replication targets.
+    SELECT DISTINCT checks.resource_root(dest_resource) AS name FROM checks.lake_core WHERE dest_resource IS NOT NULL
+    UNION
+    SELECT unnest(list_concat(
+        json_extract_string(request_parameters, '$.ReplicationConfiguration.Rule[*].Destination.Bucket'),
+        [json_extract_string(request_parameters, '$.ReplicationConfiguration.Rule.Destination.Bucket')]))
+    FROM checks.cloudtrail_changes WHERE event_name = 'PutBucketReplication'
+),
+configured AS (
+    SELECT c.name AS resource, r.region
+    FROM candidates AS c JOIN policy_resource_regions AS r ON c.name GLOB r.pattern
 ),
 observed AS (
-    SELECT split_part(resource, '/', 1) AS bucket, arg_max(resource_region, time) AS region
-    FROM checks.lake_core
-    WHERE resource_region IS NOT NULL AND starts_with(resource, 'arn:aws') AND contains(resource, ':s3:::')
+    SELECT split_part(e.resource, '/', 1) AS bucket, arg_max(e.resource_region, e.time) AS region
+    FROM checks.lake_core AS e
+    WHERE e.resource_region IS NOT NULL AND contains(e.resource, ':s3:::')
+      AND split_part(e.resource, '/', 1) IN (SELECT name FROM candidates)
     GROUP BY bucket
 )
 SELECT resource, min(region) AS region, 'config' AS located_by FROM configured GROUP BY resource

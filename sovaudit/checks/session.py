@@ -40,7 +40,8 @@ def view_name(check: Check) -> str:
     return check.id.lower().replace("-", "_")
 
 
-_DERIVED = ("resource_class", "key_class", "resource_location", "cloudtrail_changes")
+# In this order: resource_location reads cloudtrail_changes.
+_DERIVED = ("resource_class", "key_class", "cloudtrail_changes", "azure_changes", "resource_location")
 # The common columns the built-in checks read; user_agent, evidence_blob and the like stay on disk.
 CORE_COLUMNS = ("event_uid", "source", "time", "account", "region", "action", "action_class", "outcome",
                 "error_code", "actor", "src_ip", "src_country", "resource", "resource_region", "dest_resource",
