@@ -85,6 +85,7 @@ class Lake:
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")  # it would write into piped query output
+        con.execute("SET parquet_metadata_cache = true")  # views and queries re-read the same footers
         entries = self.ledger.entries()
         files = self.committed_files(entries)
         for name, schema in lake_tables().items():
