@@ -16,12 +16,12 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from local_http import LocalServer, json11_handler
 from moto.server import ThreadedMotoServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -213,21 +213,17 @@ class LookupEventsServer:
         self.requests: list[dict[str, Any]] = []
         self.served: list[list[dict[str, Any]]] = []
         self._lock = threading.Lock()
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
-        self._thread = threading.Thread(target=self._http.serve_forever, name="lookup-events", daemon=True)
+        self._server = LocalServer(json11_handler(self._answer), "lookup-events")
+        self.url = self._server.url
 
     def start(self) -> "LookupEventsServer":
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join(5)
+        self._server.stop()
 
-    def _answer(self, target: str | None, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _answer(self, target: str | None, body: dict[str, Any], auth: str = "") -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.requests.append({"target": target, "body": body})
             if self.canned:
@@ -246,28 +242,6 @@ class LookupEventsServer:
             if offset + size < len(chosen):
                 answer["NextToken"] = f"page-{offset + size}"
             return 200, answer
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        answer = self._answer
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, payload = answer(self.headers.get("X-Amz-Target"), json.loads(raw or b"{}"))
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        return Handler
 
 
 @pytest.fixture

@@ -11,14 +11,13 @@ import os
 import re
 import shutil
 import socket
-import ssl
 import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -26,6 +25,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
+from local_http import LocalServer
 
 REPO = Path(__file__).resolve().parent.parent
 AZURE_SAMPLES = REPO / "fixtures" / "azure"  # copy of ../shared/samples/azure (CC BY 4.0, see LICENSE-NOTICE.md)
@@ -248,22 +248,15 @@ class ActivityLogServer:
         self.requests: list[dict[str, Any]] = []
         self.served: list[bytes] = []
         self._lock = threading.Lock()
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._http.daemon_threads = True
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(str(cert[0]), str(cert[1]))
-        self._http.socket = context.wrap_socket(self._http.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self._http.server_address[1]}"
-        self._thread = threading.Thread(target=self._http.serve_forever, name="activity-log", daemon=True)
+        self._server = LocalServer(self._handler(), "activity-log", cert=cert)
+        self.url = self._server.url
 
     def start(self) -> "ActivityLogServer":
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join(5)
+        self._server.stop()
 
     def _answer(self, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         with self._lock:

@@ -9,18 +9,17 @@ import base64
 import gzip
 import hashlib
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from aws_fixtures import cloudtrail_gz, log_key, make_records
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from local_http import LocalServer, json11_handler
 
 LIST_PUBLIC_KEYS = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListPublicKeys"
 ACCOUNT, REGION, TRAIL = "111122223333", "eu-west-1", "org-trail"
@@ -124,10 +123,8 @@ class PublicKeysServer:
         self.keys = keys
         self.status = status
         self.requests: list[dict[str, Any]] = []
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
-        self._thread = threading.Thread(target=self._http.serve_forever, name="list-public-keys", daemon=True)
+        self._server = LocalServer(json11_handler(self._answer), "list-public-keys")
+        self.url = self._server.url
 
     def _answer(self, target: str | None, body: dict[str, Any], auth: str) -> tuple[int, dict[str, Any]]:
         self.requests.append({"target": target, "body": body, "region": auth.split("/")[2] if auth else None})
@@ -140,37 +137,12 @@ class PublicKeysServer:
             {"Value": base64.b64encode(base64.b64encode(k.der)).decode(), "ValidityStartTime": start,
              "ValidityEndTime": start + 10 * 365 * 86400, "Fingerprint": k.fingerprint} for k in self.keys]}
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        answer = self._answer
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, payload = answer(self.headers.get("X-Amz-Target"), json.loads(raw or b"{}"),
-                                         self.headers.get("Authorization", ""))
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        return Handler
-
     def __enter__(self) -> "PublicKeysServer":
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join(5)
+        self._server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,11 @@ answers 500 InternalError, every time, so the SDK's retries cannot hide it. `fau
 import http.client
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from local_http import LocalServer
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 _INTERNAL_ERROR = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
@@ -25,19 +27,15 @@ class FaultProxy:
         self.faults = True
         self.injected: list[tuple[str, str]] = []  # (fault, key), in order
         self._lock = threading.Lock()
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
-        self._thread = threading.Thread(target=self._http.serve_forever, name="fault-proxy", daemon=True)
+        self._server = LocalServer(self._handler(), "fault-proxy")
+        self.url = self._server.url
 
     def __enter__(self) -> "FaultProxy":
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join(5)
+        self._server.stop()
 
     def _fault_for(self, method: str, path: str) -> tuple[str, str] | None:
         if method != "GET" or not self.faults:
