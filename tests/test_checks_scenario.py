@@ -342,3 +342,38 @@ def test_a_source_pulled_without_events_in_the_window_is_partial(tmp_path):
     assert by_id["XR-001"].status_reason == ("no findings in 2 cloudtrail events; no azure_resource, azure_activity "
                                              "events in the window")
     assert run.partial and run.exit_code() == 3
+
+
+def test_paths_the_scenario_does_not_plant(tmp_path):
+    """A lifecycle configuration deleted (RT-001), UpdateTrail turning log-file validation off (IN-002), and a
+    replication target located by [resource_regions] in the config rather than by the lake (XR-003)."""
+    from conftest import ct_event, write_trail_file
+
+    from sovaudit.lake import Lake
+    from sovaudit.pull import pull_source, source_from_flags
+
+    management = {"eventCategory": "Management", "managementEvent": True, "readOnly": False,
+                  "additionalEventData": None}
+    events = [
+        ct_event("del-lifecycle", "2024-01-02T10:00:00Z", eventName="DeleteBucketLifecycle",
+                 requestParameters={"bucketName": "pii-eu", "lifecycle": ""}, **management),
+        ct_event("update-trail", "2024-01-02T11:00:00Z", eventSource="cloudtrail.amazonaws.com",
+                 eventName="UpdateTrail", requestParameters={"name": "org-trail", "enableLogFileValidation": False},
+                 **management),
+        ct_event("replicate", "2024-01-02T12:00:00Z", eventName="PutBucketReplication", requestParameters={
+            "bucketName": "pii-eu", "ReplicationConfiguration": {"Rule": {
+                "Status": "Enabled", "Destination": {"Bucket": "arn:aws:s3:::dr-copy"}}}}, **management),
+    ]
+    write_trail_file(tmp_path / "logs" / "t.json.gz", events)
+    lake = Lake(tmp_path / "lake")
+    pull_source(lake, source_from_flags(path=str(tmp_path / "logs")))
+    policy = ('[resource_regions]\n"arn:aws:s3:::dr-copy" = "us-east-1"\n[[data_classes]]\nname = "pii"\n'
+              'home = "EU"\ntier = 1\nretention_days = 30\nresources = ["arn:aws:s3:::pii-eu*"]\n')
+    run = run_checks(lake, _loaded(policy, tmp_path / "sovaudit.toml"), check_ids=["RT-001", "IN-002", "XR-003"],
+                     since="2024-01-01", until="2024-01-03")
+    results = {r.check.id: r for r in run.results}
+    assert [f.evidence for f in results["RT-001"].findings] == [["del-lifecycle"]]
+    assert "lifecycle configuration deleted" in results["RT-001"].findings[0].reason
+    assert results["IN-002"].findings[0].reason == "UpdateTrail: log-file validation turned off"
+    [xr3] = results["XR-003"].findings
+    assert xr3.evidence == ["replicate"] and "us-east-1 (US; region from the config)" in xr3.reason
