@@ -244,3 +244,15 @@ def test_the_report_states_a_broken_chain_of_custody(demo, tmp_path):
     assert broken and blob.name in json.dumps(broken)
     html = render_html(doc)
     assert "FAILED verification" in html
+
+
+def test_the_html_is_structured_for_assistive_technology(demo):
+    """Semantic structure: a language, one h1, sections under h2, every table captioned, header cells scoped."""
+    out, _, _ = demo
+    html = (out / "report.html").read_text()
+    assert '<html lang="en">' in html
+    assert html.count("<h1") == 1 and html.count("<h2") >= len(SECTIONS)
+    assert html.count("<table") == html.count("<caption")
+    header_cells = re.findall(r"<th\b[^>]*>", html)
+    assert header_cells and all("scope=" in th for th in header_cells)
+    assert html.count('role="img"') == html.count("<svg") == 2
