@@ -296,8 +296,8 @@ def _pull_one_kafka(source_type: str, lake, config, since, until, fmt: str, lock
     raise typer.Exit(_report_pulls([result], fmt))
 
 
-BootstrapOpt = Annotated[str, typer.Option("--bootstrap", help="HOST:PORT of the cluster (client settings come "
-                                           "from the \\[\\[sources]] entry with the same bootstrap).")]
+BootstrapOpt = Annotated[str | None, typer.Option("--bootstrap", help="HOST:PORT of the cluster (client settings "
+                                                  "come from the \\[\\[sources]] entry with the same bootstrap).")]
 KafkaRegionOpt = Annotated[str | None, typer.Option("--region", help="The cluster's region, e.g. eu-west-1.")]
 
 
@@ -329,7 +329,9 @@ def pull_kafka_audit(
 
 @pull_app.command("kafka-inventory")
 def pull_kafka_inventory(
-    bootstrap: BootstrapOpt,
+    bootstrap: BootstrapOpt = None,
+    path: Annotated[str | None, typer.Option("--path", help="Directory (walked recursively), file or glob of "
+                                             "inventory snapshots (NDJSON, optionally .gz) instead of a broker.")] = None,
     mirror_alias: Annotated[list[str] | None, typer.Option("--mirror-alias", help="Alias of a cluster MirrorMaker 2 "
                                                            "mirrors into this one (others are found from its topics).")] = None,
     region: KafkaRegionOpt = None, lake: LakeOpt = None, config: ConfigOpt = None, fmt: FormatOpt = "table",
@@ -338,16 +340,25 @@ def pull_kafka_inventory(
     """Snapshot a cluster's topics into kafka_topics: retention.ms, retention.bytes, cleanup.policy and
     MirrorMaker 2 artefacts (remote topics <alias>.<topic>, heartbeats, mm2-offset-syncs.*).
 
-    Example: [cyan]sovaudit pull kafka-inventory --bootstrap kafka.us.example:9092 --region us-east-1[/cyan]
+    From files, snapshots taken elsewhere are read as they are: one JSON line per topic, as a broker pull writes.
+
+    Examples:
+
+      [cyan]sovaudit pull kafka-inventory --bootstrap kafka.us.example:9092 --region us-east-1[/cyan]
+
+      [cyan]sovaudit pull kafka-inventory --path ./kafka-inventory/ --region us-east-1 --mirror-alias eu[/cyan]
     """
-    _pull_one_kafka("kafka-inventory", lake, config, None, None, fmt, lock_timeout, bootstrap=bootstrap,
+    _pull_one_kafka("kafka-inventory", lake, config, None, None, fmt, lock_timeout, bootstrap=bootstrap, path=path,
                     mirror_aliases=mirror_alias, region=region)
 
 
 @pull_app.command("kafka-lineage")
 def pull_kafka_lineage(
-    bootstrap: BootstrapOpt,
-    topic: Annotated[list[str], typer.Option("--topic", help="Data topic whose headers to read (repeatable).")],
+    bootstrap: BootstrapOpt = None,
+    path: Annotated[str | None, typer.Option("--path", help="Directory (walked recursively), file or glob of a "
+                                             "header export (NDJSON, optionally .gz) instead of a broker.")] = None,
+    topic: Annotated[list[str] | None, typer.Option("--topic", help="Data topic whose headers to read (repeatable; "
+                                                    "required with --bootstrap).")] = None,
     header: Annotated[list[str] | None, typer.Option("--header", help="Another header name to keep, besides "
                                                      "region_origin, encryption_key_id, processing_timestamp.")] = None,
     region: KafkaRegionOpt = None, since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None,
@@ -355,9 +366,16 @@ def pull_kafka_lineage(
 ) -> None:
     """Pull lineage headers of messages on data topics into kafka_lineage; message values are never read or stored.
 
-    Example: [cyan]sovaudit pull kafka-lineage --bootstrap kafka.eu.example:9092 --topic eu.loyalty.transactions --region eu-west-1[/cyan]
+    From files (one JSON line per message, as a broker pull writes), every record is pulled as exported:
+    --topic and --header only choose what is read from a broker.
+
+    Examples:
+
+      [cyan]sovaudit pull kafka-lineage --bootstrap kafka.eu.example:9092 --topic eu.loyalty.transactions --region eu-west-1[/cyan]
+
+      [cyan]sovaudit pull kafka-lineage --path ./lineage-export/ --region eu-west-1[/cyan]
     """
-    _pull_one_kafka("kafka-lineage", lake, config, since, until, fmt, lock_timeout, bootstrap=bootstrap,
+    _pull_one_kafka("kafka-lineage", lake, config, since, until, fmt, lock_timeout, bootstrap=bootstrap, path=path,
                     topics=topic, headers=header, region=region)
 
 

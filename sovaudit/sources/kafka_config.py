@@ -1,4 +1,5 @@
-"""`[[sources]]` entries for Kafka: the audit-log topic (or files), the topic inventory, lineage headers.
+"""`[[sources]]` entries for Kafka: the audit-log topic, the topic inventory, lineage headers, each read
+from a broker (`bootstrap`) or from files (`path`).
 
 librdkafka properties go in `client`; a secret is written as a `${ENV_VAR}` reference, expanded only when
 the client is made (sovaudit.sources.kafka_client), so the config, the ledger and every message hold
@@ -8,7 +9,7 @@ the reference, never the value.
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 DEFAULT_AUDIT_TOPIC = "confluent-audit-log-events"
 DEFAULT_LINEAGE_HEADERS = ("region_origin", "encryption_key_id", "processing_timestamp")
@@ -55,6 +56,11 @@ class _KafkaSource(BaseModel):
         return v
 
 
+def _exactly_one_input(bootstrap: str | None, path: str | None) -> None:
+    if bool(bootstrap) == bool(path):
+        raise ValueError("set exactly one of bootstrap (a broker) or path (files)")
+
+
 class KafkaAuditSourceConfig(_KafkaSource):
     """type kafka-audit: Confluent audit events from the audit-log topic (`bootstrap`) or from files (`path`)."""
 
@@ -64,27 +70,54 @@ class KafkaAuditSourceConfig(_KafkaSource):
 
     @model_validator(mode="after")
     def _one_input(self) -> "KafkaAuditSourceConfig":
-        if bool(self.bootstrap) == bool(self.path):
-            raise ValueError("set exactly one of bootstrap (a broker) or path (files)")
+        _exactly_one_input(self.bootstrap, self.path)
         return self
 
 
 class KafkaInventorySourceConfig(_KafkaSource):
-    """type kafka-inventory: a snapshot of the cluster's topics, their retention and MirrorMaker 2 artefacts."""
+    """type kafka-inventory: a snapshot of the cluster's topics, their retention and MirrorMaker 2 artefacts,
+    taken from a broker (`bootstrap`) or read from files (`path`): NDJSON, optionally gzipped, one
+    {"snapshot_time", "cluster_id", "topic", "partitions", "replication_factor", "configs"} object per topic,
+    as a pull from a broker writes it."""
 
     type: Literal["kafka-inventory"]
-    bootstrap: str  # type: ignore[assignment]
     # Source-cluster aliases of MirrorMaker 2 flows into this cluster, besides those its topics reveal.
     mirror_aliases: list[str] = []
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _one_input(self) -> "KafkaInventorySourceConfig":
+        _exactly_one_input(self.bootstrap, self.path)
+        return self
 
 
 class KafkaLineageSourceConfig(_KafkaSource):
-    """type kafka-lineage: the lineage headers (never the values) of messages on data topics."""
+    """type kafka-lineage: the lineage headers (never the values) of messages on data topics, read from a
+    broker (`bootstrap`) or from a header export (`path`): NDJSON, optionally gzipped, one
+    {"kafka": {cluster_id, topic, partition, offset, timestamp}, "headers": {…}} object per message, as a
+    pull from a broker writes it.
+
+    `topics` and `headers` say what to read from a broker, where `topics` is required. With `path` they are
+    optional and do not filter: every record in the files is pulled, with the headers it holds (the archive
+    keeps each file byte for byte, so it cannot drop records); a pull with `topics` and `path` says so in a note.
+    """
 
     type: Literal["kafka-lineage"]
-    bootstrap: str  # type: ignore[assignment]
-    topics: list[str] = Field(min_length=1)
+    path: str | None = None  # before `topics`, whose validator looks at it
+    topics: list[str] = Field(default=[], validate_default=True)
     headers: list[str] = []  # header names kept besides region_origin, encryption_key_id, processing_timestamp
+
+    @field_validator("topics")
+    @classmethod
+    def _topics(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if not v and info.data.get("bootstrap") and not info.data.get("path"):
+            raise ValueError("at least one data topic to read from the broker (bootstrap)")
+        return v
+
+    @model_validator(mode="after")
+    def _one_input(self) -> "KafkaLineageSourceConfig":
+        _exactly_one_input(self.bootstrap, self.path)
+        return self
 
     @property
     def header_names(self) -> tuple[str, ...]:

@@ -1,5 +1,6 @@
 """A snapshot of a cluster's topics through the AdminClient: one blob per snapshot, one JSON line per topic
 with its partitions, replication and every topic config (retention.ms, retention.bytes, cleanup.policy, …).
+Or such snapshots taken elsewhere, from files (`path`): each file one blob, read as it is.
 Recognising MirrorMaker 2's artefacts among the names is the normalize SQL's job."""
 
 import json
@@ -10,10 +11,14 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import ConfigResource, ResourceType
 
 from sovaudit.errors import SourceError
-from sovaudit.ingest.blobs import RawBlob
+from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
 from sovaudit.sources.kafka_client import CONNECT_TIMEOUT, cluster_metadata, make_admin
 from sovaudit.sources.kafka_config import KafkaInventorySourceConfig
+from sovaudit.sources.local_files import local_blobs
 from sovaudit.timewindow import iso
+
+# Snapshot files: NDJSON as inventory_blobs writes it, optionally gzipped.
+FILE_SUFFIXES = (".json", ".json.gz", ".gz", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 
 
 def _topic_configs(admin, names: list[str], spec: KafkaInventorySourceConfig) -> dict[str, dict[str, str | None]]:
@@ -32,7 +37,11 @@ def _topic_configs(admin, names: list[str], spec: KafkaInventorySourceConfig) ->
     return configs
 
 
-def inventory_blobs(spec: KafkaInventorySourceConfig, now: datetime | None = None) -> Iterator[RawBlob]:
+def inventory_blobs(spec: KafkaInventorySourceConfig, now: datetime | None = None
+                    ) -> Iterator[RawBlob | FailedInput | ListingDone]:
+    if spec.path:
+        yield from local_blobs(spec.path, "Kafka inventory", suffixes=FILE_SUFFIXES)
+        return
     now = now or datetime.now(UTC)
     admin = make_admin(spec)
     metadata = cluster_metadata(admin, spec)

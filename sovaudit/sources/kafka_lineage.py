@@ -1,6 +1,7 @@
 """Lineage headers of messages on data topics: region_origin, encryption_key_id, processing_timestamp and
 the configured extra names. Only `Message.headers()` is called; the value is never read, so it goes no
-further than the client's own fetch buffer and the message objects of one poll, dropped after it."""
+further than the client's own fetch buffer and the message objects of one poll, dropped after it.
+Or a header export taken elsewhere, from files (`path`): each file one blob, read as it is."""
 
 import base64
 import json
@@ -10,10 +11,14 @@ from typing import Any
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 
-from sovaudit.ingest.blobs import FailedInput, RawBlob
+from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
 from sovaudit.sources.kafka_client import make_consumer
 from sovaudit.sources.kafka_config import KafkaLineageSourceConfig
 from sovaudit.sources.kafka_reader import read_topics
+from sovaudit.sources.local_files import local_blobs
+
+# Header exports: NDJSON as header_line writes it, optionally gzipped.
+FILE_SUFFIXES = (".json", ".json.gz", ".gz", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 
 
 def envelope(cluster_id: str, message: Message) -> dict[str, Any]:
@@ -46,7 +51,13 @@ def header_line(names: tuple[str, ...]) -> Callable[[str], Callable[[Message], b
 
 
 def lineage_blobs(spec: KafkaLineageSourceConfig, entries: list[dict[str, Any]], since: datetime | None,
-                  until: datetime | None, notes: list[str]) -> Iterator[RawBlob | FailedInput]:
+                  until: datetime | None, notes: list[str]) -> Iterator[RawBlob | FailedInput | ListingDone]:
+    if spec.path:
+        if spec.topics:
+            notes.append(f"source {spec.name}: topics ({', '.join(spec.topics)}) only choose what is read from a "
+                         "broker; from files every record is pulled, whatever its topic")
+        yield from local_blobs(spec.path, "Kafka lineage", suffixes=FILE_SUFFIXES)
+        return
     consumer = make_consumer(spec)
     try:
         yield from read_topics(spec, consumer, spec.topics, header_line(spec.header_names), entries, since, until,
