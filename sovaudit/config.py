@@ -44,6 +44,8 @@ class OrganisationSection(_Strict):
     controller: str | None = None
     dpo: str | None = None
     contact: str | None = None
+    # How long the organisation must be able to show audit evidence; audit logs kept for less lose it.
+    evidence_period_days: int | None = Field(default=None, gt=0)
 
 
 class AllowedTransfer(_Strict):
@@ -56,9 +58,16 @@ class DataClass(_Strict):
     home: Jurisdiction
     tier: int = Field(ge=1, le=3)
     retention_days: int = Field(gt=0)
-    resources: list[str] = Field(min_length=1)
+    resources: list[str] = []
     keys: list[str] = []
+    topics: list[str] = []  # Kafka topic names (GLOB); a MirrorMaker 2 copy `<alias>.<topic>` is classed too
     allowed_transfers: list[AllowedTransfer] = []
+
+    @model_validator(mode="after")
+    def _patterns(self) -> "DataClass":
+        if not self.resources and not self.topics:
+            raise ValueError(f"data class {self.name!r}: list at least one pattern in resources or topics")
+        return self
 
 
 class Thresholds(_Strict):
@@ -67,6 +76,7 @@ class Thresholds(_Strict):
     baseline_days: int = Field(default=30, gt=0)
     key_failure_burst: int = Field(default=10, gt=0)
     coverage_min_share: float = Field(default=0.75, gt=0, le=1)
+    kafka_denied_burst: int = Field(default=20, gt=0)
 
 
 class DeclaredTransfer(_Strict):

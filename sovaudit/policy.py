@@ -4,10 +4,11 @@ Tables (all in the connection's main schema):
   policy_regions           region, provider, country, jurisdiction, origin (builtin | config)
   policy_countries         country, jurisdiction, eu_eea, adequacy (the Commission decision, if any)
   policy_data_classes      class_name, home, tier, retention_days
-  policy_class_patterns    class_name, kind (resource | key), pattern (a GLOB)
+  policy_class_patterns    class_name, kind (resource | key | topic), pattern (a GLOB)
   policy_allowed_transfers class_name, to_jurisdiction, safeguard
   policy_resource_regions  pattern, region: where a resource lives when the logs do not say
-  policy_thresholds        one row, one column per threshold
+  policy_thresholds        one row, one column per threshold, and evidence_period_days ([organisation])
+  policy_audit_topics      topic: the Kafka audit-log topics (the default, and each kafka-audit source's)
 """
 
 from typing import Any
@@ -17,6 +18,7 @@ import pyarrow as pa
 
 from sovaudit.config import Config
 from sovaudit.geography import load_geography
+from sovaudit.sources.kafka_config import DEFAULT_AUDIT_TOPIC
 
 
 def _countries() -> list[dict[str, Any]]:
@@ -39,7 +41,9 @@ def policy_tables(config: Config) -> dict[str, pa.Table]:
     classes = config.data_classes
     patterns = [{"class_name": c.name, "kind": "resource", "pattern": p} for c in classes for p in c.resources]
     patterns += [{"class_name": c.name, "kind": "key", "pattern": p} for c in classes for p in c.keys]
-    thresholds = config.thresholds.model_dump()
+    patterns += [{"class_name": c.name, "kind": "topic", "pattern": p} for c in classes for p in c.topics]
+    thresholds = {**config.thresholds.model_dump(), "evidence_period_days": config.organisation.evidence_period_days}
+    audit_topics = sorted({DEFAULT_AUDIT_TOPIC} | {s.topic for s in config.sources if s.type == "kafka-audit"})
     return {
         "policy_regions": pa.Table.from_pylist(
             [{"region": r["region"], "provider": r["provider"], "country": r["country"],
@@ -65,7 +69,10 @@ def policy_tables(config: Config) -> dict[str, pa.Table]:
         "policy_resource_regions": pa.Table.from_pylist(
             [{"pattern": k, "region": v} for k, v in config.resource_regions.items()],
             schema=pa.schema([("pattern", pa.string()), ("region", pa.string())])),
-        "policy_thresholds": pa.Table.from_pylist([thresholds]),
+        "policy_thresholds": pa.Table.from_pylist([thresholds], schema=pa.schema(
+            [(k, pa.int64() if k == "evidence_period_days" else pa.scalar(v).type) for k, v in thresholds.items()])),
+        "policy_audit_topics": pa.Table.from_pylist([{"topic": t} for t in audit_topics],
+                                                    schema=pa.schema([("topic", pa.string())])),
     }
 
 

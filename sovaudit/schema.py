@@ -39,6 +39,9 @@ ACTION_CLASSES = ("read", "write", "delete", "key_use", "config", "auth", "other
 _CREATE = re.compile(r"CREATE\s+TABLE\s+([a-z_][a-z0-9_]*)\s*\(", re.IGNORECASE)
 # A schema file whose header says `-- events: no` holds no audit events (e.g. verification results).
 _NOT_EVENTS = re.compile(r"^--\s*events:\s*no\s*$", re.MULTILINE)
+# Such a table may name the column that places its rows in time (`-- time: snapshot_time`), so that checks
+# can window it like events.
+_TIME_COLUMN = re.compile(r"^--\s*time:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,13 @@ class TableSchema:
     def in_events(self) -> bool:
         """Whether the table carries the common columns and so is part of the `events` view."""
         return not _NOT_EVENTS.search(self.ddl)
+
+    @property
+    def time_column(self) -> str | None:
+        if self.in_events:
+            return "time"
+        match = _TIME_COLUMN.search(self.ddl)
+        return match.group(1) if match else None
 
 
 @cache

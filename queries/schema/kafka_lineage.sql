@@ -2,6 +2,7 @@
 -- per message. Only headers are read; message values are never read or stored.
 -- Not audit events: the `events` view leaves it out.
 -- events: no
+-- time: message_time
 CREATE TABLE kafka_lineage (
     cluster_id           VARCHAR,
     region               VARCHAR,   -- the cluster's region, from its [[sources]] entry

@@ -2,6 +2,7 @@
 -- topic per snapshot, with its retention and, where its name shows one, its part in MirrorMaker 2 replication.
 -- Not audit events: the `events` view leaves it out.
 -- events: no
+-- time: snapshot_time
 CREATE TABLE kafka_topics (
     snapshot_time      TIMESTAMPTZ,
     cluster_id         VARCHAR,

@@ -23,6 +23,8 @@ POLICY_NEEDS = {
     "tier1_classes": "no tier-1 [[data_classes]] are defined in the config",
     "classed_resources": "no event in the lake touches a resource matching a [[data_classes]] pattern",
     "classed_keys": "no key in the lake matches a [[data_classes]] keys or resources pattern",
+    "classed_topics": "no Kafka topic in the lake matches a [[data_classes]] topics pattern",
+    "evidence_period": "no evidence period is declared ([organisation] evidence_period_days)",
 }
 _REQUIRED = ("id", "title", "family", "severity", "gdpr", "requires", "description", "remediation")
 _OPTIONAL = ("policy", "baseline")

@@ -15,6 +15,7 @@ from sovaudit.checks.session import Window, open_session, view_name
 from sovaudit.config import LoadedConfig
 from sovaudit.errors import UsageError
 from sovaudit.lake import Lake
+from sovaudit.schema import lake_tables
 from sovaudit.timewindow import iso
 
 MAX_EVIDENCE = 50
@@ -23,6 +24,7 @@ FINDING_COLUMNS = ("resource", "actor", "region", "jurisdiction", "first_seen", 
 _POLICY_QUERIES = {
     "classed_resources": "SELECT count(*) FROM checks.resource_class",
     "classed_keys": "SELECT count(*) FROM checks.key_class",
+    "classed_topics": "SELECT count(*) FROM checks.topic_class",
 }
 
 
@@ -140,6 +142,16 @@ def pulled_tables(lake: Lake) -> set[str]:
 def _coverage(con: duckdb.DuckDBPyConnection, required: set[str]) -> list[dict[str, Any]]:
     rows = con.execute("SELECT source, count(*), min(time), max(time) FROM checks.core_events GROUP BY source "
                        "ORDER BY source").fetchall()
+    # Tables outside `events` (Kafka inventory snapshots, lineage headers) count the rows of the window.
+    tables = lake_tables()
+    for name in sorted(required):
+        schema = tables.get(name)
+        if schema and not schema.in_events and schema.time_column:
+            column = schema.time_column  # names from our schema files, never from users
+            query = f"SELECT count(*), min({column}), max({column}) FROM checks.{name}"  # noqa: S608
+            count, first, last = con.execute(query).fetchall()[0]
+            if count:
+                rows.append((name, count, first, last))
     seen = {r[0] for r in rows}
     out = [{"source": s, "events": n, "first": iso(first), "last": iso(last)} for s, n, first, last in rows]
     out += [{"source": s, "events": 0, "first": None, "last": None} for s in sorted(required - seen)]
@@ -168,6 +180,8 @@ def _unmet_policy(con: duckdb.DuckDBPyConnection, check: Check, loaded: LoadedCo
                 cache[need] = bool(loaded.config.data_classes)
             elif need == "tier1_classes":
                 cache[need] = any(c.tier == 1 for c in loaded.config.data_classes)
+            elif need == "evidence_period":
+                cache[need] = loaded.config.organisation.evidence_period_days is not None
             else:
                 cache[need] = con.execute(_POLICY_QUERIES[need]).fetchall()[0][0] > 0
         if not cache[need]:

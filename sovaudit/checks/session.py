@@ -41,7 +41,7 @@ def view_name(check: Check) -> str:
 
 
 # In this order: resource_location reads cloudtrail_changes.
-_DERIVED = ("resource_class", "key_class", "cloudtrail_changes", "azure_changes", "resource_location")
+_DERIVED = ("resource_class", "key_class", "topic_class", "cloudtrail_changes", "azure_changes", "resource_location")
 # The common columns the built-in checks read; user_agent, evidence_blob and the like stay on disk.
 CORE_COLUMNS = ("event_uid", "source", "time", "account", "region", "action", "action_class", "outcome",
                 "error_code", "actor", "src_ip", "src_country", "resource", "resource_region", "dest_resource",
@@ -62,12 +62,13 @@ def prepare(con: duckdb.DuckDBPyConnection, config: Config, window: Window, chec
     con.execute("SET VARIABLE baseline_since = ?::TIMESTAMPTZ", [window.baseline_since])
     con.execute("CREATE SCHEMA IF NOT EXISTS checks")
     for table, schema in lake_tables().items():
-        # Table names come from our own schema files, never from users. Tables outside `events`
-        # (e.g. verification results) have no event time to window by.
-        if not schema.in_events:
+        # Table and column names come from our own schema files, never from users. Tables without a time
+        # (e.g. verification results) are not windowed.
+        column = schema.time_column
+        if column is None:
             continue
         con.execute(f"CREATE OR REPLACE VIEW checks.{table} AS SELECT * FROM main.{table} "  # noqa: S608
-                    "WHERE time >= getvariable('window_since') AND time < getvariable('window_until')")
+                    f"WHERE {column} >= getvariable('window_since') AND {column} < getvariable('window_until')")
     con.execute("CREATE OR REPLACE VIEW checks.all_events AS SELECT * FROM main.events")
     kind = "TABLE" if for_run else "VIEW"
     con.execute(f"CREATE OR REPLACE {kind} checks.lake_core AS "  # noqa: S608
