@@ -39,7 +39,7 @@ def test_builtin_catalogue_covers_every_family_with_complete_headers():
     assert len(checks) >= 16
     assert {c.family for c in checks} == set(FAMILIES)
     assert len({c.id for c in checks}) == len(checks)
-    sources = {"cloudtrail", "azure_activity", "azure_resource"}
+    sources = {"cloudtrail", "azure_activity", "azure_resource", "kafka_audit", "kafka_topics", "kafka_lineage"}
     for c in checks:
         assert c.description and c.remediation and c.gdpr and c.requires and set(c.requires) <= sources
         assert all(g.startswith("Art. ") for g in c.gdpr), c.gdpr

@@ -1,0 +1,60 @@
+-- id: EG-004
+-- title: A classed Kafka topic mirrored to a cluster outside its home jurisdiction
+-- family: egress
+-- severity: high
+-- gdpr: Art. 44; Art. 46
+-- requires: any of kafka_topics, kafka_audit
+-- policy: classed_topics
+-- description: MirrorMaker 2 copies a topic of a data class out of its home jurisdiction (and its allowed
+--   transfers). Two kinds of evidence: a cluster's inventory holds the remote topic `<alias>.<topic>` and the
+--   cluster's configured region lies outside the home (a cluster with no region configured cannot be
+--   placed, and is reported as such); or the audit log shows MirrorMaker 2's replication consumer (client id
+--   SOURCE->TARGET|MirrorSourceConnector) fetching the topic from an address in another jurisdiction.
+-- remediation: Stop the replication flow for the topic (the MM2 `topics` or `topics.exclude` setting of the
+--   flow), delete the remote topic on the foreign cluster, or declare the transfer and its safeguard.
+WITH inventory AS (
+    SELECT t.cluster_id || '/' || t.topic AS resource, CAST(NULL AS VARCHAR) AS actor, t.region,
+           r.jurisdiction, min(t.snapshot_time) AS first_seen, max(t.snapshot_time) AS last_seen,
+           count(*) AS event_count,
+           CASE WHEN r.jurisdiction IS NULL
+                THEN format('topic {} ({} data, home {}) is mirrored by MirrorMaker 2 (alias {}) as {} on cluster {}, '
+                            || 'whose region {} cannot be placed in a jurisdiction', t.mirrored_topic, tc.class_name,
+                            tc.home, t.mirror_alias, t.topic, t.cluster_id,
+                            coalesce(t.region, 'is not configured and'))
+                ELSE format('topic {} ({} data, home {}) is mirrored by MirrorMaker 2 (alias {}) as {} on cluster {} '
+                            || 'in {} ({})', t.mirrored_topic, tc.class_name, tc.home, t.mirror_alias, t.topic,
+                            t.cluster_id, t.region, r.jurisdiction)
+           END AS reason,
+           list(t.event_uid ORDER BY t.snapshot_time, t.event_uid) AS evidence,
+           tc.class_name AS data_class
+    FROM kafka_topics AS t
+    JOIN topic_class AS tc ON tc.topic = t.topic
+    LEFT JOIN policy_regions AS r ON r.region = checks.region_key(t.region)
+    WHERE t.mm2_role = 'remote_topic'
+      AND (r.jurisdiction IS NULL
+           OR (r.jurisdiction <> tc.home AND NOT checks.transfer_allowed(tc.class_name, r.jurisdiction)))
+    GROUP BY t.cluster_id, t.topic, t.mirrored_topic, t.mirror_alias, t.region, r.jurisdiction, tc.class_name, tc.home
+),
+mirror_fetches AS (
+    SELECT a.*, checks.mirror_flow(a.user_agent) AS flow, checks.kafka_topic(a.resource) AS topic
+    FROM kafka_audit AS a
+    WHERE a.action = 'kafka.FetchConsumer' AND a.outcome = 'success' AND checks.mirror_flow(a.user_agent) IS NOT NULL
+),
+replication AS (
+    SELECT m.resource, m.actor, m.region, c.jurisdiction, min(m.time) AS first_seen, max(m.time) AS last_seen,
+           count(*) AS event_count,
+           format('MirrorMaker 2 flow {}->{} replicated topic {} ({} data, home {}) from cluster {} to a consumer in '
+                  || '{} ({}), address {}', m.flow.source, m.flow.target, m.topic, tc.class_name, tc.home,
+                  m.account, m.src_country, c.jurisdiction, min(m.src_ip)) AS reason,
+           list(m.event_uid ORDER BY m.time, m.event_uid) AS evidence,
+           tc.class_name AS data_class
+    FROM mirror_fetches AS m
+    JOIN topic_class AS tc ON tc.topic = m.topic
+    JOIN policy_countries AS c ON c.country = m.src_country
+    WHERE c.jurisdiction <> tc.home AND NOT checks.transfer_allowed(tc.class_name, c.jurisdiction)
+    GROUP BY m.resource, m.topic, m.account, m.actor, m.region, m.src_country, c.jurisdiction, tc.class_name,
+             tc.home, m.flow.source, m.flow.target
+)
+SELECT * FROM inventory
+UNION ALL BY NAME
+SELECT * FROM replication

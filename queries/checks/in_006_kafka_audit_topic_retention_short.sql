@@ -1,0 +1,37 @@
+-- id: IN-006
+-- title: The Kafka audit-log topic keeps events for less than the evidence period
+-- family: integrity
+-- severity: high
+-- gdpr: Art. 30; Art. 5(2)
+-- requires: kafka_topics
+-- policy: evidence_period
+-- description: An inventory snapshot in the window shows an audit-log topic (confluent-audit-log-events,
+--   a route topic named after it, or the topic of a kafka-audit source in the config) whose `retention.ms`
+--   deletes events before the evidence period the organisation declares ([organisation]
+--   evidence_period_days) has passed. Unless every event is pulled into the lake before then, the
+--   evidence of that period is lost. A `retention.bytes` limit can delete even sooner, and is named.
+-- remediation: Raise retention.ms on the audit-log topic to at least evidence_period_days × 86,400,000, or
+--   -1 with an archive, and pull it into the lake more often than it expires.
+SELECT
+    t.cluster_id || '/' || t.topic AS resource,
+    CAST(NULL AS VARCHAR) AS actor,
+    t.region,
+    any_value(r.jurisdiction) AS jurisdiction,
+    min(t.snapshot_time) AS first_seen,
+    max(t.snapshot_time) AS last_seen,
+    count(*) AS event_count,
+    format('audit-log topic {} on cluster {} deletes events after {} days (retention.ms={}){}, before the {}-day '
+           || 'evidence period the organisation declares', t.topic, t.cluster_id,
+           round(t.retention_ms / 86400000, 1), t.retention_ms,
+           CASE WHEN t.retention_bytes > 0 THEN format(', or beyond {} bytes per partition', t.retention_bytes)
+                ELSE '' END,
+           any_value(p.evidence_period_days)) AS reason,
+    list(t.event_uid ORDER BY t.snapshot_time, t.event_uid) AS evidence
+FROM kafka_topics AS t
+CROSS JOIN policy_thresholds AS p
+LEFT JOIN policy_regions AS r ON r.region = checks.region_key(t.region)
+WHERE (t.topic IN (SELECT topic FROM policy_audit_topics) OR starts_with(t.topic, 'confluent-audit-log-events'))
+  AND contains(coalesce(t.cleanup_policy, 'delete'), 'delete')
+  AND t.retention_ms >= 0
+  AND t.retention_ms < p.evidence_period_days * 86400000
+GROUP BY t.cluster_id, t.topic, t.region, t.retention_ms, t.retention_bytes

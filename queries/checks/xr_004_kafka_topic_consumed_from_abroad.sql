@@ -1,0 +1,44 @@
+-- id: XR-004
+-- title: A classed Kafka topic consumed from a country outside its home jurisdiction
+-- family: cross_region
+-- severity: high
+-- gdpr: Art. 44; Art. 32
+-- requires: kafka_audit
+-- policy: classed_topics
+-- description: A consumer whose address is registered to a country outside a class's home jurisdiction (and
+--   outside its allowed transfers) was granted a fetch (kafka.FetchConsumer) from a topic of the class, or
+--   from a MirrorMaker 2 copy of one. The country is the offline registry lookup of the client address in
+--   the audit event, made at ingest; private addresses cannot be placed and are not judged. MirrorMaker 2's
+--   replication consumers (client id SOURCE->TARGET|MirrorSourceConnector) are judged by EG-004.
+-- remediation: Find the application behind the principal and client id; if it should not read the class
+--   from abroad, remove its Read ACL on the topic or restrict the listener to the home network, or declare
+--   the transfer and its safeguard.
+WITH reads AS (
+    SELECT a.event_uid, a.time, a.actor, a.account, a.region, a.resource, a.src_ip, a.src_country,
+           a.user_agent AS client_id, checks.kafka_topic(a.resource) AS topic, c.jurisdiction AS src_jurisdiction
+    FROM kafka_audit AS a
+    LEFT JOIN policy_countries AS c ON c.country = a.src_country
+    WHERE a.action = 'kafka.FetchConsumer' AND a.outcome = 'success' AND checks.mirror_flow(a.user_agent) IS NULL
+)
+SELECT
+    r.resource,
+    r.actor,
+    r.region,
+    r.src_jurisdiction AS jurisdiction,
+    min(r.time) AS first_seen,
+    max(r.time) AS last_seen,
+    count(*) AS event_count,
+    format('topic {} on cluster {} ({} data, home {}) was consumed from {} ({}), address {}{}, client id {}',
+           r.topic, r.account, tc.class_name, tc.home, r.src_country, r.src_jurisdiction, min(r.src_ip),
+           CASE WHEN count(DISTINCT r.src_ip) > 1
+                THEN format(' and {} other address(es)', count(DISTINCT r.src_ip) - 1) ELSE '' END,
+           string_agg(DISTINCT coalesce(r.client_id, '(none)'), ', ' ORDER BY coalesce(r.client_id, '(none)'))) AS reason,
+    list(r.event_uid ORDER BY r.time, r.event_uid) AS evidence,
+    tc.class_name AS data_class,
+    r.src_country
+FROM reads AS r
+JOIN topic_class AS tc ON tc.topic = r.topic
+WHERE r.src_jurisdiction IS NOT NULL
+  AND r.src_jurisdiction <> tc.home
+  AND NOT checks.transfer_allowed(tc.class_name, r.src_jurisdiction)
+GROUP BY r.resource, r.topic, r.account, r.actor, r.region, r.src_country, r.src_jurisdiction, tc.class_name, tc.home

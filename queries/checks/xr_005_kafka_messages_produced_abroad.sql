@@ -1,0 +1,44 @@
+-- id: XR-005
+-- title: Messages on a classed Kafka topic produced outside its home jurisdiction
+-- family: cross_region
+-- severity: high
+-- gdpr: Art. 44; Art. 30(1)(e)
+-- requires: kafka_lineage
+-- policy: classed_topics
+-- description: Messages on a topic of a data class carry a `region_origin` lineage header that places them
+--   outside the class's home jurisdiction and its allowed transfers: the data was produced (or passed
+--   through) there before it reached the topic. The header may be a region code (eu-west-1), an Azure
+--   location or a country code. A value that is none of these cannot be placed, and is reported as such:
+--   it is no evidence that the data stayed home. Messages without the header are not judged.
+-- remediation: Find the producer that sets this region_origin (the headers and offsets are in the
+--   evidence); move it into the home jurisdiction, declare the transfer, or correct the header if the
+--   producer mislabels its region.
+WITH origins AS (
+    SELECT l.*, checks.place_jurisdiction(l.region_origin) AS origin_jurisdiction
+    FROM kafka_lineage AS l
+    WHERE l.region_origin IS NOT NULL
+)
+SELECT
+    o.cluster_id || '/' || o.topic AS resource,
+    CAST(NULL AS VARCHAR) AS actor,
+    o.region,
+    o.origin_jurisdiction AS jurisdiction,
+    min(o.message_time) AS first_seen,
+    max(o.message_time) AS last_seen,
+    count(*) AS event_count,
+    CASE WHEN o.origin_jurisdiction IS NULL
+         THEN format('{} message(s) on topic {} ({} data, home {}) have region_origin {}, which names no known '
+                     || 'region or country: where they were produced cannot be shown', count(*), o.topic,
+                     tc.class_name, tc.home, o.region_origin)
+         ELSE format('{} message(s) on topic {} ({} data, home {}) were produced in {} ({}), partitions {}',
+                     count(*), o.topic, tc.class_name, tc.home, o.region_origin, o.origin_jurisdiction,
+                     string_agg(DISTINCT CAST(o.partition AS VARCHAR), ', ' ORDER BY CAST(o.partition AS VARCHAR)))
+    END AS reason,
+    list(o.event_uid ORDER BY o.message_time, o.event_uid) AS evidence,
+    tc.class_name AS data_class,
+    o.region_origin
+FROM origins AS o
+JOIN topic_class AS tc ON tc.topic = o.topic
+WHERE o.origin_jurisdiction IS NULL
+   OR (o.origin_jurisdiction <> tc.home AND NOT checks.transfer_allowed(tc.class_name, o.origin_jurisdiction))
+GROUP BY o.cluster_id, o.topic, o.region, o.region_origin, o.origin_jurisdiction, tc.class_name, tc.home
