@@ -68,22 +68,26 @@ def lake_rows(lake) -> int:
 # -- the Acme Retail scenario (sovaudit.demo.scenario), pulled into lakes shared by the check tests --------
 
 def _scenario_lake(root: Path, planted: bool):
-    """Both halves, each pulled as its own source: CloudTrail files, and Azure Monitor exports."""
+    """Every half, each pulled as its own source: CloudTrail files, Azure Monitor exports, and the Kafka audit
+    log, inventory snapshots and lineage headers."""
     from sovaudit.demo.bundle import demo_sources
-    from sovaudit.demo.scenario import build, write_azure, write_cloudtrail, write_policy
+    from sovaudit.demo.scenario import build, write_azure, write_cloudtrail, write_kafka, write_policy
     from sovaudit.lake import Lake
     from sovaudit.pull import pull_source
 
     scenario = build(planted=planted)
     write_cloudtrail(scenario, root / "logs")
     write_azure(scenario, root / "logs" / "azure")
+    write_kafka(scenario, root / "logs" / "kafka")
     config = write_policy(root / "sovaudit.toml")
     lake = Lake(root / "lake")
-    trail, azure = demo_sources(root / "logs")
-    result = pull_source(lake, trail)
-    assert result.counts["stored"] == len(scenario.events), result.counts
-    result = pull_source(lake, azure)
-    assert result.counts["stored"] == len(scenario.azure) and not result.counts["quarantined"], result.counts
+    kafka = scenario.kafka
+    expected_rows = [len(scenario.events), len(scenario.azure), len(kafka.audit),
+                     len(kafka.inventory[next(iter(kafka.inventory))]), len(list(kafka.inventory.values())[1]),
+                     len(kafka.lineage)]
+    for spec, rows in zip(demo_sources(root / "logs"), expected_rows, strict=True):
+        result = pull_source(lake, spec)
+        assert result.counts["stored"] == rows and not result.counts["quarantined"], (spec.name, result.counts)
     return scenario, lake, config
 
 

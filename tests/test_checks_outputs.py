@@ -34,7 +34,8 @@ def test_json_has_the_stable_shape(planted_json, planted_scenario):
     assert set(doc["window"]) >= {"since", "until"} and doc["window"]["since"].endswith("Z")
     assert doc["lake"] == {"path": str(lake.root), "ledger_head": lake.ledger.head()}
     coverage = {c["source"]: c["events"] for c in doc["coverage"]}
-    assert list(coverage) == ["azure_activity", "azure_resource", "cloudtrail"] and coverage["cloudtrail"] > 5000
+    assert list(coverage) == ["azure_activity", "azure_resource", "cloudtrail", "kafka_audit", "kafka_lineage",
+                              "kafka_topics"] and coverage["cloudtrail"] > 5000
     assert len(doc["checks"]) == N_CHECKS
     for check in doc["checks"]:
         assert set(check) >= {"id", "title", "family", "severity", "gdpr", "status", "status_reason", "findings"}
@@ -145,9 +146,10 @@ def test_quarantined_records_make_the_evidence_partial(tmp_path):
     proc = run_cli("check", "--family", "integrity", "--lake", str(lake), "--format", "json", cwd=tmp_path)
     doc = json.loads(proc.stdout)
     assert proc.returncode == 3, proc.stderr
-    # IN-004 reads the Azure activity log, which was never pulled here: out of scope, not partial.
+    # IN-004 reads the Azure activity log and IN-005..IN-007 Kafka's logs, which were never pulled here: out of
+    # scope, not partial.
     assert {c["status"] for c in doc["checks"] if not c.get("out_of_scope")} == {"PASS"}
-    assert [c["id"] for c in doc["checks"] if c.get("out_of_scope")] == ["IN-004"]
+    assert [c["id"] for c in doc["checks"] if c.get("out_of_scope")] == ["IN-004", "IN-005", "IN-006", "IN-007"]
     assert "quarantined" in doc["partial_evidence"][0]
 
 

@@ -87,18 +87,20 @@ def test_silent_on_clean_traffic(check_id, clean_run):
 
 
 def test_clean_traffic_holds_the_allowed_uk_transfer(clean_scenario):
-    """The UK support copies would be findings without the class's allowed transfer: it is what keeps
-    XR-001 and EG-002 quiet, not an absence of cross-border traffic."""
+    """The UK support copies and topic reads would be findings without the class's allowed transfer: it is
+    what keeps XR-001, EG-002 and XR-004 quiet, not an absence of cross-border traffic."""
     _, lake, config = clean_scenario
     text = "\n".join(line for line in Path(config).read_text().splitlines()
                      if not line.startswith("allowed_transfers"))
-    run = run_checks(lake, _loaded(text, config), check_ids=["XR-001", "EG-002", "XR-002"])
+    run = run_checks(lake, _loaded(text, config), check_ids=["XR-001", "EG-002", "XR-002", "XR-004"])
     statuses = {r.check.id: r for r in run.results}
     assert statuses["EG-002"].status == "FAIL"
     assert "eu-west-2" in statuses["XR-001"].findings[0].reason
     assert {f.region for f in statuses["EG-002"].findings} == {"eu-west-2"}
     assert statuses["XR-002"].status == "FAIL"
     assert {f.details["src_country"] for f in statuses["XR-002"].findings} == {"GB"}
+    assert [(f.actor, f.details["src_country"]) for f in statuses["XR-004"].findings] == [
+        ("User:uk-support-agent", "GB")]
 
 
 def _loaded(text: str, path):
@@ -125,7 +127,8 @@ def test_not_assessed_when_its_source_has_no_events_in_the_window(check_id, empt
         assert f"no {', '.join(check.requires)} events {span}" in result.status_reason
     assert empty_window_run.exit_code() == 3  # pulled sources without events: the evidence is partial
     assert empty_window_run.coverage == [{"source": s, "events": 0, "first": None, "last": None}
-                                         for s in ("azure_activity", "azure_resource", "cloudtrail")]
+                                         for s in ("azure_activity", "azure_resource", "cloudtrail", "kafka_audit",
+                                                   "kafka_lineage", "kafka_topics")]
 
 
 POLICY_CHECKS = [c.id for c in CATALOGUE if c.policy]
@@ -145,7 +148,7 @@ def test_not_assessed_without_data_classes(check_id, no_policy_run):
 
 
 def test_checks_that_need_no_policy_still_run_without_data_classes(no_policy_run):
-    for check_id in ("IN-001", "IN-002", "IN-003", "IN-004", "KU-005"):
+    for check_id in ("IN-001", "IN-002", "IN-003", "IN-004", "IN-005", "IN-007", "KU-005"):
         assert no_policy_run[check_id].status == "FAIL"
 
 
@@ -377,3 +380,71 @@ def test_paths_the_scenario_does_not_plant(tmp_path):
     assert results["IN-002"].findings[0].reason == "UpdateTrail: log-file validation turned off"
     [xr3] = results["XR-003"].findings
     assert xr3.evidence == ["replicate"] and "us-east-1 (US; region from the config)" in xr3.reason
+
+
+# -- the Kafka half --------------------------------------------------------------------------------------
+
+KAFKA_CHECKS = ["XR-004", "XR-005", "EG-004", "RT-004", "IN-005", "IN-006", "IN-007"]
+
+
+def test_kafka_findings_say_what_happened(planted_run, planted_scenario):
+    from sovaudit.demo.scenario_kafka import EU_CLUSTER, US_CLUSTER
+
+    def reasons(check_id):
+        return sorted(f.reason for f in planted_run[check_id].findings)
+
+    assert reasons("XR-004") == [
+        f"topic eu.loyalty.transactions on cluster {EU_CLUSTER} (customer-pii data, home EU) was consumed from US "
+        "(US), address 12.0.0.78, client id partner-analytics-1"]
+    assert reasons("XR-005") == ["4 message(s) on topic eu.loyalty.transactions (customer-pii data, home EU) were "
+                                 "produced in us-east-1 (US), partitions 0, 1, 2, 3"]
+    assert reasons("EG-004") == [
+        "MirrorMaker 2 flow emea->us replicated topic eu.loyalty.transactions (customer-pii data, home EU) from "
+        f"cluster {EU_CLUSTER} to a consumer in US (US), address 12.0.0.77",
+        "topic eu.loyalty.transactions (customer-pii data, home EU) is mirrored by MirrorMaker 2 (alias emea) as "
+        f"emea.eu.loyalty.transactions on cluster {US_CLUSTER} in us-east-1 (US)"]
+    assert reasons("RT-004") == [
+        f"topic eu.loyalty.clickstream on cluster {EU_CLUSTER}: retention.ms=-1: messages are kept forever; "
+        "customer-pii data must be deleted after 365 days"]
+    [burst] = planted_run["IN-005"].findings
+    assert burst.actor == "User:summer-intern" and burst.event_count == 24
+    assert "24 authorizations denied within the hour from 2026-09-17 22:00 UTC" in burst.reason
+    assert reasons("IN-006") == [
+        f"audit-log topic confluent-audit-log-events on cluster {EU_CLUSTER} deletes events after 7.0 days "
+        "(retention.ms=604800000), before the 365-day evidence period the organisation declares"]
+    assert reasons("IN-007") == [
+        f"kafka.DeleteTopics on audit-log topic confluent-audit-log-events of cluster {EU_CLUSTER} granted by "
+        "User:platform-admin from 95.108.128.1"]
+
+
+def test_kafka_inventory_findings_cite_every_snapshot_that_shows_them(planted_run, planted_scenario):
+    """A finding from the inventory cites each daily snapshot in the window that shows the problem, and none
+    before it appeared: the snapshots are the evidence of how long it lasted."""
+    scenario, _, _ = planted_scenario
+    times = scenario.event_times()
+    [retention] = planted_run["RT-004"].findings
+    assert retention.evidence_total == 22 == len(scenario.expected["RT-004"])
+    assert retention.first_seen == min(times[u] for u in scenario.expected["RT-004"])
+    [audit_topic] = planted_run["IN-006"].findings
+    assert set(audit_topic.evidence) == scenario.expected["IN-006"] and audit_topic.region == "eu-west-1"
+
+
+def test_not_assessed_when_topic_patterns_match_nothing(planted_scenario):
+    _, lake, config = planted_scenario
+    text = Path(config).read_text().replace('topics = ["eu.loyalty.*"]', 'topics = ["typo.loyalty.*"]')
+    run = run_checks(lake, _loaded(text, config), check_ids=KAFKA_CHECKS)
+    by_id = {r.check.id: r for r in run.results}
+    for check_id in ("XR-004", "XR-005", "EG-004", "RT-004"):
+        assert by_id[check_id].status == "NOT_ASSESSED"
+        assert by_id[check_id].status_reason == ("policy missing: no Kafka topic in the lake matches a "
+                                                 "[[data_classes]] topics pattern")
+    assert {by_id[c].status for c in ("IN-005", "IN-006", "IN-007")} == {"FAIL"}
+
+
+def test_not_assessed_without_an_evidence_period(planted_scenario):
+    _, lake, config = planted_scenario
+    text = Path(config).read_text().replace("evidence_period_days = 365\n", "")
+    [result] = run_checks(lake, _loaded(text, config), check_ids=["IN-006"]).results
+    assert result.status == "NOT_ASSESSED"
+    assert result.status_reason == ("policy missing: no evidence period is declared ([organisation] "
+                                    "evidence_period_days)")

@@ -14,7 +14,7 @@ def test_the_wheel_carries_every_query_template_and_data_file(tmp_path):
                for p in (REPO / folder).rglob("*") if p.is_file()]
     assert any(name.endswith("normalize/cloudtrail.sql") for name in shipped)
     demo = [f"sovaudit/{p.relative_to(REPO / 'sovaudit').as_posix()}"
-            for p in (REPO / "sovaudit" / "demo" / "data").rglob("*.json.gz")]
+            for p in (REPO / "sovaudit" / "demo" / "data").rglob("*.gz")]
     assert len(demo) > 10
     for required in [*shipped, *demo, "sovaudit/data/geography.json", "sovaudit/init_template.toml",
                      "sovaudit/cli.py", "sovaudit/report_templates/report.css"]:

@@ -6,11 +6,14 @@ Sixty days of traffic (a 30-day baseline, then the 30-day window a default `sova
 - nightly backups (home EU, 35-day retention) in eu-west-1;
 - purchase orders (home US, seven-year retention) in us-east-1, with a disaster-recovery copy in the US;
 - on Azure (sovaudit.demo.scenario_azure): loyalty data in a storage account in North Europe, its key in a
-  Key Vault in West Europe, an EU replica and the same UK support reads.
+  Key Vault in West Europe, an EU replica and the same UK support reads;
+- on Kafka (sovaudit.demo.scenario_kafka): loyalty transactions on a topic of an EU cluster, and a US cluster
+  that receives MirrorMaker 2 copies of EU topics.
 
 `planted=True` adds one violation for every built-in check, each with stable event ids of the form
 `planted-<check>-<n>` (Azure: `planted-<check>-az<n>` for activity-log records, the record's sha256 uid for
-resource logs, which carry no id); `Scenario.expected` says which planted ids each check must cite. Without
+resource logs, which carry no id; Kafka: `planted-<check>-k<n>` for audit events, the lake's ids for
+inventory and lineage rows); `Scenario.expected` says which planted ids each check must cite. Without
 it the traffic is clean: every check must stay silent on it, including the allowed UK transfer.
 """
 
@@ -24,8 +27,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sovaudit.demo import scenario_azure
+from sovaudit.demo import scenario_azure, scenario_kafka
 from sovaudit.demo.scenario_azure import PII_KEYS, PII_RESOURCES, AzureRecord
+from sovaudit.demo.scenario_kafka import PII_TOPICS, KafkaHalf
 
 # Where the Azure half's resource groups run: the `locations` of the Azure source that pulls it.
 AZURE_LOCATIONS = scenario_azure.LOCATIONS
@@ -48,6 +52,8 @@ POLICY = f"""\
 controller = "Acme Retail B.V., Keizersgracht 1, Amsterdam"
 dpo = "Dr. Ada Jansen, dpo@acme-retail.example"
 contact = "privacy@acme-retail.example"
+# Audit evidence must be shown for a year: an audit log kept for less loses it (IN-006).
+evidence_period_days = 365
 
 [resource_regions]
 "arn:aws:s3:::acme-support-uk*" = "eu-west-2"
@@ -62,6 +68,8 @@ resources = ["arn:aws:s3:::acme-loyalty-*",
              # endpoints, which name the source of a copy
              {_AZURE_PII_RESOURCES}]
 keys = ["{LOYALTY_KEY}", {", ".join(f'"{p}"' for p in PII_KEYS)}]
+# Kafka topics of the class; MirrorMaker 2 copies (<alias>.eu.loyalty.…) are classed with them.
+topics = [{", ".join(f'"{p}"' for p in PII_TOPICS)}]
 allowed_transfers = [{{ to = "UK", safeguard = "UK adequacy decision (Commission Implementing Decision 2021/1772, renewed 2025)" }}]
 
 [[data_classes]]
@@ -85,6 +93,7 @@ egress_bytes_per_actor_day = 1_000_000_000
 anomaly_k = 3.0
 baseline_days = 30
 key_failure_burst = 10
+kafka_denied_burst = 20
 
 [[processing_activities]]
 name = "Loyalty programme"
@@ -126,11 +135,13 @@ class Scenario:
     expected: dict[str, set[str]] = field(default_factory=dict)
     window_start: datetime = START + timedelta(days=DAYS // 2)
     azure: list[AzureRecord] = field(default_factory=list)
+    kafka: KafkaHalf = field(default_factory=KafkaHalf)
 
     def event_times(self) -> dict[str, datetime]:
-        """Every event's uid (as the lake stores it) and time, both halves."""
+        """Every event's uid (as the lake stores it) and time: CloudTrail, Azure and Kafka."""
         times = {e["eventID"]: datetime.fromisoformat(e["eventTime"].replace("Z", "+00:00")) for e in self.events}
         times.update({r.uid: r.time for r in self.azure})
+        times.update(self.kafka.times)
         return times
 
 
@@ -294,7 +305,8 @@ def build(planted: bool = True, seed: int = 20261127) -> Scenario:
     b.events.sort(key=lambda e: (e["eventTime"], e["eventID"]))
     # The Azure half draws from its own generator, so the CloudTrail half is the same with or without it.
     azure = scenario_azure.build_azure(START, DAYS, window, planted, seed + 1, b.expected)
-    return Scenario(b.events, b.expected, window, azure)
+    kafka = scenario_kafka.build_kafka(START, DAYS, window, planted, seed + 2, LOYALTY_KEY, b.expected)
+    return Scenario(b.events, b.expected, window, azure, kafka)
 
 
 def _plant(b: _Builder, window: datetime) -> None:
@@ -410,6 +422,11 @@ def write_azure(scenario: Scenario, directory: Path, gz: bool = False) -> list[P
     return scenario_azure.write_azure(scenario.azure, directory, START, gz=gz)
 
 
+def write_kafka(scenario: Scenario, directory: Path, gz: bool = False) -> list[Path]:
+    """Write the Kafka half: the EU cluster's audit events, both clusters' inventory snapshots, lineage headers."""
+    return scenario_kafka.write_kafka(scenario.kafka, directory, START, gz=gz)
+
+
 def write_policy(path: Path) -> Path:
     path.write_text(POLICY, encoding="utf-8")
     return path
@@ -422,5 +439,6 @@ if __name__ == "__main__":
     scenario = build(planted=True)
     paths = write_cloudtrail(scenario, target)
     azure_paths = write_azure(scenario, target / "azure", gz=True)
-    print(f"wrote {len(paths)} CloudTrail files under {target / 'AWSLogs'} and {len(azure_paths)} Azure files under "
-          f"{target / 'azure'}")
+    kafka_paths = write_kafka(scenario, target / "kafka", gz=True)
+    print(f"wrote {len(paths)} CloudTrail files under {target / 'AWSLogs'}, {len(azure_paths)} Azure files under "
+          f"{target / 'azure'} and {len(kafka_paths)} Kafka files under {target / 'kafka'}")
