@@ -68,6 +68,11 @@ def test_json_report_has_article_30_records_beside_the_evidence(demo, tmp_path):
     assert basis["UK"] == "declared" and basis["US"] == "undeclared" and basis["CN"] == "undeclared"
     assert {loc["region"] for loc in loyalty["observed_locations"]} >= {"eu-west-1", "eu-central-1", "eu-west-2"}
     assert loyalty["key_weakening"] and "CreateGrant" in loyalty["key_weakening"][0]["reason"]
+    us = next(t for t in loyalty["observed_transfers"] if t["destination"] == "US")
+    assert "mirrored to Kafka cluster AcmeUsKafkaCluster0001 in us-east-1" in us["how"]
+    kept = {(t["topic"], t["kept"], t["within_limit"]) for t in loyalty["topic_retention"]}
+    assert ("eu.loyalty.clickstream", "kept forever", False) in kept
+    assert ("emea.eu.loyalty.transactions", "7.0 days", True) in kept
     backups = next(a for a in doc["processing_activities"] if a["name"] == "Backups")
     assert {d for rule in backups["lifecycle_rules"] for d in rule["expiration_days"]} == {"30", "90"}
     assert backups["read_after_expiry"][0]["evidence"] == ["planted-RT-002-01", "planted-RT-002-02"]
@@ -84,6 +89,9 @@ def test_evidence_csv_holds_every_event_behind_every_finding(demo):
     findings = json.loads((out / "findings.json").read_text())
     cited = {uid for c in findings["checks"] for f in c["findings"] for uid in f["evidence"]}
     assert cited <= {r["event_uid"] for r in rows}
+    # Every cited record, Kafka inventory snapshots and lineage headers included, names its archived bytes.
+    assert all(re.fullmatch(r"[0-9a-f]{64}", r["evidence_blob"]) and r["evidence_index"].isdigit() for r in rows)
+    assert {r["source"] for r in rows} >= {"kafka_audit", "kafka_topics", "kafka_lineage"}
 
 
 def test_html_is_one_self_contained_file(demo):
@@ -163,7 +171,8 @@ def test_ten_thousand_findings_do_not_make_ten_thousand_pages(demo, tmp_path):
     assert len(PdfReader(tmp_path / "big.pdf").pages) < 100
 
 
-def _scan_with_sources(tmp_path, logs: Path, policy: str, azure: Path | None = None) -> tuple[int, str]:
+def _scan_with_sources(tmp_path, logs: Path, policy: str, azure: Path | None = None,
+                       kafka: Path | None = None) -> tuple[int, str]:
     from sovaudit.demo.scenario import AZURE_LOCATIONS
 
     config = tmp_path / "sovaudit.toml"
@@ -171,22 +180,38 @@ def _scan_with_sources(tmp_path, logs: Path, policy: str, azure: Path | None = N
     if azure:
         locations = ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in AZURE_LOCATIONS.items())
         sources += f'\n[[sources]]\nname = "azure"\ntype = "azure"\npath = "{azure}"\nlocations = {{ {locations} }}\n'
+    if kafka:
+        sources += (f'\n[[sources]]\nname = "kafka-audit"\ntype = "kafka-audit"\npath = "{kafka / "audit"}"\n'
+                    'region = "eu-west-1"\n'
+                    f'\n[[sources]]\nname = "kafka-eu"\ntype = "kafka-inventory"\npath = "{kafka / "inventory-eu"}"\n'
+                    'region = "eu-west-1"\n'
+                    f'\n[[sources]]\nname = "kafka-us"\ntype = "kafka-inventory"\npath = "{kafka / "inventory-us"}"\n'
+                    'region = "us-east-1"\n'
+                    f'\n[[sources]]\nname = "lineage"\ntype = "kafka-lineage"\npath = "{kafka / "lineage"}"\n'
+                    'region = "eu-west-1"\n')
     config.write_text(policy + sources)
     proc = run_cli("scan", "--config", str(config), "--lake", str(tmp_path / "lake"), "--out", str(tmp_path / "out"))
     return proc.returncode, proc.stdout + proc.stderr
 
 
 def test_scan_exits_0_on_a_clean_lake(tmp_path):
-    from sovaudit.demo.scenario import POLICY, build, write_azure, write_cloudtrail
+    """Every configured source is pulled, Kafka's included, and every check judged: none fails or is skipped."""
+    from sovaudit.demo.scenario import POLICY, build, write_azure, write_cloudtrail, write_kafka
 
     scenario = build(planted=False)
     write_cloudtrail(scenario, tmp_path / "logs")
     write_azure(scenario, tmp_path / "azure")
-    code, output = _scan_with_sources(tmp_path, tmp_path / "logs", POLICY, azure=tmp_path / "azure")
+    write_kafka(scenario, tmp_path / "kafka")
+    code, output = _scan_with_sources(tmp_path, tmp_path / "logs", POLICY, azure=tmp_path / "azure",
+                                      kafka=tmp_path / "kafka")
     assert code == 0, output[-3000:]
     assert (tmp_path / "out" / "report.pdf").exists()
     junit = (tmp_path / "out" / "junit.xml").read_text()
     assert "<failure" not in junit and "<skipped" not in junit
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text())
+    coverage = {c["source"]: c["events"] for c in findings["coverage"]}
+    assert coverage["kafka_audit"] > 1000 and coverage["kafka_topics"] > 300 and coverage["kafka_lineage"] > 100
+    assert {c["id"]: c["status"] for c in findings["checks"]}["EG-004"] == "PASS"
 
 
 def test_scan_exits_3_on_partial_evidence(tmp_path):
@@ -214,12 +239,14 @@ def test_the_shipped_demo_logs_are_what_the_generator_writes(tmp_path):
     import gzip
 
     from sovaudit.demo.bundle import demo_logs_dir
-    from sovaudit.demo.scenario import build, write_azure, write_cloudtrail
+    from sovaudit.demo.scenario import build, write_azure, write_cloudtrail, write_kafka
 
     scenario = build(planted=True)
-    written = sorted(write_cloudtrail(scenario, tmp_path) + write_azure(scenario, tmp_path / "azure", gz=True))
-    shipped = sorted(demo_logs_dir().rglob("*.json.gz"))
+    written = sorted(write_cloudtrail(scenario, tmp_path) + write_azure(scenario, tmp_path / "azure", gz=True)
+                     + write_kafka(scenario, tmp_path / "kafka", gz=True))
+    shipped = sorted(demo_logs_dir().rglob("*.gz"))
     assert any("insights-logs-auditevent" in str(p) for p in shipped)
+    assert {p.parent.name for p in shipped if "kafka" in p.parts} == {"audit", "inventory-eu", "inventory-us", "lineage"}
     assert [p.relative_to(tmp_path) for p in written] == [p.relative_to(demo_logs_dir()) for p in shipped]
     for fresh, bundled in zip(written, shipped, strict=True):
         assert gzip.decompress(fresh.read_bytes()) == gzip.decompress(bundled.read_bytes()), bundled

@@ -1,7 +1,14 @@
--- Per source: the accounts and regions seen in the window, and the UTC days inside the source's span that
--- have no event at all (gaps).
-WITH days AS (
-    SELECT source, CAST(time AS DATE) AS day, count(*) AS events FROM checks.core_events GROUP BY ALL
+-- Per source: the accounts (Kafka: clusters) and regions seen in the window, and the UTC days inside the
+-- source's span that have no record at all (gaps). Tables outside `events` count by their own time column.
+WITH records AS (
+    SELECT source, time, account, region FROM checks.core_events
+    UNION ALL
+    SELECT 'kafka_topics', snapshot_time, cluster_id, region FROM checks.kafka_topics
+    UNION ALL
+    SELECT 'kafka_lineage', message_time, cluster_id, region FROM checks.kafka_lineage
+),
+days AS (
+    SELECT source, CAST(time AS DATE) AS day, count(*) AS events FROM records GROUP BY ALL
 ),
 span AS (
     SELECT source, min(day) AS first_day, max(day) AS last_day FROM days GROUP BY source
@@ -10,8 +17,8 @@ calendar AS (
     SELECT source, unnest(generate_series(first_day, last_day, INTERVAL 1 DAY))::DATE AS day FROM span
 )
 SELECT s.source,
-       (SELECT list(DISTINCT account ORDER BY account) FROM checks.core_events e WHERE e.source = s.source) AS accounts,
-       (SELECT list(DISTINCT region ORDER BY region) FROM checks.core_events e WHERE e.source = s.source) AS regions,
+       (SELECT list(DISTINCT account ORDER BY account) FROM records e WHERE e.source = s.source) AS accounts,
+       (SELECT list(DISTINCT region ORDER BY region) FROM records e WHERE e.source = s.source) AS regions,
        (SELECT list(c.day ORDER BY c.day) FROM calendar c
         WHERE c.source = s.source AND NOT EXISTS (
             SELECT 1 FROM days d WHERE d.source = c.source AND d.day = c.day)) AS gap_days

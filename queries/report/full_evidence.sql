@@ -11,5 +11,5 @@ cited AS (
 SELECT $check_id AS check_id, c.finding, c.resource, c.reason, c.event_uid, e.source, e.time, e.actor, e.src_ip,
        e.src_country, e.user_agent, e.region, e.action, e.outcome, e.evidence_blob, e.evidence_index
 FROM cited AS c
-LEFT JOIN checks.all_events AS e ON e.event_uid = c.event_uid
+LEFT JOIN checks.evidence_records AS e ON e.event_uid = c.event_uid
 ORDER BY c.finding, c.n

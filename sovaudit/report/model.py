@@ -86,6 +86,7 @@ def _activities(session: CheckSession, run: CheckRun) -> list[dict[str, Any]]:
     locations = _rows(session, "class_locations")
     transfers = _rows(session, "class_transfers")
     lifecycle = _rows(session, "class_lifecycle")
+    topic_retention = _rows(session, "class_topic_retention")
     keys = _rows(session, "class_keys")
     by_check = {r.check.id: r for r in run.results}
 
@@ -110,6 +111,7 @@ def _activities(session: CheckSession, run: CheckRun) -> list[dict[str, Any]]:
             "observed_locations": [_jsonable(r) for r in locations if r["class_name"] in names],
             "observed_transfers": flows,
             "lifecycle_rules": [_jsonable(r) for r in lifecycle if r["class_name"] in names],
+            "topic_retention": [_jsonable(r) for r in topic_retention if r["class_name"] in names],
             "read_after_expiry": findings_of("RT-002", names),
             "keys_used": [_jsonable(r) for r in keys if r["class_name"] in names],
             "key_weakening": findings_of("KU-004", names) + findings_of("KU-006", names),
