@@ -413,6 +413,8 @@ def test_kafka_findings_say_what_happened(planted_run, planted_scenario):
         f"audit-log topic confluent-audit-log-events on cluster {EU_CLUSTER} deletes events after 7.0 days "
         "(retention.ms=604800000), before the 365-day evidence period the organisation declares"]
     assert reasons("IN-007") == [
+        f"audit-log topic confluent-audit-log-events of cluster {EU_CLUSTER} is in the inventory snapshot of "
+        "2026-09-21 00:30 UTC and missing from the next, of 2026-09-22 00:30 UTC: deleted in between",
         f"kafka.DeleteTopics on audit-log topic confluent-audit-log-events of cluster {EU_CLUSTER} granted by "
         "User:platform-admin from 95.108.128.1"]
 

@@ -119,3 +119,30 @@ def test_every_verb_has_help_with_an_example():
     for verb in (["init"], ["pull"], ["pull", "cloudtrail"], ["sql"], ["tables"]):
         proc = run_cli(*verb, "--help")
         assert proc.returncode == 0 and "Example" in proc.stdout, verb
+
+
+def test_the_readme_kafka_configuration_is_valid(tmp_path):
+    """The README's Kafka set-up parses as it is printed: classes with topics, the evidence period, all three
+    Kafka source types and the threshold."""
+    import re
+
+    from conftest import REPO
+
+    blocks = re.findall(r"```toml\n(.*?)```", (REPO / "README.md").read_text(), re.DOTALL)
+    [kafka] = [b for b in blocks if 'type = "kafka-inventory"' in b]
+    config = parse_config(kafka, tmp_path / "sovaudit.toml")
+    assert [s.type for s in config.sources] == ["kafka-audit", "kafka-inventory", "kafka-inventory", "kafka-lineage"]
+    assert config.data_classes[0].topics == ["eu.loyalty.*"] and config.organisation.evidence_period_days == 365
+    assert config.thresholds.kafka_denied_burst == 20
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("[[data_classes]]\nname='a'\nhome='EU'\ntier=1\nretention_days=1\n",
+     "data_classes[0]: found keys name, home, tier, retention_days, expected data class 'a': list at least one "
+     "pattern in resources or topics"),
+    ("[organisation]\nevidence_period_days = 0\n", "organisation.evidence_period_days: found 0"),
+])
+def test_kafka_policy_values_are_validated(text, expected, tmp_path):
+    with pytest.raises(ConfigError) as error:
+        parse_config(text, tmp_path / "sovaudit.toml")
+    assert expected in str(error.value)

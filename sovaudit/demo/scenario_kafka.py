@@ -170,8 +170,13 @@ def build_kafka(start: datetime, days: int, window: datetime, planted: bool, see
                 # EG-004: the US cluster now mirrors the loyalty topic.
                 us_topics[f"{EU_ALIAS}.{LOYALTY_TOPIC}"] = (7 * DAY_MS, "delete")
                 plants[f"{EU_ALIAS}.{LOYALTY_TOPIC}"] = "EG-004"
+            if snapshot_at.date() == (window + timedelta(days=19)).date():
+                # IN-007: the last snapshot before the audit-log topic was deleted (at 03:00 that day) shows it.
+                plants[AUDIT_TOPIC] = "IN-007"
+            if snapshot_at.date() == (window + timedelta(days=20)).date():
+                del eu_topics[AUDIT_TOPIC]  # deleted: the next snapshot lacks it
             if snapshot_at >= window + timedelta(days=21):
-                # IN-006: the audit-log topic's retention cut to a week, below the 365-day evidence period.
+                # IN-006: recreated with a week's retention, below the 365-day evidence period.
                 eu_topics[AUDIT_TOPIC] = (7 * DAY_MS, "delete")
                 plants[AUDIT_TOPIC] = "IN-006"
         b.snapshot(snapshot_at, EU_CLUSTER, eu_topics, plants)
@@ -202,7 +207,7 @@ def _plant(b: KafkaBuilder, window: datetime, key_id: str) -> None:
         b.audit(day(15, 22, n * 2), "kafka.FetchConsumer" if n % 2 else "kafka.Metadata",
                 "Read" if n % 2 else "Describe", topic, "User:summer-intern", "10.20.4.66", "kcat", granted=False,
                 planted="IN-005")
-    # IN-007: the audit-log topic deleted, from an address in Russia.
+    # IN-007: the audit-log topic deleted, from an address in Russia (the inventory shows it gone the next day).
     b.audit(day(19, 3), "kafka.DeleteTopics", "Delete", AUDIT_TOPIC, "User:platform-admin", ATTACKER, "adminclient-1",
             planted="IN-007")
 

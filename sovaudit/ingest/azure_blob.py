@@ -92,5 +92,6 @@ class AzurePreparer:
             result = split_records(payload, router)
         finally:
             router.close()
-        slices = [TableSlice(table, file.path, file.positions) for table, file in router.files.items()]
+        slices = [TableSlice(table, path, positions) for table, file in router.files.items()
+                  for path, positions in file.chunks]
         return PreparedBlob(slices, result.records_read, result.set_aside)

@@ -46,5 +46,6 @@ class CloudTrailPreparer:
             result = split_records(payload, sink)
         finally:
             sink.close()
-        return PreparedBlob([TableSlice("cloudtrail", sink.path, sink.positions)], result.records_read,
+        return PreparedBlob([TableSlice("cloudtrail", path, positions) for path, positions in sink.chunks],
+                            result.records_read,
                             result.set_aside)

@@ -51,5 +51,6 @@ class KafkaPreparer:
             result = split_records(payload, sink)
         finally:
             sink.close()
-        return PreparedBlob([TableSlice(self.tables[0], sink.path, sink.positions)], result.records_read,
+        return PreparedBlob([TableSlice(self.tables[0], path, positions) for path, positions in sink.chunks],
+                            result.records_read,
                             result.set_aside)

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Protocol
 
 MAX_RECORD_BYTES = 10 * 1024 * 1024
+# The JSON handed to one normalize query: well inside the pull's DuckDB memory limit (768 MB) for any table.
+SLICE_BYTES = 16 * 1024 * 1024
 
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\r\n]*")
@@ -39,23 +41,42 @@ class RecordSink(Protocol):
 
 
 class ArrayFile:
-    """Records written byte-for-byte into one JSON array file, with each one's position in the blob."""
+    """Records written byte-for-byte into JSON array files, with each one's position in the blob. A new file
+    starts every `max_bytes`, so that DuckDB normalizes a big blob a slice at a time within its memory limit."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, max_bytes: int | None = None):
+        self.base, self.max_bytes = path, max_bytes or SLICE_BYTES
+        self.chunks: list[tuple[Path, list[int]]] = []
+        self.handle = None
+        self.written = 0
+
+    def _start(self) -> None:
+        if self.handle:
+            self._finish()
+        n = len(self.chunks)
+        path = self.base if n == 0 else self.base.with_name(f"{self.base.stem}.{n}{self.base.suffix}")
+        self.chunks.append((path, []))
         self.handle = open(path, "wb")
         self.handle.write(b"[")
-        self.positions: list[int] = []
+        self.written = 0
 
-    def add(self, index: int, offset: int, span: bytes, value: dict) -> None:
-        if self.positions:
-            self.handle.write(b",")
-        self.handle.write(span)
-        self.positions.append(index)
-
-    def close(self) -> None:
+    def _finish(self) -> None:
         self.handle.write(b"]")
         self.handle.close()
+        self.handle = None
+
+    def add(self, index: int, offset: int, span: bytes, value: dict) -> None:
+        if self.handle is None or (self.written and self.written + len(span) > self.max_bytes):
+            self._start()
+        elif self.written:
+            self.handle.write(b",")
+        self.handle.write(span)
+        self.written += len(span) + 1
+        self.chunks[-1][1].append(index)
+
+    def close(self) -> None:
+        if self.handle:
+            self._finish()
 
 
 def _byte_offset(text: str, char_pos: int) -> int:
@@ -117,10 +138,13 @@ def _set_aside_rest(text: str, pos: int, index: int, result: SplitResult, why: s
 
 def split_lines(payload: bytes, sink: RecordSink, result: SplitResult) -> None:
     """One JSON record per line; a record's position is its line number."""
-    offset = 0
-    for line_no, line in enumerate(payload.split(b"\n")):
-        line_offset = offset
-        offset += len(line) + 1
+    # Walked by offsets rather than split(): a list of every line would copy the whole blob once more.
+    offset, line_no, size = 0, -1, len(payload)
+    while offset < size or (offset == size and line_no < 0):
+        end = payload.find(b"\n", offset)
+        end = size if end < 0 else end
+        line, line_offset, line_no = payload[offset:end], offset, line_no + 1
+        offset = end + 1
         if not line.strip():
             continue
         result.records_read += 1
@@ -179,9 +203,24 @@ def _broken_document(text: str, first: int, result: SplitResult) -> None:
                                      0, _byte_offset(text, first)))
 
 
+def _is_json_lines(payload: bytes) -> bool:
+    """Whether the blob is JSON lines, told from its first line alone: a whole record, with more after it.
+    Such a blob is split without decoding all of it at once (the result is the same as below)."""
+    first = _WS.match(payload[:4096].decode("utf-8", "surrogateescape")).end()
+    if payload[first:first + 1] != b"{":
+        return False
+    end = payload.find(b"\n", first)
+    if end < 0 or not payload[end:].strip():
+        return False
+    return _first_line_is_a_record(payload[first:end].decode("utf-8", "surrogateescape"), 0)
+
+
 def split_records(payload: bytes, sink: RecordSink) -> SplitResult:
     """Accept `{"Records"|"records"|"value": [...]}`, a bare `[...]`, JSON lines, or one JSON object."""
     result = SplitResult()
+    if _is_json_lines(payload):
+        split_lines(payload, sink, result)
+        return result
     text = payload.decode("utf-8", "surrogateescape")
     wrapper = _WRAPPER.match(text)
     first = _WS.match(text).end()

@@ -150,23 +150,30 @@ class IngestRun:
         work = self.work / f"blob-{digest}"
         prepared = self.preparer.fast(blob.data, work)
         read = self._insert(stage, prepared.slices[0], digest, fast=True) if prepared.slices else None
+        staged = read or 0
         if read is None and prepared.payload is not None:
             prepared = self.preparer.careful(prepared.payload, work)
             for piece in prepared.slices:
                 try:
-                    self._insert(stage, piece, digest)
+                    rows = self._insert(stage, piece, digest) or 0
                 except duckdb.OutOfMemoryException as exc:
                     # Not the records' fault: the pull stops here as partial (exit 3) rather than blame them.
                     raise SourceError(f"{blob.label}: DuckDB ran out of memory normalizing it "
                                       f"({str(exc).splitlines()[0]})") from None
                 except duckdb.Error as exc:
+                    rows = 0
                     reason = f"DuckDB could not read the record: {str(exc).splitlines()[0]}"
                     prepared.set_aside += [SetAside(reason, position) for position in piece.positions or []]
+                piece.array_path.unlink(missing_ok=True)
+                # A big blob comes in several slices: their rows go to Parquet as they pile up, not all at the end.
+                stage.rows += rows
+                if stage.rows >= FLUSH_ROWS:
+                    self._flush(stage)
         for piece in prepared.slices:
             piece.array_path.unlink(missing_ok=True)
         if read is None:
             read = prepared.records_read or 0
-        stage.rows += read
+        stage.rows += staged
         with self._lock:
             self.counts["read"] += read
             self.counts["blobs"] += 1
