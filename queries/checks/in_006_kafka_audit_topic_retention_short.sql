@@ -30,7 +30,7 @@ SELECT
 FROM kafka_topics AS t
 CROSS JOIN policy_thresholds AS p
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(t.region)
-WHERE (t.topic IN (SELECT topic FROM policy_audit_topics) OR starts_with(t.topic, 'confluent-audit-log-events'))
+WHERE checks.is_audit_topic(t.topic)
   AND contains(coalesce(t.cleanup_policy, 'delete'), 'delete')
   AND t.retention_ms >= 0
   AND t.retention_ms < p.evidence_period_days * 86400000

@@ -33,7 +33,7 @@ audited AS (
         list(d.event_uid ORDER BY d.time, d.event_uid) AS evidence
     FROM deletions AS d
     LEFT JOIN policy_regions AS r ON r.region = checks.region_key(d.region)
-    WHERE d.topic IN (SELECT topic FROM policy_audit_topics) OR starts_with(d.topic, 'confluent-audit-log-events')
+    WHERE checks.is_audit_topic(d.topic)
     GROUP BY d.resource, d.topic, d.account, d.actor, d.region, d.outcome
 ),
 snapshots AS (
@@ -60,7 +60,7 @@ vanished AS (
     JOIN snapshots AS s ON s.cluster_id = t.cluster_id AND s.snapshot_time = t.snapshot_time
     JOIN snapshots AS n ON n.cluster_id = t.cluster_id AND n.snapshot_time = s.next_time
     LEFT JOIN policy_regions AS r ON r.region = checks.region_key(t.region)
-    WHERE (t.topic IN (SELECT topic FROM policy_audit_topics) OR starts_with(t.topic, 'confluent-audit-log-events'))
+    WHERE checks.is_audit_topic(t.topic)
       AND NOT EXISTS (SELECT 1 FROM kafka_topics AS later
                       WHERE later.cluster_id = t.cluster_id AND later.snapshot_time = s.next_time
                         AND later.topic = t.topic)

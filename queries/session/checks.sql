@@ -186,6 +186,11 @@ CREATE OR REPLACE MACRO checks.mirror_flow(client_id) AS
          THEN regexp_extract(client_id, '(?:^|\|)([^|>]+)->([^|]+)\|(Mirror[A-Za-z]*Connector)',
                              ['source', 'target', 'connector']) END;
 
+-- A Kafka audit-log topic: confluent-audit-log-events, a route topic named after it, or a kafka-audit
+-- source's topic in the config.
+CREATE OR REPLACE MACRO checks.is_audit_topic(name) AS
+    starts_with(name, 'confluent-audit-log-events') OR name IN (SELECT topic FROM policy_audit_topics);
+
 -- Each classed Kafka topic, once per class. A MirrorMaker 2 remote topic (`<alias>.<topic>` in a cluster's
 -- inventory) holds a copy of its source topic's data, so it is classed like the source as well.
 CREATE OR REPLACE VIEW checks.topic_class AS
