@@ -1,5 +1,5 @@
 """The Kafka checks end to end against the real broker: topics, audit events and lineage headers made on it,
-pulled through the broker inputs, judged by `sovaudit check`."""
+pulled through the broker inputs by `sovaudit scan`, which judges them and writes the report set."""
 
 import json
 import uuid
@@ -61,19 +61,20 @@ bootstrap = "{kafka_broker.bootstrap}"
 topics = ["{classed}"]
 region = "eu-west-1"
 """)
-    pulled = run_cli("pull", "--config", str(config), "--lake", str(lake), "--format", "json")
-    assert pulled.returncode == 0, pulled.stderr
-    assert {p["source"]: p["counts"]["stored"] for p in json.loads(pulled.stdout)}["audit"] == 3
-
     since, until = (now - timedelta(hours=1)).isoformat(), (now + timedelta(hours=1)).isoformat()
-    proc = run_cli("check", "--config", str(config), "--lake", str(lake), "--since", since, "--until", until,
-                   "--check", "EG-004", "--check", "RT-004", "--check", "XR-005", "--check", "IN-006",
-                   "--format", "json")
-    doc = json.loads(proc.stdout)
-    assert proc.returncode == 1, proc.stderr
+    proc = run_cli("scan", "--config", str(config), "--lake", str(lake), "--out", str(tmp_path / "out"),
+                   "--since", since, "--until", until)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    doc = json.loads((tmp_path / "out" / "findings.json").read_text())
+    assert {c["source"] for c in doc["coverage"]} == {"kafka_audit", "kafka_topics", "kafka_lineage"}
+    assert {c["id"] for c in doc["checks"] if c["status"] == "NOT_ASSESSED"} == {
+        c["id"] for c in doc["checks"] if c.get("out_of_scope")}  # only the clouds never pulled
     results = {c["id"]: c for c in doc["checks"]}
-    assert {c: r["status"] for c, r in results.items()} == {"EG-004": "FAIL", "RT-004": "FAIL", "XR-005": "FAIL",
-                                                             "IN-006": "FAIL"}
+    assert {c: results[c]["status"] for c in ("EG-004", "RT-004", "XR-005", "IN-006")} == {
+        "EG-004": "FAIL", "RT-004": "FAIL", "XR-005": "FAIL", "IN-006": "FAIL"}
+    assert {c: results[c]["status"] for c in ("XR-004", "IN-005", "IN-007")} == {
+        "XR-004": "PASS", "IN-005": "PASS", "IN-007": "PASS"}
+    assert (tmp_path / "out" / "report.pdf").exists()
     eg = sorted(f["reason"] for f in results["EG-004"]["findings"])
     assert eg[0].startswith(f"MirrorMaker 2 flow emea{run}->us replicated topic {classed} (pii data, home EU)")
     assert eg[0].endswith("to a consumer in US (US), address 12.0.0.77")
