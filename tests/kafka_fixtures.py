@@ -1,5 +1,5 @@
 """A real Apache Kafka broker for the Kafka tests: a single KRaft node (broker and controller) on a free port of
-127.0.0.1, run on the machine's Java from the jars `.ci/kafka/pom.xml` fetches from Maven Central.
+127.0.0.1, run on the machine's Java from the jars `tests/kafka/pom.xml` fetches from Maven Central.
 
 The session fixture formats the storage with a random cluster id, starts `kafka.Kafka`, waits until it
 answers a metadata request, and stops it at the end. Without Java or the jars the Kafka tests are
@@ -25,7 +25,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 KAFKA_SAMPLES = REPO / "fixtures" / "kafka"  # copy of ../shared/samples/kafka (MIT, kafka-docker-playground)
-KAFKA_CI = REPO / ".ci" / "kafka"
+KAFKA_CI = REPO / "tests" / "kafka"
 KAFKA_LIB = KAFKA_CI / "lib"
 START_TIMEOUT = 90.0
 AUDIT_TOPIC = "confluent-audit-log-events"
