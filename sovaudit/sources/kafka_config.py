@@ -27,7 +27,8 @@ class _KafkaSource(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
-    bootstrap: str | None = None
+    bootstrap: str | None = None  # a broker …
+    path: str | None = None  # … or files: exactly one of the two
     region: str | None = None  # where the cluster runs: the region of every row it yields
     client: dict[str, str | int | float | bool] = {}
     since: str | None = None
@@ -55,10 +56,11 @@ class _KafkaSource(BaseModel):
                 raise ValueError(f"{key}: a ${{ENV_VAR}} reference, not the secret itself")
         return v
 
-
-def _exactly_one_input(bootstrap: str | None, path: str | None) -> None:
-    if bool(bootstrap) == bool(path):
-        raise ValueError("set exactly one of bootstrap (a broker) or path (files)")
+    @model_validator(mode="after")
+    def _one_input(self) -> "_KafkaSource":
+        if bool(self.bootstrap) == bool(self.path):
+            raise ValueError("set exactly one of bootstrap (a broker) or path (files)")
+        return self
 
 
 class KafkaAuditSourceConfig(_KafkaSource):
@@ -66,12 +68,6 @@ class KafkaAuditSourceConfig(_KafkaSource):
 
     type: Literal["kafka-audit"]
     topic: str = Field(default=DEFAULT_AUDIT_TOPIC, min_length=1)
-    path: str | None = None
-
-    @model_validator(mode="after")
-    def _one_input(self) -> "KafkaAuditSourceConfig":
-        _exactly_one_input(self.bootstrap, self.path)
-        return self
 
 
 class KafkaInventorySourceConfig(_KafkaSource):
@@ -83,12 +79,6 @@ class KafkaInventorySourceConfig(_KafkaSource):
     type: Literal["kafka-inventory"]
     # Source-cluster aliases of MirrorMaker 2 flows into this cluster, besides those its topics reveal.
     mirror_aliases: list[str] = []
-    path: str | None = None
-
-    @model_validator(mode="after")
-    def _one_input(self) -> "KafkaInventorySourceConfig":
-        _exactly_one_input(self.bootstrap, self.path)
-        return self
 
 
 class KafkaLineageSourceConfig(_KafkaSource):
@@ -103,7 +93,6 @@ class KafkaLineageSourceConfig(_KafkaSource):
     """
 
     type: Literal["kafka-lineage"]
-    path: str | None = None  # before `topics`, whose validator looks at it
     topics: list[str] = Field(default=[], validate_default=True)
     headers: list[str] = []  # header names kept besides region_origin, encryption_key_id, processing_timestamp
 
@@ -113,11 +102,6 @@ class KafkaLineageSourceConfig(_KafkaSource):
         if not v and info.data.get("bootstrap") and not info.data.get("path"):
             raise ValueError("at least one data topic to read from the broker (bootstrap)")
         return v
-
-    @model_validator(mode="after")
-    def _one_input(self) -> "KafkaLineageSourceConfig":
-        _exactly_one_input(self.bootstrap, self.path)
-        return self
 
     @property
     def header_names(self) -> tuple[str, ...]:
