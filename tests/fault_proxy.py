@@ -72,28 +72,22 @@ class FaultProxy:
                     self._send(500, [("Content-Type", "application/xml")], _INTERNAL_ERROR)
                     return
                 status, headers, data = proxy._forward(self.command, self.path, self.headers, body)
-                if fault and fault[0] == "cut":
-                    self.send_response(status)
-                    for name, value in headers:
-                        if name.lower() not in _HOP_BY_HOP:
-                            self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data[: len(data) // 2])
-                    self.wfile.flush()
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    self.close_connection = True
-                    return
-                self._send(status, headers, data)
+                self._send(status, headers, data, cut=bool(fault and fault[0] == "cut"))
 
-            def _send(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
+            def _send(self, status: int, headers: list[tuple[str, str]], data: bytes, cut: bool = False) -> None:
+                """The response; `cut` announces the whole length, sends half the body and drops the connection."""
                 self.send_response(status)
                 for name, value in headers:
                     if name.lower() not in _HOP_BY_HOP:
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                if self.command != "HEAD":
+                if cut:
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                elif self.command != "HEAD":
                     self.wfile.write(data)
 
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _any  # noqa: N815 (http.server's names)
