@@ -1,11 +1,7 @@
 -- Per source: the accounts (Kafka: clusters) and regions seen in the window, and the UTC days inside the
--- source's span that have no record at all (gaps). Tables outside `events` count by their own time column.
+-- source's span that have no record at all (gaps).
 WITH records AS (
-    SELECT source, time, account, region FROM checks.core_events
-    UNION ALL
-    SELECT 'kafka_topics', snapshot_time, cluster_id, region FROM checks.kafka_topics
-    UNION ALL
-    SELECT 'kafka_lineage', message_time, cluster_id, region FROM checks.kafka_lineage
+    SELECT * FROM checks.window_records
 ),
 days AS (
     SELECT source, CAST(time AS DATE) AS day, count(*) AS events FROM records GROUP BY ALL

@@ -217,6 +217,16 @@ CREATE OR REPLACE MACRO checks.place_jurisdiction(place) AS
     coalesce((SELECT r.jurisdiction FROM policy_regions AS r WHERE r.region = checks.region_key(place)),
              (SELECT c.jurisdiction FROM policy_countries AS c WHERE c.country = upper(trim(place))));
 
+-- Every record of the window with its source, account and region: the events, and the rows of tables
+-- outside `events` that have a time of their own (Kafka inventory snapshots, lineage headers). Coverage
+-- (the check run's and the report's) counts these.
+CREATE OR REPLACE VIEW checks.window_records AS
+SELECT source, time, account, region FROM checks.core_events
+UNION ALL
+SELECT 'kafka_topics', snapshot_time, cluster_id, region FROM checks.kafka_topics
+UNION ALL
+SELECT 'kafka_lineage', message_time, cluster_id, region FROM checks.kafka_lineage;
+
 -- Everything a finding can cite, one row per record with where its bytes are in the archive: the events, and
 -- the rows of tables outside `events` (Kafka inventory snapshots and lineage headers), in the events' shape.
 CREATE OR REPLACE VIEW checks.evidence_records AS

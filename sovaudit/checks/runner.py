@@ -15,7 +15,6 @@ from sovaudit.checks.session import Window, open_session, view_name
 from sovaudit.config import LoadedConfig
 from sovaudit.errors import UsageError
 from sovaudit.lake import Lake
-from sovaudit.schema import lake_tables
 from sovaudit.timewindow import iso
 
 MAX_EVIDENCE = 50
@@ -140,18 +139,8 @@ def pulled_tables(lake: Lake) -> set[str]:
 
 
 def _coverage(con: duckdb.DuckDBPyConnection, required: set[str]) -> list[dict[str, Any]]:
-    rows = con.execute("SELECT source, count(*), min(time), max(time) FROM checks.core_events GROUP BY source "
+    rows = con.execute("SELECT source, count(*), min(time), max(time) FROM checks.window_records GROUP BY source "
                        "ORDER BY source").fetchall()
-    # Tables outside `events` (Kafka inventory snapshots, lineage headers) count the rows of the window.
-    tables = lake_tables()
-    for name in sorted(required):
-        schema = tables.get(name)
-        if schema and not schema.in_events and schema.time_column:
-            column = schema.time_column  # names from our schema files, never from users
-            query = f"SELECT count(*), min({column}), max({column}) FROM checks.{name}"  # noqa: S608
-            count, first, last = con.execute(query).fetchall()[0]
-            if count:
-                rows.append((name, count, first, last))
     seen = {r[0] for r in rows}
     out = [{"source": s, "events": n, "first": iso(first), "last": iso(last)} for s, n, first, last in rows]
     out += [{"source": s, "events": 0, "first": None, "last": None} for s in sorted(required - seen)]
