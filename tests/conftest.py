@@ -72,6 +72,7 @@ def _scenario_lake(root: Path, planted: bool):
     log, inventory snapshots and lineage headers."""
     from sovaudit.demo.bundle import demo_sources
     from sovaudit.demo.scenario import build, write_azure, write_cloudtrail, write_kafka, write_policy
+    from sovaudit.demo.scenario_kafka import EU_CLUSTER, US_CLUSTER
     from sovaudit.lake import Lake
     from sovaudit.pull import pull_source
 
@@ -82,9 +83,8 @@ def _scenario_lake(root: Path, planted: bool):
     config = write_policy(root / "sovaudit.toml")
     lake = Lake(root / "lake")
     kafka = scenario.kafka
-    expected_rows = [len(scenario.events), len(scenario.azure), len(kafka.audit),
-                     len(kafka.inventory[next(iter(kafka.inventory))]), len(list(kafka.inventory.values())[1]),
-                     len(kafka.lineage)]
+    expected_rows = [len(scenario.events), len(scenario.azure), len(kafka.audit), len(kafka.inventory[EU_CLUSTER]),
+                     len(kafka.inventory[US_CLUSTER]), len(kafka.lineage)]
     for spec, rows in zip(demo_sources(root / "logs"), expected_rows, strict=True):
         result = pull_source(lake, spec)
         assert result.counts["stored"] == rows and not result.counts["quarantined"], (spec.name, result.counts)
