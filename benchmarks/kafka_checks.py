@@ -120,7 +120,7 @@ def write_inventory(path: Path, cluster: str, mirrors: bool) -> int:
 def pull_all(lake_dir: Path, data: Path) -> None:
     from sovaudit.lake import Lake
     from sovaudit.pull import pull_source
-    from sovaudit.sources.kafka_config import (
+    from sovaudit.sources.kafka.config import (
         KafkaAuditSourceConfig,
         KafkaInventorySourceConfig,
         KafkaLineageSourceConfig,

@@ -14,11 +14,13 @@ from rich.table import Table
 from rich.text import Text
 
 from sovaudit import __version__
+from sovaudit.cli_options import ConfigOpt, FormatOpt, LakeOpt, LockOpt, SinceOpt, UntilOpt
 from sovaudit.config import load_config, resolve_lake_path
 from sovaudit.errors import SovauditError, UsageError
 from sovaudit.lake import Lake
 from sovaudit.output import dumps, write_rows
-from sovaudit.pull import PullResult, pull_source, source_from_flags
+from sovaudit.pull import PullResult, pull_source
+from sovaudit.sources import SOURCES, config_from_flags
 
 app = typer.Typer(
     name="sovaudit",
@@ -34,11 +36,7 @@ app.add_typer(pull_app, name="pull")
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err = Console(stderr=True)
 
-LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake directory (else $SOVAUDIT_LAKE, \\[lake] path, ./sovaudit-lake).")]
-ConfigOpt = Annotated[str | None, typer.Option("--config", help="Config file (else ./sovaudit.toml when present).")]
-SinceOpt = Annotated[str | None, typer.Option("--since", help="Start: ISO date/time or relative (7d, 24h).")]
-UntilOpt = Annotated[str | None, typer.Option("--until", help="End: ISO date/time or relative (7d, 24h).")]
-LockOpt = Annotated[float, typer.Option("--lock-timeout", help="Seconds to wait for another pull's lock.")]
+
 
 
 def _fail(exc: SovauditError) -> None:
@@ -135,8 +133,8 @@ def _report_pulls(results: list[PullResult], fmt: str) -> int:
                 console.print(Text(f"note: {b['blobs_skipped']:,} object(s) were already in the lake (same bytes) "
                                    "and were not read again", style="dim"))
             if b["digest_blobs"]:
-                console.print(Text(f"note: {b['digest_blobs']:,} CloudTrail digest file(s) archived for "
-                                   "verification", style="dim"))
+                console.print(Text(f"note: {b['digest_blobs']:,} digest file(s) archived for verification "
+                                   "(sovaudit verify)", style="dim"))
             for note in r.notes:
                 console.print(Text(f"note: {note}", style="dim"))
             for failure in r.entry["failures"]:
@@ -149,7 +147,6 @@ def _report_pulls(results: list[PullResult], fmt: str) -> int:
     return max((r.exit_code for r in results), default=0)
 
 
-FormatOpt = Annotated[str, typer.Option("--format", help="table or json.")]
 
 
 @pull_app.callback(invoke_without_command=True)
@@ -170,213 +167,30 @@ def pull(ctx: typer.Context, lake: LakeOpt = None, config: ConfigOpt = None, sin
         specs = [s for s in loaded.config.sources if not source or s.name in source]
         if not specs:
             raise UsageError("no [[sources]] to pull: add them to sovaudit.toml (see `sovaudit init`) "
-                             "or use `sovaudit pull cloudtrail --path DIR`")
+                             f"or pull one with `sovaudit pull TYPE …` ({', '.join(SOURCES)})")
         results = [_run_pull(target, s, since, until, lock_timeout, fmt == "json") for s in specs]
     except SovauditError as exc:
         _fail(exc)
     raise typer.Exit(_report_pulls(results, fmt))
 
 
-@pull_app.command("cloudtrail")
-def pull_cloudtrail(
-    path: Annotated[str | None, typer.Option("--path", help="Directory (walked recursively), file or glob.")] = None,
-    bucket: Annotated[str | None, typer.Option("--bucket", help="S3 bucket with the trail's delivery.")] = None,
-    prefix: Annotated[str | None, typer.Option("--prefix", help="Key prefix before AWSLogs/.")] = None,
-    account: Annotated[list[str] | None, typer.Option("--account", help="Only these account ids.")] = None,
-    region: Annotated[list[str] | None, typer.Option("--region", help="Only these regions (API regions with --lookup).")] = None,
-    endpoint_url: Annotated[str | None, typer.Option("--endpoint-url", help="S3/CloudTrail endpoint override.")] = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile name.")] = None,
-    role_arn: Annotated[str | None, typer.Option("--role-arn", help="Role to assume for reading.")] = None,
-    lookup: Annotated[bool, typer.Option("--lookup", help="Use the LookupEvents API (90 days, management events).")] = False,
-    since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None, config: ConfigOpt = None,
-    fmt: FormatOpt = "table", lock_timeout: LockOpt = 60.0,
-) -> None:
-    """Pull AWS CloudTrail logs from files, an S3 trail bucket, or the LookupEvents API.
-
-    Examples:
-
-      [cyan]sovaudit pull cloudtrail --path ./exports/[/cyan]
-
-      [cyan]sovaudit pull cloudtrail --bucket org-trail --account 111122223333 --region eu-west-1 --since 7d[/cyan]
-
-      [cyan]sovaudit pull cloudtrail --lookup --region eu-west-1 --since 24h[/cyan]
-    """
-    _check_format(fmt, ("table", "json"))
-    try:
-        target = _lake(lake, config)
-        spec = source_from_flags(path=path, bucket=bucket, prefix=prefix, accounts=account, regions=region,
-                                 endpoint_url=endpoint_url, profile=profile, role_arn=role_arn, lookup=lookup)
-        result = _run_pull(target, spec, since, until, lock_timeout, fmt == "json")
-    except SovauditError as exc:
-        _fail(exc)
-    raise typer.Exit(_report_pulls([result], fmt))
-
-
-def _pull_one_azure(source_type: str, lake, config, since, until, fmt: str, lock_timeout: float, **flags) -> None:
-    from sovaudit.pull_azure import azure_source_from_flags
-
-    _check_format(fmt, ("table", "json"))
-    try:
-        target = _lake(lake, config)
-        spec = azure_source_from_flags(source_type, **flags)
-        result = _run_pull(target, spec, since, until, lock_timeout, fmt == "json")
-    except SovauditError as exc:
-        _fail(exc)
-    raise typer.Exit(_report_pulls([result], fmt))
-
-
-TenantOpt = Annotated[str | None, typer.Option("--tenant-id", help="Azure AD tenant to sign in to.")]
-ClientOpt = Annotated[str | None, typer.Option("--client-id", help="Client id of a user-assigned managed or workload identity.")]
-
-
-@pull_app.command("azure-activity")
-def pull_azure_activity(
-    subscription: Annotated[str, typer.Option("--subscription", help="Subscription id (a GUID).")],
-    endpoint: Annotated[str | None, typer.Option("--endpoint", help="Azure Resource Manager URL of another cloud.")] = None,
-    tenant_id: TenantOpt = None, client_id: ClientOpt = None,
-    since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None, config: ConfigOpt = None,
-    fmt: FormatOpt = "table", lock_timeout: LockOpt = 60.0,
-) -> None:
-    """Pull the Azure activity log through its REST API (the last 90 days), signed in with DefaultAzureCredential.
-
-    Without --since it goes on from where the last pull of the subscription ended.
-
-    Example: [cyan]sovaudit pull azure-activity --subscription 00000000-0000-0000-0000-000000000000 --since 7d[/cyan]
-    """
-    _pull_one_azure("azure-activity", lake, config, since, until, fmt, lock_timeout, subscription=subscription,
-                    endpoint=endpoint, tenant_id=tenant_id, client_id=client_id)
-
-
-@pull_app.command("azure-storage")
-def pull_azure_storage(
-    account_url: Annotated[str, typer.Option("--account-url", help="https://ACCOUNT.blob.core.windows.net (a SAS may follow ?).")],
-    container: Annotated[list[str] | None, typer.Option("--container", help="Export containers (default: the five insights-* ones).")] = None,
-    connection_string_env: Annotated[str | None, typer.Option("--connection-string-env", help="Name of the environment variable holding a connection string.")] = None,
-    tenant_id: TenantOpt = None, client_id: ClientOpt = None,
-    since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None, config: ConfigOpt = None,
-    fmt: FormatOpt = "table", lock_timeout: LockOpt = 60.0,
-) -> None:
-    """Pull Azure Monitor diagnostic exports (activity log, Key Vault, Storage) from a storage account.
-
-    Reads resourceId=/…/y=YYYY/m=MM/d=DD/h=HH/m=00/PT1H.json, pruned to --since/--until, incremental by etag;
-    an append blob that grew is read from where the last pull stopped.
-
-    Example: [cyan]AZ_LOGS="…" sovaudit pull azure-storage --account-url https://logs.blob.core.windows.net --connection-string-env AZ_LOGS --since 7d[/cyan]
-    """
-    _pull_one_azure("azure-storage", lake, config, since, until, fmt, lock_timeout, account_url=account_url,
-                    containers=container, connection_string_env=connection_string_env, tenant_id=tenant_id,
-                    client_id=client_id)
-
-
-@pull_app.command("azure")
-def pull_azure_files(
-    path: Annotated[str, typer.Option("--path", help="Directory (walked recursively), file or glob.")],
-    since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None, config: ConfigOpt = None,
-    fmt: FormatOpt = "table", lock_timeout: LockOpt = 60.0,
-) -> None:
-    """Pull Azure Monitor logs from local files: JSON lines, {"records": [...]} exports or REST {"value": [...]} pages.
-
-    Example: [cyan]sovaudit pull azure --path ./azure-exports/[/cyan]
-    """
-    _pull_one_azure("azure", lake, config, since, until, fmt, lock_timeout, path=path)
-
-
-def _pull_one_kafka(source_type: str, lake, config, since, until, fmt: str, lock_timeout: float, **flags) -> None:
-    from sovaudit.pull_kafka import configured_entry, kafka_source_from_flags
-
+def _pull_from_flags(source_type: str, flags: dict, *, since: str | None, until: str | None, lake: str | None,
+                     config: str | None, fmt: str, lock_timeout: float) -> None:
+    """`sovaudit pull <source_type> --flag …`: one pull of the config entry the flags describe."""
     _check_format(fmt, ("table", "json"))
     try:
         loaded = load_config(config)
         target = Lake(resolve_lake_path(lake, loaded))
-        base = configured_entry(loaded.config.sources, source_type, flags.get("bootstrap"))
-        spec = kafka_source_from_flags(source_type, base, **flags)
+        spec = config_from_flags(source_type, loaded.config.sources, **flags)
         result = _run_pull(target, spec, since, until, lock_timeout, fmt == "json")
     except SovauditError as exc:
         _fail(exc)
     raise typer.Exit(_report_pulls([result], fmt))
 
 
-BootstrapOpt = Annotated[str | None, typer.Option("--bootstrap", help="HOST:PORT of the cluster (client settings "
-                                                  "come from the \\[\\[sources]] entry with the same bootstrap).")]
-KafkaRegionOpt = Annotated[str | None, typer.Option("--region", help="The cluster's region, e.g. eu-west-1.")]
-
-
-@pull_app.command("kafka-audit")
-def pull_kafka_audit(
-    bootstrap: Annotated[str | None, typer.Option("--bootstrap", help="HOST:PORT of the cluster holding the "
-                                                  "audit-log topic.")] = None,
-    topic: Annotated[str | None, typer.Option("--topic", help="Audit-log topic (default "
-                                              "confluent-audit-log-events).")] = None,
-    path: Annotated[str | None, typer.Option("--path", help="Directory (walked recursively), file or glob of "
-                                             "exported events instead of a broker.")] = None,
-    region: KafkaRegionOpt = None, since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None,
-    config: ConfigOpt = None, fmt: FormatOpt = "table", lock_timeout: LockOpt = 60.0,
-) -> None:
-    """Pull Confluent audit events (CloudEvents 0.3 and 1.0) from the audit-log topic or from files.
-
-    From a broker, each partition is read up to its high watermark at the start, from where the last pull
-    stopped (the ledger keeps the offsets); --since starts at the offsets for that time.
-
-    Examples:
-
-      [cyan]sovaudit pull kafka-audit --bootstrap kafka-audit.eu.example:9092 --region eu-west-1[/cyan]
-
-      [cyan]sovaudit pull kafka-audit --path ./audit-export/ --region eu-west-1[/cyan]
-    """
-    _pull_one_kafka("kafka-audit", lake, config, since, until, fmt, lock_timeout, bootstrap=bootstrap, topic=topic,
-                    path=path, region=region)
-
-
-@pull_app.command("kafka-inventory")
-def pull_kafka_inventory(
-    bootstrap: BootstrapOpt = None,
-    path: Annotated[str | None, typer.Option("--path", help="Directory (walked recursively), file or glob of "
-                                             "inventory snapshots (NDJSON, optionally .gz) instead of a broker.")] = None,
-    mirror_alias: Annotated[list[str] | None, typer.Option("--mirror-alias", help="Alias of a cluster MirrorMaker 2 "
-                                                           "mirrors into this one (others are found from its topics).")] = None,
-    region: KafkaRegionOpt = None, lake: LakeOpt = None, config: ConfigOpt = None, fmt: FormatOpt = "table",
-    lock_timeout: LockOpt = 60.0,
-) -> None:
-    """Snapshot a cluster's topics into kafka_topics: retention.ms, retention.bytes, cleanup.policy and
-    MirrorMaker 2 artefacts (remote topics <alias>.<topic>, heartbeats, mm2-offset-syncs.*).
-
-    From files, snapshots taken elsewhere are read as they are: one JSON line per topic, as a broker pull writes.
-
-    Examples:
-
-      [cyan]sovaudit pull kafka-inventory --bootstrap kafka.us.example:9092 --region us-east-1[/cyan]
-
-      [cyan]sovaudit pull kafka-inventory --path ./kafka-inventory/ --region us-east-1 --mirror-alias eu[/cyan]
-    """
-    _pull_one_kafka("kafka-inventory", lake, config, None, None, fmt, lock_timeout, bootstrap=bootstrap, path=path,
-                    mirror_aliases=mirror_alias, region=region)
-
-
-@pull_app.command("kafka-lineage")
-def pull_kafka_lineage(
-    bootstrap: BootstrapOpt = None,
-    path: Annotated[str | None, typer.Option("--path", help="Directory (walked recursively), file or glob of a "
-                                             "header export (NDJSON, optionally .gz) instead of a broker.")] = None,
-    topic: Annotated[list[str] | None, typer.Option("--topic", help="Data topic whose headers to read (repeatable; "
-                                                    "required with --bootstrap).")] = None,
-    header: Annotated[list[str] | None, typer.Option("--header", help="Another header name to keep, besides "
-                                                     "region_origin, encryption_key_id, processing_timestamp.")] = None,
-    region: KafkaRegionOpt = None, since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None,
-    config: ConfigOpt = None, fmt: FormatOpt = "table", lock_timeout: LockOpt = 60.0,
-) -> None:
-    """Pull lineage headers of messages on data topics into kafka_lineage; message values are never read or stored.
-
-    From files (one JSON line per message, as a broker pull writes), every record is pulled as exported:
-    --topic and --header only choose what is read from a broker.
-
-    Examples:
-
-      [cyan]sovaudit pull kafka-lineage --bootstrap kafka.eu.example:9092 --topic eu.loyalty.transactions --region eu-west-1[/cyan]
-
-      [cyan]sovaudit pull kafka-lineage --path ./lineage-export/ --region eu-west-1[/cyan]
-    """
-    _pull_one_kafka("kafka-lineage", lake, config, since, until, fmt, lock_timeout, bootstrap=bootstrap, path=path,
-                    topics=topic, headers=header, region=region)
+# Each source type adds its own `pull <type>` command, with its flags and examples.
+for _source in SOURCES.values():
+    _source.register_command(pull_app, _pull_from_flags)
 
 
 # -- check and checks ------------------------------------------------------------------------------

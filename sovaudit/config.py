@@ -1,10 +1,11 @@
-"""Load and validate `sovaudit.toml`. Every bad value becomes one line naming file, key, found and expected."""
+"""Load and validate `sovaudit.toml`: the policy (data classes, processing activities, thresholds …) and the
+`[[sources]]`, whose models the source families provide. Every bad value becomes one line naming file, key, found
+and expected."""
 
 import os
-import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Union
 
 from pydantic import (
     AfterValidator,
@@ -18,29 +19,21 @@ from pydantic import (
 
 from sovaudit.errors import ConfigError
 from sovaudit.geography import normalise_jurisdiction
-from sovaudit.sources.kafka_config import (
-    KAFKA_SOURCE_TYPES,
-    KafkaAuditSourceConfig,
-    KafkaInventorySourceConfig,
-    KafkaLineageSourceConfig,
-)
+from sovaudit.sources import SOURCES
+from sovaudit.sources.base import StrictModel
 
 DEFAULT_CONFIG_NAME = "sovaudit.toml"
 DEFAULT_LAKE = "./sovaudit-lake"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 Jurisdiction = Annotated[str, AfterValidator(normalise_jurisdiction)]
 
 
-class LakeSection(_Strict):
+class LakeSection(StrictModel):
     path: str | None = None
 
 
-class OrganisationSection(_Strict):
+class OrganisationSection(StrictModel):
     controller: str | None = None
     dpo: str | None = None
     contact: str | None = None
@@ -48,12 +41,12 @@ class OrganisationSection(_Strict):
     evidence_period_days: int | None = Field(default=None, gt=0)
 
 
-class AllowedTransfer(_Strict):
+class AllowedTransfer(StrictModel):
     to: Jurisdiction
     safeguard: str
 
 
-class DataClass(_Strict):
+class DataClass(StrictModel):
     name: str = Field(min_length=1)
     home: Jurisdiction
     tier: int = Field(ge=1, le=3)
@@ -70,7 +63,7 @@ class DataClass(_Strict):
         return self
 
 
-class Thresholds(_Strict):
+class Thresholds(StrictModel):
     egress_bytes_per_actor_day: int = Field(default=1_000_000_000, gt=0)
     anomaly_k: float = Field(default=3.0, gt=0)
     baseline_days: int = Field(default=30, gt=0)
@@ -79,13 +72,13 @@ class Thresholds(_Strict):
     kafka_denied_burst: int = Field(default=20, gt=0)
 
 
-class DeclaredTransfer(_Strict):
+class DeclaredTransfer(StrictModel):
     to: Jurisdiction
     recipient: str
     safeguard: str
 
 
-class ProcessingActivity(_Strict):
+class ProcessingActivity(StrictModel):
     name: str = Field(min_length=1)
     purpose: str
     data_subjects: list[str] = []
@@ -97,133 +90,19 @@ class ProcessingActivity(_Strict):
     security_measures: list[str] = []
 
 
-class ChecksSection(_Strict):
+class ChecksSection(StrictModel):
     paths: list[str] = []
 
 
-class CloudTrailSourceConfig(_Strict):
-    """One `[[sources]]` entry of type cloudtrail; its keys mirror `sovaudit pull cloudtrail` flags."""
-
-    name: str = Field(min_length=1)
-    type: Literal["cloudtrail"]
-    path: str | None = None
-    bucket: str | None = None
-    prefix: str | None = None
-    accounts: list[str] = []
-    regions: list[str] = []
-    endpoint_url: str | None = None
-    profile: str | None = None
-    role_arn: str | None = None
-    lookup: bool = False
-    since: str | None = None
-    until: str | None = None
-
-    @field_validator("accounts")
-    @classmethod
-    def _accounts(cls, v: list[str]) -> list[str]:
-        for account in v:
-            if not re.fullmatch(r"\d{12}", account):
-                raise ValueError(f"an AWS account id is 12 digits, found {account!r}")
-        return v
-
-    @model_validator(mode="after")
-    def _one_input(self) -> "CloudTrailSourceConfig":
-        chosen = [k for k in ("path", "bucket") if getattr(self, k)] + (["lookup"] if self.lookup else [])
-        if len(chosen) != 1:
-            raise ValueError("set exactly one of path, bucket or lookup = true")
-        if self.lookup and not self.regions:
-            raise ValueError("lookup = true needs regions = [\"...\"] (the API regions to query)")
-        return self
-
-
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
-def _url(value: str | None, schemes: tuple[str, ...]) -> str | None:
-    if value is not None and not re.match(rf"({'|'.join(schemes)})://[^/?#\s]+", value):
-        raise ValueError(f"a URL starting with {' or '.join(s + '://' for s in schemes)}")
-    return value
-
-
-class _AzureSource(_Strict):
-    name: str = Field(min_length=1)
-    # resourceId glob -> Azure location, for records that do not say where they ran (REST activity events,
-    # Key Vault logs). Matched case-insensitively; the first match wins.
-    locations: dict[str, str] = {}
-    since: str | None = None
-    until: str | None = None
-
-
-class _AzureSignIn(_AzureSource):
-    tenant_id: str | None = Field(default=None, min_length=1)
-    client_id: str | None = None
-
-    @field_validator("client_id")
-    @classmethod
-    def _client_id(cls, v: str | None) -> str | None:
-        if v is not None and not _GUID.fullmatch(v):
-            raise ValueError("an application (client) id, a GUID such as 00000000-0000-0000-0000-000000000000")
-        return v
-
-
-class AzureActivitySourceConfig(_AzureSignIn):
-    """`[[sources]]` type azure-activity: the Activity Log API; keys mirror `sovaudit pull azure-activity`."""
-
-    type: Literal["azure-activity"]
-    subscription: str
-    endpoint: str | None = None  # Azure Resource Manager; another cloud's, e.g. https://management.usgovcloudapi.net
-
-    @field_validator("subscription")
-    @classmethod
-    def _subscription(cls, v: str) -> str:
-        if not _GUID.fullmatch(v):
-            raise ValueError("an Azure subscription id, a GUID such as 00000000-0000-0000-0000-000000000000")
-        return v.lower()
-
-    @field_validator("endpoint")
-    @classmethod
-    def _endpoint(cls, v: str | None) -> str | None:
-        return _url(v, ("https",))
-
-
-class AzureStorageSourceConfig(_AzureSignIn):
-    """`[[sources]]` type azure-storage: diagnostic-log exports in a storage account."""
-
-    type: Literal["azure-storage"]
-    account_url: str
-    containers: list[str] = []  # default: the five insights-* export containers
-    connection_string_env: str | None = None  # the NAME of the variable holding it, never the string
-
-    @field_validator("account_url")
-    @classmethod
-    def _account_url(cls, v: str) -> str:
-        return _url(v, ("https", "http"))
-
-    @field_validator("connection_string_env")
-    @classmethod
-    def _env_name(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
-            raise ValueError("the name of an environment variable holding the connection string, "
-                             "not the connection string itself")
-        return v
-
-
-class AzureFilesSourceConfig(_AzureSource):
-    """`[[sources]]` type azure: local exports, REST pages or JSON lines."""
-
-    type: Literal["azure"]
-    path: str = Field(min_length=1)
-
-
-SOURCE_TYPES = ("cloudtrail", "azure-activity", "azure-storage", "azure", *KAFKA_SOURCE_TYPES)
-AnySourceConfig = (CloudTrailSourceConfig | AzureActivitySourceConfig | AzureStorageSourceConfig | AzureFilesSourceConfig
-                   | KafkaAuditSourceConfig | KafkaInventorySourceConfig | KafkaLineageSourceConfig)
-SourceConfig = Annotated[AnySourceConfig, Field(discriminator="type")]
+SOURCE_TYPES = tuple(SOURCES)
+# Every source family's config model, told apart by `type`.
+AnySourceConfig = Annotated[Union[tuple(source.config for source in SOURCES.values())],  # noqa: UP007
+                         Field(discriminator="type")]
 # Values never echoed in an error message: a misplaced secret must not reach the terminal or CI logs.
-_NEVER_SHOWN = {"connection_string_env", "account_url"}
+_NEVER_SHOWN = frozenset().union(*(source.config.never_shown for source in SOURCES.values()))
 
 
-class Config(_Strict):
+class Config(StrictModel):
     lake: LakeSection = LakeSection()
     organisation: OrganisationSection = OrganisationSection()
     jurisdictions: dict[str, Jurisdiction] = {}
@@ -232,7 +111,7 @@ class Config(_Strict):
     thresholds: Thresholds = Thresholds()
     processing_activities: list[ProcessingActivity] = []
     checks: ChecksSection = ChecksSection()
-    sources: list[SourceConfig] = []
+    sources: list[AnySourceConfig] = []
 
     @field_validator("jurisdictions")
     @classmethod

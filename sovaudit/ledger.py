@@ -24,6 +24,12 @@ class Ledger:
     def __init__(self, path: Path):
         self.path = path
 
+    @staticmethod
+    def tables_of(entry: dict[str, Any]) -> list[str]:
+        """The tables an entry's pull wrote: `tables`, or `table` in entries written before a pull could write
+        several."""
+        return list(entry.get("tables") or ([entry["table"]] if entry.get("table") else []))
+
     def _lines(self) -> list[bytes]:
         try:
             data = self.path.read_bytes()

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from sovaudit.config import Config
 from sovaudit.geography import load_geography
-from sovaudit.sources.kafka_config import DEFAULT_AUDIT_TOPIC
+from sovaudit.sources.kafka.config import DEFAULT_AUDIT_TOPIC
 
 
 def _countries() -> list[dict[str, Any]]:

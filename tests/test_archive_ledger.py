@@ -8,7 +8,8 @@ from sovaudit.archive import EvidenceArchive, sha256_hex
 from sovaudit.fsutil import contained_path
 from sovaudit.lake import Lake
 from sovaudit.ledger import GENESIS, Ledger, entry_hash
-from sovaudit.pull import pull_source, source_from_flags
+from sovaudit.pull import pull_source
+from sovaudit.sources import config_from_flags
 
 
 def test_archive_stores_each_blob_once_under_its_sha256_and_read_only(tmp_path):
@@ -27,7 +28,7 @@ def test_archive_stores_each_blob_once_under_its_sha256_and_read_only(tmp_path):
 def test_ledger_entries_chain_by_hash(tmp_path):
     lake = Lake(tmp_path / "lake")
     for path in sorted(SAMPLES.glob("*.gz"))[:3]:
-        pull_source(lake, source_from_flags(path=str(path)))
+        pull_source(lake, config_from_flags("cloudtrail", path=str(path)))
     entries = lake.ledger.entries()
     assert [e["seq"] for e in entries] == [1, 2, 3]
     assert entries[0]["prev_hash"] == GENESIS

@@ -23,11 +23,11 @@ from azure_fixtures import (  # noqa: F401 (activity_server, arm_certificate are
 from conftest import assert_counts_add_up
 from typer.testing import CliRunner
 
-import sovaudit.pull_azure
+import sovaudit.sources.azure.credentials
 from sovaudit.cli import app
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source
-from sovaudit.pull_azure import azure_source_from_flags
+from sovaudit.sources import config_from_flags
 
 THROTTLED = (429, {"Retry-After": "1"}, {"error": {"code": "TooManyRequests", "message": "Rate limit exceeded"}})
 REFUSED = (401, {}, {"error": {"code": "InvalidAuthenticationToken", "message": "The access token is invalid."}})
@@ -36,7 +36,7 @@ REFUSED = (401, {}, {"error": {"code": "InvalidAuthenticationToken", "message": 
 @pytest.fixture
 def credential(monkeypatch: pytest.MonkeyPatch) -> StaticTokenCredential:
     token = StaticTokenCredential()
-    monkeypatch.setattr(sovaudit.pull_azure, "default_credential", lambda tenant_id=None, client_id=None: token)
+    monkeypatch.setattr(sovaudit.sources.azure.credentials, "default_credential", lambda tenant_id=None, client_id=None: token)
     return token
 
 
@@ -45,7 +45,7 @@ def _events(start: datetime, count: int, step: timedelta = timedelta(minutes=7))
 
 
 def _spec(server, **extra):
-    return azure_source_from_flags("azure-activity", subscription=SUBSCRIPTION, endpoint=server.url, **extra)
+    return config_from_flags("azure-activity", subscription=SUBSCRIPTION, endpoint=server.url, **extra)
 
 
 def _iso(ts: datetime) -> str:
@@ -139,7 +139,7 @@ def test_a_401_is_one_clear_error_naming_the_subscription_and_exit_3(activity_se
 
 def test_an_expired_credential_is_a_clear_error_before_any_request(activity_server, monkeypatch, tmp_path):
     expired = StaticTokenCredential(error="AADSTS700082: The refresh token has expired due to inactivity.")
-    monkeypatch.setattr(sovaudit.pull_azure, "default_credential", lambda tenant_id=None, client_id=None: expired)
+    monkeypatch.setattr(sovaudit.sources.azure.credentials, "default_credential", lambda tenant_id=None, client_id=None: expired)
     server = activity_server([], page_size=50)
     result = pull_source(Lake(tmp_path / "lake"), _spec(server), since="1d")
     assert result.exit_code == 3
@@ -156,7 +156,7 @@ def test_tenant_and_client_from_the_config_reach_the_credential(activity_server,
         asked.update(tenant_id=tenant_id, client_id=client_id)
         return StaticTokenCredential()
 
-    monkeypatch.setattr(sovaudit.pull_azure, "default_credential", credential)
+    monkeypatch.setattr(sovaudit.sources.azure.credentials, "default_credential", credential)
     server = activity_server(_events(recent(days=1), 2), page_size=50)
     client = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
     config = tmp_path / "sovaudit.toml"
@@ -175,7 +175,7 @@ def test_an_unreachable_endpoint_exits_3_quickly_naming_it(credential, tmp_path)
     endpoint = f"https://127.0.0.1:{free_port()}"
     began = time.monotonic()
     result = pull_source(Lake(tmp_path / "lake"),
-                         azure_source_from_flags("azure-activity", subscription=SUBSCRIPTION, endpoint=endpoint),
+                         config_from_flags("azure-activity", subscription=SUBSCRIPTION, endpoint=endpoint),
                          since="1d")
     assert result.exit_code == 3
     assert time.monotonic() - began < 60

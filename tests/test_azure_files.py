@@ -26,14 +26,14 @@ from sovaudit.config import parse_config
 from sovaudit.errors import ConfigError
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source
-from sovaudit.pull_azure import azure_source_from_flags
 from sovaudit.schema import COMMON_COLUMNS
+from sovaudit.sources import config_from_flags
 
 WHEN = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
 
 
 def pull_path(lake_dir: Path, path: Path | str, **locations: str):
-    spec = azure_source_from_flags("azure", path=str(path), locations=dict(locations))
+    spec = config_from_flags("azure", path=str(path), locations=dict(locations))
     return pull_source(Lake(lake_dir), spec)
 
 

@@ -32,7 +32,7 @@ from conftest import assert_counts_add_up
 
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source
-from sovaudit.pull_azure import azure_source_from_flags
+from sovaudit.sources import config_from_flags
 
 HOUR = datetime(2026, 3, 2, 9, tzinfo=UTC)
 ACTIVITY_ROOT = f"/SUBSCRIPTIONS/{SUBSCRIPTION.upper()}"
@@ -51,7 +51,7 @@ def _activity_export_record(when: datetime, n: int) -> dict:
 
 
 def _spec(account_url: str, since: str | None = None, **extra):
-    return azure_source_from_flags("azure-storage", account_url=account_url, connection_string_env=CONN_VAR, **extra)
+    return config_from_flags("azure-storage", account_url=account_url, connection_string_env=CONN_VAR, **extra)
 
 
 def _env(monkeypatch, account_url: str) -> None:

@@ -5,11 +5,12 @@ from conftest import SAMPLES, assert_counts_add_up, ct_event, run_cli, write_tra
 
 from sovaudit import open_lake
 from sovaudit.lake import Lake
-from sovaudit.pull import pull_source, source_from_flags
+from sovaudit.pull import pull_source
+from sovaudit.sources import config_from_flags
 
 
 def pull(lake_dir, path):
-    return pull_source(Lake(lake_dir), source_from_flags(path=str(path)))
+    return pull_source(Lake(lake_dir), config_from_flags("cloudtrail", path=str(path)))
 
 
 def quarantine_rows(lake_dir):

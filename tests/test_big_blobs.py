@@ -13,7 +13,7 @@ import sovaudit.ingest.run as run
 from sovaudit.ingest.records import ArrayFile
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source
-from sovaudit.sources.kafka_config import KafkaAuditSourceConfig
+from sovaudit.sources.kafka.config import KafkaAuditSourceConfig
 from sovaudit.verify.lake_integrity import verify_lake
 
 

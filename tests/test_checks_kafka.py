@@ -13,7 +13,7 @@ from sovaudit.checks.runner import run_checks
 from sovaudit.config import LoadedConfig, parse_config
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source
-from sovaudit.sources.kafka_config import (
+from sovaudit.sources.kafka.config import (
     KafkaInventorySourceConfig,
     KafkaLineageSourceConfig,
 )

@@ -305,11 +305,12 @@ def _cloudtrail_lake(tmp_path):
     from conftest import ct_event, write_trail_file
 
     from sovaudit.lake import Lake
-    from sovaudit.pull import pull_source, source_from_flags
+    from sovaudit.pull import pull_source
+    from sovaudit.sources import config_from_flags
 
     write_trail_file(tmp_path / "logs" / "t.json.gz", [ct_event("e-1"), ct_event("e-2", time="2024-01-02T11:00:00Z")])
     lake = Lake(tmp_path / "lake")
-    pull_source(lake, source_from_flags(path=str(tmp_path / "logs")))
+    pull_source(lake, config_from_flags("cloudtrail", path=str(tmp_path / "logs")))
     return lake
 
 
@@ -333,8 +334,8 @@ def test_a_source_never_pulled_is_out_of_scope_not_partial(tmp_path):
 def test_a_source_pulled_without_events_in_the_window_is_partial(tmp_path):
     from conftest import REPO
 
-    from sovaudit.config import AzureFilesSourceConfig
     from sovaudit.pull import pull_source
+    from sovaudit.sources.azure.config import AzureFilesSourceConfig
 
     lake = _cloudtrail_lake(tmp_path)
     pull_source(lake, AzureFilesSourceConfig(name="samples", type="azure", path=str(REPO / "fixtures" / "azure")))
@@ -353,7 +354,8 @@ def test_paths_the_scenario_does_not_plant(tmp_path):
     from conftest import ct_event, write_trail_file
 
     from sovaudit.lake import Lake
-    from sovaudit.pull import pull_source, source_from_flags
+    from sovaudit.pull import pull_source
+    from sovaudit.sources import config_from_flags
 
     management = {"eventCategory": "Management", "managementEvent": True, "readOnly": False,
                   "additionalEventData": None}
@@ -369,7 +371,7 @@ def test_paths_the_scenario_does_not_plant(tmp_path):
     ]
     write_trail_file(tmp_path / "logs" / "t.json.gz", events)
     lake = Lake(tmp_path / "lake")
-    pull_source(lake, source_from_flags(path=str(tmp_path / "logs")))
+    pull_source(lake, config_from_flags("cloudtrail", path=str(tmp_path / "logs")))
     policy = ('[resource_regions]\n"arn:aws:s3:::dr-copy" = "us-east-1"\n[[data_classes]]\nname = "pii"\n'
               'home = "EU"\ntier = 1\nretention_days = 30\nresources = ["arn:aws:s3:::pii-eu*"]\n')
     run = run_checks(lake, _loaded(policy, tmp_path / "sovaudit.toml"), check_ids=["RT-001", "IN-002", "XR-003"],

@@ -7,12 +7,13 @@ from conftest import SAMPLES, ct_event, run_cli, sample_records, write_trail_fil
 
 from sovaudit import open_lake
 from sovaudit.lake import Lake
-from sovaudit.pull import pull_source, source_from_flags
+from sovaudit.pull import pull_source
 from sovaudit.schema import ACTION_CLASSES, COMMON_COLUMNS
+from sovaudit.sources import config_from_flags
 
 
 def pull_path(lake_dir, path):
-    return pull_source(Lake(lake_dir), source_from_flags(path=str(path)))
+    return pull_source(Lake(lake_dir), config_from_flags("cloudtrail", path=str(path)))
 
 
 def test_every_sample_file_ingests_with_counts_equal_to_its_records(lake_dir):

@@ -15,7 +15,7 @@ from kafka_fixtures import AUDIT_TOPIC, KAFKA_SAMPLES, audit_event, encoded, fre
 from sovaudit import open_lake
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source
-from sovaudit.pull_kafka import kafka_source_from_flags
+from sovaudit.sources import config_from_flags
 
 REGION = "eu-central-1"
 
@@ -27,7 +27,7 @@ def new_topic(broker, partitions: int = 1) -> str:
 
 
 def pull(lake_dir: Path, broker, topic: str | None, since: str | None = None, until: str | None = None):
-    spec = kafka_source_from_flags("kafka-audit", bootstrap=broker.bootstrap, topic=topic, region=REGION)
+    spec = config_from_flags("kafka-audit", bootstrap=broker.bootstrap, topic=topic, region=REGION)
     result = pull_source(Lake(lake_dir), spec, since=since, until=until)
     assert_counts_add_up(result)
     return result
@@ -201,7 +201,7 @@ def test_the_published_samples_produced_to_the_default_topic_are_pulled_without_
 
 
 def test_long_partitions_split_into_consecutive_blobs(kafka_broker, lake_dir, monkeypatch):
-    import sovaudit.sources.kafka_reader as kafka_reader
+    import sovaudit.sources.kafka.reader as kafka_reader
 
     monkeypatch.setattr(kafka_reader, "BLOB_RECORDS", 4)
     topic = new_topic(kafka_broker)
@@ -214,16 +214,16 @@ def test_long_partitions_split_into_consecutive_blobs(kafka_broker, lake_dir, mo
 
 
 def test_a_partition_that_stops_short_of_its_planned_end_is_reported_not_waited_for(kafka_broker, monkeypatch):
-    import sovaudit.sources.kafka_reader as kafka_reader
+    import sovaudit.sources.kafka.reader as kafka_reader
     from sovaudit.ingest.blobs import FailedInput
-    from sovaudit.sources.kafka_audit import audit_line
-    from sovaudit.sources.kafka_client import make_consumer
-    from sovaudit.sources.kafka_offsets import PartitionRead
+    from sovaudit.sources.kafka.audit import audit_line
+    from sovaudit.sources.kafka.client import make_consumer
+    from sovaudit.sources.kafka.offsets import PartitionRead
 
     monkeypatch.setattr(kafka_reader, "IDLE_LIMIT", 1.0)
     topic = new_topic(kafka_broker)
     kafka_broker.produce(topic, encoded([audit_event(n) for n in range(3)]))
-    spec = kafka_source_from_flags("kafka-audit", bootstrap=kafka_broker.bootstrap, topic=topic)
+    spec = config_from_flags("kafka-audit", bootstrap=kafka_broker.bootstrap, topic=topic)
     consumer = make_consumer(spec)
     try:
         reader = kafka_reader.TopicReader(consumer, kafka_broker.cluster_id, topic, audit_line(kafka_broker.cluster_id))

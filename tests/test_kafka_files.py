@@ -15,14 +15,14 @@ from sovaudit.errors import ConfigError
 from sovaudit.ingest.records import MAX_RECORD_BYTES
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source
-from sovaudit.pull_kafka import kafka_source_from_flags
 from sovaudit.schema import COMMON_COLUMNS
+from sovaudit.sources import config_from_flags
 
 CLOUD = "crn://confluent.cloud/organization=9bb441c4-edef-46ac-8a41-c49e44a3fd9a/environment=env-q1w2e/cloud-cluster=lkc-a1b2c"
 
 
 def pull_path(lake_dir: Path, path: Path | str, region: str | None = "eu-west-1"):
-    return pull_source(Lake(lake_dir), kafka_source_from_flags("kafka-audit", path=str(path), region=region))
+    return pull_source(Lake(lake_dir), config_from_flags("kafka-audit", path=str(path), region=region))
 
 
 def rows(lake_dir: Path, query: str = "SELECT * FROM kafka_audit") -> dict[str, dict]:

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from conftest import run_cli
 
-import sovaudit.sources.kafka_lineage as kafka_lineage
+import sovaudit.sources.kafka.lineage as kafka_lineage
 from sovaudit import open_lake
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source
-from sovaudit.pull_kafka import kafka_source_from_flags
+from sovaudit.sources import config_from_flags
 
 WEEK_MS = str(7 * 24 * 3600 * 1000)
 
@@ -106,7 +106,7 @@ def test_lineage_keeps_headers_only_and_never_reads_or_stores_values(kafka_broke
     real_consumer = kafka_lineage.make_consumer
     monkeypatch.setattr(kafka_lineage, "make_consumer", lambda spec: made.append(1) or _NoValues(real_consumer(spec)))
     lake_dir = tmp_path / "lake"
-    spec = kafka_source_from_flags("kafka-lineage", bootstrap=kafka_broker.bootstrap, topics=[topic],
+    spec = config_from_flags("kafka-lineage", bootstrap=kafka_broker.bootstrap, topics=[topic],
                                    headers=["tenant", "x-binary"], region="eu-west-1")
     result = pull_source(Lake(lake_dir), spec)
     assert made and result.counts == {"read": 6, "stored": 6, "duplicate": 0, "quarantined": 0}

@@ -12,7 +12,7 @@ from sovaudit.config import parse_config
 from sovaudit.errors import ConfigError, UsageError
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source
-from sovaudit.pull_kafka import kafka_source_from_flags
+from sovaudit.sources import config_from_flags
 
 SNAPSHOT = "2026-09-01T00:00:00Z"
 CLUSTER = "lkc-us1"
@@ -55,7 +55,7 @@ def query(lake_dir: Path, sql: str) -> list[tuple]:
 def test_an_inventory_snapshot_file_lands_in_kafka_topics_with_mirrormaker2_roles(tmp_path):
     lake_dir = tmp_path / "lake"
     snapshot = inventory(tmp_path / "snapshots" / "us-inventory.ndjson")
-    spec = kafka_source_from_flags("kafka-inventory", path=str(snapshot.parent), region="us-east-1",
+    spec = config_from_flags("kafka-inventory", path=str(snapshot.parent), region="us-east-1",
                                    mirror_aliases=["eu"])
     result = pull_source(Lake(lake_dir), spec)
     assert result.counts == {"read": 4, "stored": 4, "duplicate": 0, "quarantined": 0}
@@ -96,7 +96,7 @@ def test_a_gzipped_lineage_export_lands_in_kafka_lineage(tmp_path):
         lineage_record(0, 1, region_origin="us-east-1", encryption_key_id="kms-key-1"),
         lineage_record(1, 0),  # no lineage headers: unlabelled data is a row too
     ], gz=True)
-    spec = kafka_source_from_flags("kafka-lineage", path=str(export), region="eu-west-1")
+    spec = config_from_flags("kafka-lineage", path=str(export), region="eu-west-1")
     result = pull_source(Lake(lake_dir), spec)
     assert result.counts == {"read": 3, "stored": 3, "duplicate": 0, "quarantined": 0}
     assert_counts_add_up(result)
@@ -118,7 +118,7 @@ def test_a_gzipped_lineage_export_lands_in_kafka_lineage(tmp_path):
 
 def test_lineage_topics_with_path_do_not_filter_and_say_so(tmp_path):
     export = write_ndjson(tmp_path / "lineage.jsonl", [lineage_record(0, 0, region_origin="eu-west-1")])
-    spec = kafka_source_from_flags("kafka-lineage", path=str(export), topics=["another.topic"], region="eu-west-1")
+    spec = config_from_flags("kafka-lineage", path=str(export), topics=["another.topic"], region="eu-west-1")
     result = pull_source(Lake(tmp_path / "lake"), spec)
     assert result.counts["stored"] == 1
     assert any("another.topic" in note and "every record is pulled" in note for note in result.notes), result.notes
@@ -134,7 +134,7 @@ def test_a_malformed_line_and_a_non_json_file_are_quarantined_and_the_rest_store
         + json.dumps(topic_line("payments"), separators=(",", ":")) + "\n")
     (snapshots / "b.json").write_text("this is not JSON at all\n")
     (snapshots / "README.md").write_text("ignored: not a snapshot file suffix\n")
-    result = pull_source(Lake(lake_dir), kafka_source_from_flags("kafka-inventory", path=str(snapshots),
+    result = pull_source(Lake(lake_dir), config_from_flags("kafka-inventory", path=str(snapshots),
                                                                  region="us-east-1"))
     assert result.counts["stored"] == 2 and result.counts["quarantined"] == 2, result.counts
     assert_counts_add_up(result)
@@ -152,7 +152,7 @@ def test_an_empty_or_missing_path_is_a_usage_error(tmp_path):
     for what, where in (("Kafka inventory", tmp_path / "empty"), ("Kafka lineage", tmp_path / "missing")):
         source_type = "kafka-inventory" if "inventory" in what else "kafka-lineage"
         with pytest.raises(UsageError, match=f"no {what} files found"):
-            pull_source(Lake(tmp_path / "lake"), kafka_source_from_flags(source_type, path=str(where)))
+            pull_source(Lake(tmp_path / "lake"), config_from_flags(source_type, path=str(where)))
 
 
 @pytest.mark.parametrize("source_type", ["kafka-inventory", "kafka-lineage"])
@@ -161,7 +161,7 @@ def test_exactly_one_of_bootstrap_or_path(source_type):
     topics_toml = 'topics = ["t"]\n' if topics else ""
     for flags in ({"bootstrap": "h:9092", "path": "x", **topics}, {"bootstrap": "h:9092", "path": "x"}, topics):
         with pytest.raises(UsageError, match="set exactly one of bootstrap \\(a broker\\) or path \\(files\\)"):
-            kafka_source_from_flags(source_type, **flags)
+            config_from_flags(source_type, **flags)
     with pytest.raises(ConfigError, match=r"cfg.toml: sources\[0\].*set exactly one of bootstrap"):
         parse_config(f'[[sources]]\nname = "k"\ntype = "{source_type}"\nbootstrap = "h:9092"\npath = "x"\n'
                      + topics_toml, "cfg.toml")
@@ -172,11 +172,11 @@ def test_exactly_one_of_bootstrap_or_path(source_type):
 
 def test_lineage_from_a_broker_still_needs_topics():
     with pytest.raises(UsageError, match="--topics: at least one data topic to read from the broker"):
-        kafka_source_from_flags("kafka-lineage", bootstrap="h:9092")
+        config_from_flags("kafka-lineage", bootstrap="h:9092")
     with pytest.raises(ConfigError, match=r"sources\[0\]\.topics: .*at least one data topic"):
         parse_config('[[sources]]\nname = "k"\ntype = "kafka-lineage"\nbootstrap = "h:9092"\n', "cfg.toml")
-    assert kafka_source_from_flags("kafka-lineage", bootstrap="h:9092", topics=["t"]).topics == ["t"]
-    assert kafka_source_from_flags("kafka-lineage", path="x").topics == []
+    assert config_from_flags("kafka-lineage", bootstrap="h:9092", topics=["t"]).topics == ["t"]
+    assert config_from_flags("kafka-lineage", path="x").topics == []
 
 
 def test_the_cli_pulls_inventory_and_lineage_files_as_json(tmp_path):

@@ -20,8 +20,9 @@ from aws_fixtures import (  # noqa: F401 (aws_env, lookup_server are fixtures)
 from conftest import assert_counts_add_up, lake_rows
 
 from sovaudit.lake import Lake
-from sovaudit.pull import pull_source, source_from_flags
-from sovaudit.sources.cloudtrail_lookup import LOOKUP_NOTE
+from sovaudit.pull import pull_source
+from sovaudit.sources import config_from_flags
+from sovaudit.sources.cloudtrail.lookup import LOOKUP_NOTE
 
 SAMPLE = SAMPLE_DIR / "218007301253_CloudTrail_us-east-1_20230710T1145Z_s7dpHbl38neqZbm2.json.gz"
 THROTTLED = (400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
@@ -59,7 +60,7 @@ def test_lookup_pages_are_archived_verbatim_after_a_throttled_first_request(aws_
     server = lookup_server(events, page_size=17, canned=[THROTTLED])
 
     lake = Lake(tmp_path / "lake")
-    spec = source_from_flags(lookup=True, regions=["us-east-1"], endpoint_url=server.url)
+    spec = config_from_flags("cloudtrail", lookup=True, regions=["us-east-1"], endpoint_url=server.url)
     result = pull_source(lake, spec, since=_iso(since), until=_iso(until))
 
     assert result.exit_code == 0, result.entry["failures"]
@@ -98,7 +99,7 @@ def test_lookup_repull_adds_no_rows_and_counts_duplicates(aws_env, lookup_server
     events, since, until = recent_sample_events()
     server = lookup_server(events, page_size=17)
     lake = Lake(tmp_path / "lake")
-    spec = source_from_flags(lookup=True, regions=["us-east-1"], endpoint_url=server.url)
+    spec = config_from_flags("cloudtrail", lookup=True, regions=["us-east-1"], endpoint_url=server.url)
     window = {"since": _iso(since), "until": _iso(until)}
 
     first = pull_source(lake, spec, **window)

@@ -30,8 +30,9 @@ from botocore.exceptions import ClientError
 from conftest import assert_counts_add_up, lake_rows
 
 from sovaudit.lake import Lake
-from sovaudit.pull import pull_source, source_from_flags
-from sovaudit.sources.aws_errors import describe_aws_error
+from sovaudit.pull import pull_source
+from sovaudit.sources import config_from_flags
+from sovaudit.sources.cloudtrail.aws_errors import describe_aws_error
 
 
 def _inputs(result, status: str = "ingested") -> list[dict]:
@@ -65,7 +66,7 @@ def test_org_trail_layout_stores_every_record_and_archives_objects_verbatim(s3, 
     assert len(uploaded) == 33 and expected == 1817
 
     lake = Lake(tmp_path / "lake")
-    spec = source_from_flags(bucket=bucket, endpoint_url=moto_server)
+    spec = config_from_flags("cloudtrail", bucket=bucket, endpoint_url=moto_server)
     result = pull_source(lake, spec, since="2023-07-10", until="2023-07-11")
 
     assert result.exit_code == 0, result.entry["failures"]
@@ -95,7 +96,7 @@ def test_org_trail_layout_stores_every_record_and_archives_objects_verbatim(s3, 
 def test_second_pull_fetches_nothing_then_only_the_new_object(s3, bucket, moto_server, tmp_path):
     uploaded = _upload_samples(s3, bucket)
     lake = Lake(tmp_path / "lake")
-    spec = source_from_flags(bucket=bucket, endpoint_url=moto_server)
+    spec = config_from_flags("cloudtrail", bucket=bucket, endpoint_url=moto_server)
     first = pull_source(lake, spec, since="2023-07-10", until="2023-07-11")
     assert first.counts["stored"] == _sample_record_count()
 
@@ -136,7 +137,7 @@ def test_since_until_prune_day_prefixes(s3, bucket, moto_server, tmp_path):
         keys[day] = key
 
     lake = Lake(tmp_path / "lake")
-    spec = source_from_flags(bucket=bucket, endpoint_url=moto_server)
+    spec = config_from_flags("cloudtrail", bucket=bucket, endpoint_url=moto_server)
     result = pull_source(lake, spec, since="2024-01-02", until="2024-01-02T23:59:59Z")
 
     assert result.exit_code == 0
@@ -153,7 +154,7 @@ def test_day_prefixes_are_utc_days_whatever_offset_since_and_until_carry(s3, buc
     put_object(s3, bucket, key, cloudtrail_gz(make_records(when, 2, tag="offset")))
 
     lake = Lake(tmp_path / "lake")
-    spec = source_from_flags(bucket=bucket, endpoint_url=moto_server)
+    spec = config_from_flags("cloudtrail", bucket=bucket, endpoint_url=moto_server)
     result = pull_source(lake, spec, since="2024-01-02T00:30:00+02:00", until="2024-01-02T01:30:00+02:00")
 
     assert [i["key"] for i in result.entry["inputs"]] == [key]
@@ -172,7 +173,7 @@ def test_events_at_the_end_of_the_window_delivered_after_midnight_are_pulled(s3,
                                                                    tag="on-time")))
 
     lake = Lake(tmp_path / "lake")
-    spec = source_from_flags(bucket=bucket, endpoint_url=moto_server)
+    spec = config_from_flags("cloudtrail", bucket=bucket, endpoint_url=moto_server)
     result = pull_source(lake, spec, since="2024-01-02", until="2024-01-02T23:59:59Z")
 
     uids = {r[0] for r in lake.sql("SELECT event_uid FROM cloudtrail").fetchall()}
@@ -200,7 +201,7 @@ def test_account_and_region_filters_with_org_and_plain_layouts_under_a_prefix(s3
     put_object(s3, bucket, outside, cloudtrail_gz(make_records(day, 5, account="111111111111", tag="outside")))
 
     def pull(lake_name: str, **flags) -> list[str]:
-        spec = source_from_flags(bucket=bucket, endpoint_url=moto_server, **flags)
+        spec = config_from_flags("cloudtrail", bucket=bucket, endpoint_url=moto_server, **flags)
         result = pull_source(Lake(tmp_path / lake_name), spec, since="2024-01-01", until="2024-01-02")
         assert result.exit_code == 0, result.entry["failures"]
         assert_counts_add_up(result)
@@ -289,7 +290,7 @@ def test_digest_objects_are_archived_with_their_signature_and_add_no_rows(s3, bu
     assert len(digests) == 2
 
     lake = Lake(tmp_path / "lake")
-    result = pull_source(lake, source_from_flags(bucket=bucket, endpoint_url=moto_server),
+    result = pull_source(lake, config_from_flags("cloudtrail", bucket=bucket, endpoint_url=moto_server),
                          since="2024-01-01", until="2024-01-02")
 
     assert result.exit_code == 0, result.entry["failures"]
@@ -309,7 +310,7 @@ def test_digest_objects_are_archived_with_their_signature_and_add_no_rows(s3, bu
     assert [i["key"] for i in _inputs(result)] == [log]
     assert "signature" not in _inputs(result)[0] or _inputs(result)[0]["signature"] is None
 
-    again = pull_source(lake, source_from_flags(bucket=bucket, endpoint_url=moto_server),
+    again = pull_source(lake, config_from_flags("cloudtrail", bucket=bucket, endpoint_url=moto_server),
                         since="2024-01-01", until="2024-01-02")
     assert again.entry["inputs"] == [] and again.entry["blobs"]["digest_blobs"] == 0
     assert any("3 object(s)" in note for note in again.notes), again.notes

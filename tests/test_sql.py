@@ -10,13 +10,14 @@ from conftest import SAMPLES, run_cli
 from sovaudit import open_lake
 from sovaudit.errors import ReadOnlyViolation
 from sovaudit.lake import Lake
-from sovaudit.pull import pull_source, source_from_flags
+from sovaudit.pull import pull_source
+from sovaudit.sources import config_from_flags
 
 
 @pytest.fixture(scope="module")
 def sample_lake(tmp_path_factory):
     lake_dir = tmp_path_factory.mktemp("sql") / "lake"
-    pull_source(Lake(lake_dir), source_from_flags(path=str(SAMPLES)))
+    pull_source(Lake(lake_dir), config_from_flags("cloudtrail", path=str(SAMPLES)))
     return lake_dir
 
 

@@ -8,7 +8,8 @@ import time
 from conftest import SAMPLES
 
 from sovaudit.lake import Lake
-from sovaudit.pull import pull_source, source_from_flags
+from sovaudit.pull import pull_source
+from sovaudit.sources import config_from_flags
 
 
 def _read_until(fd: int, marker: bytes, timeout: float = 30) -> bytes:
@@ -28,7 +29,7 @@ def _read_until(fd: int, marker: bytes, timeout: float = 30) -> bytes:
 
 def test_interactive_prompt_in_a_terminal_runs_queries_and_keeps_history(tmp_path):
     lake_dir = tmp_path / "lake"
-    pull_source(Lake(lake_dir), source_from_flags(path=str(sorted(SAMPLES.glob("*.gz"))[0])))
+    pull_source(Lake(lake_dir), config_from_flags("cloudtrail", path=str(sorted(SAMPLES.glob("*.gz"))[0])))
     history = tmp_path / "history"
     controller, terminal = pty.openpty()
     env = {**os.environ, "SOVAUDIT_HISTORY": str(history), "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1", "COLUMNS": "120", "LINES": "40"}

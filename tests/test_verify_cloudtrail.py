@@ -27,13 +27,14 @@ from digest_fixtures import (  # noqa: F401 (key_server, signing_key are fixture
 )
 
 from sovaudit.lake import Lake
-from sovaudit.pull import pull_source, source_from_flags
+from sovaudit.pull import pull_source
+from sovaudit.sources import config_from_flags
 from sovaudit.verify import CloudTrailPublicKeys, verify
 from sovaudit.verify.digest_file import inflate_and_parse, string_to_sign
 
 
 def _pull(lake: Lake, bucket: str, endpoint: str) -> None:
-    result = pull_source(lake, source_from_flags(bucket=bucket, endpoint_url=endpoint))
+    result = pull_source(lake, config_from_flags("cloudtrail", bucket=bucket, endpoint_url=endpoint))
     assert result.exit_code == 0, result.entry["failures"]
 
 
@@ -245,7 +246,7 @@ def test_the_aws_documentation_digest_examples_are_unsigned_not_valid(tmp_path, 
     sample = sorted(SAMPLE_DIR.glob("*.json.gz"))[0]
     shutil.copy(sample, source / sample.name)
     lake = Lake(tmp_path / "lake")
-    result = pull_source(lake, source_from_flags(path=str(source)))
+    result = pull_source(lake, config_from_flags("cloudtrail", path=str(source)))
     assert result.entry["blobs"]["digest_blobs"] == 2
 
     report = _verify(lake, key_server)

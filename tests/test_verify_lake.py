@@ -13,7 +13,8 @@ from conftest import SAMPLES, run_cli
 from sovaudit.archive import sha256_hex
 from sovaudit.lake import Lake
 from sovaudit.ledger import entry_hash
-from sovaudit.pull import pull_source, source_from_flags
+from sovaudit.pull import pull_source
+from sovaudit.sources import config_from_flags
 from sovaudit.verify import evidence_integrity, verify, verify_lake
 
 
@@ -28,7 +29,7 @@ def pristine(tmp_path_factory) -> Path:
         part.mkdir()
         for path in files[n * 11:(n + 1) * 11]:
             shutil.copy(path, part / path.name)
-        result = pull_source(lake, source_from_flags(path=str(part)))
+        result = pull_source(lake, config_from_flags("cloudtrail", path=str(part)))
         assert result.exit_code == 0
     return lake.root
 

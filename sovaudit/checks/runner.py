@@ -15,6 +15,7 @@ from sovaudit.checks.session import Window, open_session, view_name
 from sovaudit.config import LoadedConfig
 from sovaudit.errors import UsageError
 from sovaudit.lake import Lake
+from sovaudit.ledger import Ledger
 from sovaudit.timewindow import iso
 
 MAX_EVIDENCE = 50
@@ -134,7 +135,7 @@ def pulled_tables(lake: Lake) -> set[str]:
     """Tables some pull into this lake wrote (ledger entries name them as `tables`, or `table`)."""
     tables: set[str] = set()
     for entry in lake.ledger.entries():
-        tables.update(entry.get("tables") or ([entry["table"]] if entry.get("table") else []))
+        tables.update(Ledger.tables_of(entry))
     return tables
 
 

@@ -4,11 +4,13 @@ policy."""
 from importlib.resources import files
 from pathlib import Path
 
-from sovaudit.config import AzureFilesSourceConfig, CloudTrailSourceConfig, LoadedConfig, parse_config
+from sovaudit.config import LoadedConfig, parse_config
 from sovaudit.demo.scenario import AZURE_LOCATIONS, POLICY
 from sovaudit.demo.scenario_kafka import EU_ALIAS, EU_REGION, LOYALTY_TOPIC, US_REGION
 from sovaudit.lake import Lake
-from sovaudit.sources.kafka_config import (
+from sovaudit.sources.azure.config import AzureFilesSourceConfig
+from sovaudit.sources.cloudtrail.config import CloudTrailSourceConfig
+from sovaudit.sources.kafka.config import (
     KafkaAuditSourceConfig,
     KafkaInventorySourceConfig,
     KafkaLineageSourceConfig,

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sovaudit.ingest.records import SetAside
 
@@ -25,9 +25,13 @@ class PreparedBlob:
 
 
 class BlobPreparer(Protocol):
-    """Turns a source family's blobs into table slices. `work` is a path prefix for the array files."""
+    """Turns a source's blobs into table slices. `work` is a path prefix for the array files."""
 
     tables: tuple[str, ...]
+    setup_queries: tuple[str, ...]  # queries/ files run once per pull before any normalize SQL (e.g. macros)
+
+    def sql_params(self, table: str) -> dict[str, Any]:
+        """Named parameters the table's normalize SQL takes besides path, index_map, blob and run."""
 
     def fast(self, data: bytes, work: Path) -> PreparedBlob:
         """A slice DuckDB may read as is, or none (then `careful` runs on the payload)."""

@@ -18,7 +18,7 @@ SLICE_BYTES = 16 * 1024 * 1024
 
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\r\n]*")
-# CloudTrail's {"Records": [...]}, Azure resource logs' {"records": [...]} and REST pages' {"value": [...]}.
+# A record array wrapped in an object: {"Records": [...]}, {"records": [...]}, or an API page's {"value": [...]}.
 _WRAPPER = re.compile(r'\s*\{\s*"(?:Records|records|value)"\s*:\s*\[')
 
 

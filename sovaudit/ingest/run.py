@@ -27,10 +27,10 @@ from sovaudit.failpoints import hit
 from sovaudit.fsutil import fsync_dir, write_atomic
 from sovaudit.geoip import countries, data_vintage
 from sovaudit.ingest.blobs import FailedInput, RawBlob
-from sovaudit.ingest.cloudtrail_blob import CloudTrailPreparer
 from sovaudit.ingest.prepared import BlobPreparer, TableSlice
 from sovaudit.ingest.records import SetAside
 from sovaudit.lake import Lake
+from sovaudit.ledger import Ledger
 from sovaudit.resources import query_text
 from sovaudit.schema import lake_tables
 from sovaudit.timewindow import iso
@@ -65,13 +65,13 @@ class _Stage:
 
 
 class IngestRun:
-    """One pull: `preparer` says how a blob becomes records of its tables (CloudTrail's by default)."""
+    """One pull: `source` is what the ledger says about it, `preparer` how a blob becomes records of its tables."""
 
-    def __init__(self, lake: Lake, source: dict[str, Any], preparer: BlobPreparer | None = None,
+    def __init__(self, lake: Lake, source: dict[str, Any], preparer: BlobPreparer,
                  window: tuple[datetime | None, datetime | None] = (None, None), memory_limit: str = "768MB"):
         self.lake = lake
         self.source = source
-        self.preparer = preparer or CloudTrailPreparer()
+        self.preparer = preparer
         self.tables = self.preparer.tables
         self.window = window
         self.run_id = new_run_id()
@@ -83,7 +83,7 @@ class IngestRun:
         self.db.execute("SET TimeZone = 'UTC'")
         self.db.execute("SET memory_limit = ?", [memory_limit])
         self.db.execute("SET temp_directory = ?", [str(self.work / "spill")])
-        for setup in getattr(self.preparer, "setup_queries", ()):
+        for setup in self.preparer.setup_queries:
             self.db.execute(query_text(setup))  # macros the normalize SQL uses, seen by every cursor
         self.json_columns: dict[str, list[str]] = {}
         self.normalize_sql: dict[str, str] = {}
@@ -103,7 +103,7 @@ class IngestRun:
         self.origins: dict[str, str] = {}
         self._country_of: dict[str, str | None] = {}
         self.ingested_blobs = {
-            i["blob"] for e in lake.ledger.entries() if set(e.get("tables") or [e.get("table")]) & set(self.tables)
+            i["blob"] for e in lake.ledger.entries() if set(Ledger.tables_of(e)) & set(self.tables)
             for i in e.get("inputs", []) if i.get("status") == "ingested"
         }
 
@@ -195,7 +195,7 @@ class IngestRun:
         if piece.positions is not None and not piece.positions:
             return 0
         params = {"path": str(piece.array_path), "index_map": piece.positions, "blob": digest, "run": self.run_id}
-        params.update(self._extra_params(piece.table))
+        params.update(self.preparer.sql_params(piece.table))
         try:
             batch = stage.cursor.sql(self.normalize_sql[piece.table], params=params).to_arrow_table()
         except duckdb.Error:
@@ -204,11 +204,6 @@ class IngestRun:
             return None
         stage.batches[piece.table].append(batch)
         return batch.num_rows
-
-    def _extra_params(self, table: str) -> dict[str, Any]:
-        """Extra named parameters a table's normalize SQL takes (none for CloudTrail)."""
-        params = getattr(self.preparer, "sql_params", None)
-        return params(table) if params else {}
 
     def _countries(self, ips: pa.ChunkedArray) -> pa.Array:
         """src_country for a column of addresses: each distinct address looked up once per pull."""

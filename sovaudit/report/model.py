@@ -11,6 +11,7 @@ from sovaudit import __version__
 from sovaudit.checks.catalogue import FAMILIES, SEVERITIES
 from sovaudit.checks.runner import CheckRun, CheckSession
 from sovaudit.geography import load_geography
+from sovaudit.ledger import Ledger
 from sovaudit.resources import query_text
 from sovaudit.timewindow import iso
 
@@ -62,8 +63,7 @@ def _scope(session: CheckSession) -> dict[str, Any]:
     seen = set()
     for entry in session.lake.ledger.entries():
         record = entry.get("source") or {}
-        # A pull writes one table (`table`) or several (`tables`, e.g. Azure's activity and resource logs).
-        table = entry.get("table") or ", ".join(entry.get("tables") or [])
+        table = ", ".join(Ledger.tables_of(entry))
         key = (record.get("name"), record.get("type"), table)
         if table and key not in seen:
             seen.add(key)

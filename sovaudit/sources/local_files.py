@@ -8,10 +8,11 @@ from pathlib import Path
 from sovaudit.errors import UsageError
 from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
 
-_SUFFIXES = (".json", ".json.gz", ".gz", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+# What a log file on disk may be called: JSON, JSON lines or NDJSON, each optionally gzipped.
+SUFFIXES = (".json", ".json.gz", ".gz", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 
 
-def find_files(path_or_glob: str, what: str, suffixes: tuple[str, ...] = _SUFFIXES) -> list[Path]:
+def find_files(path_or_glob: str, what: str, suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:
     path = Path(path_or_glob).expanduser()
     if path.is_dir():
         found = [p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes)]
@@ -26,7 +27,7 @@ def find_files(path_or_glob: str, what: str, suffixes: tuple[str, ...] = _SUFFIX
 
 def local_blobs(path_or_glob: str, what: str,
                 kind_of: Callable[[Path, bytes], str] = lambda _path, _data: "log",
-                suffixes: tuple[str, ...] = _SUFFIXES) -> Iterator[RawBlob | FailedInput | ListingDone]:
+                suffixes: tuple[str, ...] = SUFFIXES) -> Iterator[RawBlob | FailedInput | ListingDone]:
     paths = find_files(path_or_glob, what, suffixes)
     yield ListingDone(len(paths))
     for path in paths:

@@ -10,8 +10,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sovaudit.sources.aws_errors import describe_aws_error
-from sovaudit.sources.aws_session import make_client
+from sovaudit.sources.cloudtrail.aws_errors import describe_aws_error
+from sovaudit.sources.cloudtrail.aws_session import make_client
 
 
 class PublicKeyError(Exception):

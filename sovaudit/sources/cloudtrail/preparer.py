@@ -2,6 +2,7 @@
 
 import re
 from pathlib import Path
+from typing import Any
 
 from sovaudit.ingest.blobs import DecompressError, gunzip_if_needed
 from sovaudit.ingest.prepared import PreparedBlob, TableSlice
@@ -22,6 +23,10 @@ def looks_like_digest(data: bytes) -> bool:
 
 class CloudTrailPreparer:
     tables = ("cloudtrail",)
+    setup_queries = ()
+
+    def sql_params(self, table: str) -> dict[str, Any]:
+        return {}
 
     def fast(self, data: bytes, work: Path) -> PreparedBlob:
         """The `[...]` slice of a standard `{"Records":[...]}` file, or no slice when the careful path is needed."""

@@ -14,7 +14,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from sovaudit.errors import SourceError
-from sovaudit.sources.kafka_client import CONNECT_TIMEOUT
+from sovaudit.sources.kafka.client import CONNECT_TIMEOUT
 
 
 @dataclass

@@ -12,7 +12,7 @@ from azure.core.exceptions import AzureError
 
 from sovaudit.errors import SourceError
 from sovaudit.ingest.blobs import RawBlob
-from sovaudit.sources.azure_errors import describe_azure_error
+from sovaudit.sources.azure.errors import describe_azure_error
 
 API_RETENTION = timedelta(days=90)
 # Activity-log events can appear in the API some minutes after they happened: an incremental pull

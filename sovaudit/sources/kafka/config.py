@@ -2,14 +2,16 @@
 from a broker (`bootstrap`) or from files (`path`).
 
 librdkafka properties go in `client`; a secret is written as a `${ENV_VAR}` reference, expanded only when
-the client is made (sovaudit.sources.kafka_client), so the config, the ledger and every message hold
+the client is made (sovaudit.sources.kafka.client), so the config, the ledger and every message hold
 the reference, never the value.
 """
 
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from sovaudit.sources.base import SourceConfig
 
 DEFAULT_AUDIT_TOPIC = "confluent-audit-log-events"
 DEFAULT_LINEAGE_HEADERS = ("region_origin", "encryption_key_id", "processing_timestamp")
@@ -23,16 +25,11 @@ def is_secret_property(name: str) -> bool:
     return bool(_SECRET_PROPERTY.search(name))
 
 
-class _KafkaSource(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1)
+class _KafkaSource(SourceConfig):
     bootstrap: str | None = None  # a broker …
     path: str | None = None  # … or files: exactly one of the two
     region: str | None = None  # where the cluster runs: the region of every row it yields
     client: dict[str, str | int | float | bool] = {}
-    since: str | None = None
-    until: str | None = None
 
     @field_validator("bootstrap")
     @classmethod
@@ -109,4 +106,3 @@ class KafkaLineageSourceConfig(_KafkaSource):
 
 
 KafkaSourceConfig = KafkaAuditSourceConfig | KafkaInventorySourceConfig | KafkaLineageSourceConfig
-KAFKA_SOURCE_TYPES = ("kafka-audit", "kafka-inventory", "kafka-lineage")

@@ -10,7 +10,7 @@ from confluent_kafka import Consumer, KafkaException
 from confluent_kafka.admin import AdminClient, ClusterMetadata
 
 from sovaudit.errors import SourceError, UsageError
-from sovaudit.sources.kafka_config import ENV_REFERENCE, KafkaSourceConfig
+from sovaudit.sources.kafka.config import ENV_REFERENCE, KafkaSourceConfig
 
 CONNECT_TIMEOUT = 10.0  # seconds for the first metadata request: an unreachable cluster fails in ~10 s
 

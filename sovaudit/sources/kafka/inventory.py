@@ -12,13 +12,10 @@ from confluent_kafka.admin import ConfigResource, ResourceType
 
 from sovaudit.errors import SourceError
 from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
-from sovaudit.sources.kafka_client import CONNECT_TIMEOUT, cluster_metadata, make_admin
-from sovaudit.sources.kafka_config import KafkaInventorySourceConfig
+from sovaudit.sources.kafka.client import CONNECT_TIMEOUT, cluster_metadata, make_admin
+from sovaudit.sources.kafka.config import KafkaInventorySourceConfig
 from sovaudit.sources.local_files import local_blobs
 from sovaudit.timewindow import iso
-
-# Snapshot files: NDJSON as inventory_blobs writes it, optionally gzipped.
-FILE_SUFFIXES = (".json", ".json.gz", ".gz", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 
 
 def _topic_configs(admin, names: list[str], spec: KafkaInventorySourceConfig) -> dict[str, dict[str, str | None]]:
@@ -40,7 +37,7 @@ def _topic_configs(admin, names: list[str], spec: KafkaInventorySourceConfig) ->
 def inventory_blobs(spec: KafkaInventorySourceConfig, now: datetime | None = None
                     ) -> Iterator[RawBlob | FailedInput | ListingDone]:
     if spec.path:
-        yield from local_blobs(spec.path, "Kafka inventory", suffixes=FILE_SUFFIXES)
+        yield from local_blobs(spec.path, "Kafka inventory")
         return
     now = now or datetime.now(UTC)
     admin = make_admin(spec)

@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sovaudit.errors import SourceError
 from sovaudit.ingest.blobs import RawBlob
-from sovaudit.sources.aws_errors import describe_aws_error
+from sovaudit.sources.cloudtrail.aws_errors import describe_aws_error
 
 LOOKUP_RETENTION = timedelta(days=90)
 LOOKUP_NOTE = ("LookupEvents sees only the last 90 days of management events; data events such as "

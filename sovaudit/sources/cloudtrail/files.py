@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
-from sovaudit.ingest.cloudtrail_blob import looks_like_digest
+from sovaudit.sources.cloudtrail.preparer import looks_like_digest
 from sovaudit.sources.local_files import find_files as _find_files
 from sovaudit.sources.local_files import local_blobs as _local_blobs
 

@@ -12,13 +12,10 @@ from typing import Any
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 
 from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
-from sovaudit.sources.kafka_client import make_consumer
-from sovaudit.sources.kafka_config import KafkaLineageSourceConfig
-from sovaudit.sources.kafka_reader import read_topics
+from sovaudit.sources.kafka.client import make_consumer
+from sovaudit.sources.kafka.config import KafkaLineageSourceConfig
+from sovaudit.sources.kafka.reader import read_topics
 from sovaudit.sources.local_files import local_blobs
-
-# Header exports: NDJSON as header_line writes it, optionally gzipped.
-FILE_SUFFIXES = (".json", ".json.gz", ".gz", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 
 
 def envelope(cluster_id: str, message: Message) -> dict[str, Any]:
@@ -56,7 +53,7 @@ def lineage_blobs(spec: KafkaLineageSourceConfig, entries: list[dict[str, Any]],
         if spec.topics:
             notes.append(f"source {spec.name}: topics ({', '.join(spec.topics)}) only choose what is read from a "
                          "broker; from files every record is pulled, whatever its topic")
-        yield from local_blobs(spec.path, "Kafka lineage", suffixes=FILE_SUFFIXES)
+        yield from local_blobs(spec.path, "Kafka lineage")
         return
     consumer = make_consumer(spec)
     try:

@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sovaudit.errors import SourceError
 from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
-from sovaudit.sources.aws_errors import describe_aws_error
+from sovaudit.sources.cloudtrail.aws_errors import describe_aws_error
 from sovaudit.sources.fetching import fetch_in_order
 
 _ACCOUNT = re.compile(r"^\d{12}$")

@@ -22,7 +22,7 @@ from azure.core.exceptions import (
 
 from sovaudit.errors import SourceError, UsageError
 from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
-from sovaudit.sources.azure_errors import describe_azure_error
+from sovaudit.sources.azure.errors import describe_azure_error
 from sovaudit.sources.fetching import fetch_in_order
 
 EXPORT_CONTAINERS = ("insights-activity-logs", "insights-logs-auditevent", "insights-logs-storageread",

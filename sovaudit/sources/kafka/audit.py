@@ -15,13 +15,13 @@ from typing import Any
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
 
 from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
-from sovaudit.sources.kafka_client import make_consumer
-from sovaudit.sources.kafka_config import KafkaAuditSourceConfig
-from sovaudit.sources.kafka_reader import read_topics
-from sovaudit.sources.local_files import local_blobs
+from sovaudit.sources.kafka.client import make_consumer
+from sovaudit.sources.kafka.config import KafkaAuditSourceConfig
+from sovaudit.sources.kafka.reader import read_topics
+from sovaudit.sources.local_files import SUFFIXES, local_blobs
 
 # A sink connector's files (FileStreamSink writes .txt) are read too; non-JSON ones are quarantined.
-FILE_SUFFIXES = (".json", ".json.gz", ".gz", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".txt", ".log")
+FILE_SUFFIXES = (*SUFFIXES, ".txt", ".log")
 
 
 def _embeddable(value: bytes) -> bool:

@@ -20,6 +20,8 @@ _OWN_LINES = (b'{"kafka":{', b'{"snapshot_time":')
 class KafkaPreparer:
     """One Kafka table's blobs: JSON lines, a JSON array, or one (pretty-printed) JSON object per file."""
 
+    setup_queries = ()
+
     def __init__(self, table: str, params: dict[str, Any] | None = None):
         self.tables = (table,)
         self.params = params or {}

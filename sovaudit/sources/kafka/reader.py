@@ -11,9 +11,9 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from sovaudit.errors import SourceError
 from sovaudit.ingest.blobs import FailedInput, RawBlob
-from sovaudit.sources.kafka_client import cluster_metadata
-from sovaudit.sources.kafka_config import KafkaSourceConfig
-from sovaudit.sources.kafka_offsets import PartitionRead, plan_reads, pulled_offsets
+from sovaudit.sources.kafka.client import cluster_metadata
+from sovaudit.sources.kafka.config import KafkaSourceConfig
+from sovaudit.sources.kafka.offsets import PartitionRead, plan_reads, pulled_offsets
 
 BLOB_RECORDS = 2_000
 BLOB_BYTES = 8 * 1024 * 1024
