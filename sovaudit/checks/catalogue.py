@@ -3,8 +3,9 @@
 A check is one `.sql` file whose leading `-- key: value` lines are its metadata (docs/architecture.md,
 "Adding a check"): id, title, family, severity, gdpr, requires (sources that must all have events in the
 window, or `any of a, b`: at least one), description, remediation, and optionally `policy` (what the config
-must provide) and `baseline` (yes when the check compares the window with the look-back period). A value
-may continue on following `--` lines that have no key. read_header reads those lines, build_check judges them.
+must provide), `baseline` (yes when the check compares the window with the look-back period) and `report`
+(the Art. 30 report section its findings feed, one of REPORT_SECTIONS). A value may continue on following
+`--` lines that have no key. read_header reads those lines, build_check judges them.
 """
 
 import re
@@ -26,8 +27,11 @@ POLICY_NEEDS = {
     "classed_topics": "no Kafka topic in the lake matches a [[data_classes]] topics pattern",
     "evidence_period": "no evidence period is declared ([organisation] evidence_period_days)",
 }
+# The parts of each processing activity's record that list findings of the activity's data classes; a check
+# feeds one with `-- report: NAME` (and a `data_class` column naming the class of each finding).
+REPORT_SECTIONS = ("read_after_expiry", "key_weakening")
 _REQUIRED = ("id", "title", "family", "severity", "gdpr", "requires", "description", "remediation")
-_OPTIONAL = ("policy", "baseline")
+_OPTIONAL = ("policy", "baseline", "report")
 _HEADER_LINE = re.compile(r"--\s?(?P<key>[a-z_]+):\s*(?P<value>.*?)\s*$")
 _CONTINUATION = re.compile(r"--\s?(?P<value>.*?)\s*$")
 _ID = re.compile(r"[A-Z][A-Z0-9]*-[0-9]{3}")
@@ -51,6 +55,7 @@ class Check:
     path: Path
     policy: tuple[str, ...] = ()
     baseline: bool = False
+    report: str | None = None  # one of REPORT_SECTIONS
     builtin: bool = field(default=True, compare=False)
     # True for `requires: any of a, b`: assessed when at least one of the sources has events in the window.
     requires_any: bool = False
@@ -162,12 +167,15 @@ def build_check(header: RawHeader, *, builtin: bool = True) -> Check:
     baseline = values.get("baseline", "no").lower()
     if baseline not in ("yes", "no"):
         raise header.invalid("baseline", "yes or no")
+    report = values.get("report")
+    if report is not None and report not in REPORT_SECTIONS:
+        raise header.invalid("report", "one of " + ", ".join(REPORT_SECTIONS))
     sql = _select_sql(header)
     return Check(
         id=values["id"], title=values["title"], family=values["family"], severity=values["severity"],
         gdpr=_split_list(values["gdpr"]), requires=requires, requires_any=requires_any,
         description=values["description"], remediation=values["remediation"], sql=sql, path=path,
-        policy=policy, baseline=baseline == "yes", builtin=builtin,
+        policy=policy, baseline=baseline == "yes", report=report, builtin=builtin,
     )
 
 
