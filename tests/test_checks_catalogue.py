@@ -79,6 +79,8 @@ def test_a_good_header_parses_with_continuation_lines(tmp_path):
     (lambda t: t + "; DELETE FROM events", "a check is exactly one SELECT statement"),  # noqa: S608
     (lambda t: t.replace("SELECT resource", "SELEKT resource"), "the SQL does not parse"),
     (lambda t: t.split("SELECT")[0], "no SQL after the header"),
+    (lambda t: t.replace("-- remediation:", "-- report: key_weaknesses\n-- remediation:"),
+     ":9: report: found 'key_weaknesses', expected one of read_after_expiry, key_weakening"),
 ])
 def test_a_malformed_check_is_rejected_with_its_file_and_line(tmp_path, edit, message):
     path = write_check(tmp_path, edit(GOOD_HEADER + GOOD_SQL))
@@ -87,6 +89,16 @@ def test_a_malformed_check_is_rejected_with_its_file_and_line(tmp_path, edit, me
     text = str(raised.value)
     assert text.startswith(f"{path}:"), text
     assert (str(path) + message if message.startswith(":") else message) in text, text
+
+
+def test_the_report_key_names_the_section_a_check_feeds(tmp_path):
+    fed = parse_check(write_check(tmp_path, GOOD_HEADER.replace("-- remediation:", "-- report: key_weakening\n"
+                                                                "-- remediation:") + GOOD_SQL))
+    assert fed.report == "key_weakening"
+    assert fed.remediation == "Talk to the intern."
+    assert parse_check(write_check(tmp_path, GOOD_HEADER + GOOD_SQL, "cu_002.sql")).report is None
+    assert {c.id: c.report for c in discover() if c.report} == {
+        "RT-002": "read_after_expiry", "KU-004": "key_weakening", "KU-006": "key_weakening"}
 
 
 def test_user_checks_from_config_paths_are_listed_and_run(tmp_path, planted_scenario):

@@ -5,6 +5,7 @@
 -- gdpr: Art. 32
 -- requires: cloudtrail
 -- policy: classed_keys
+-- report: key_weakening
 -- description: A data class's key was scheduled for deletion, disabled, had rotation turned off, had its key
 --   policy replaced, or was granted to a principal of another account. Deleting or disabling a key makes the
 --   data unreadable (an availability breach); policies and grants widen who can decrypt it.

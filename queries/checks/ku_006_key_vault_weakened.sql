@@ -5,6 +5,7 @@
 -- gdpr: Art. 32
 -- requires: any of azure_activity, azure_resource
 -- policy: data_classes
+-- report: key_weakening
 -- description: A vault that holds a data class's keys (a key URI of the vault matches a class's `keys` or
 --   `resources` pattern, or the vault's resource id matches one) was deleted or purged
 --   (Microsoft.KeyVault/vaults/delete, locations/deletedVaults/purge/action in the activity log; VaultDelete,

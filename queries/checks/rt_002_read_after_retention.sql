@@ -5,6 +5,7 @@
 -- gdpr: Art. 5(1)(e); Art. 17
 -- requires: cloudtrail
 -- policy: classed_resources
+-- report: read_after_expiry
 -- description: A GetObject in the window read an object of a data class whose latest write in the lake
 --   (PutObject, CompleteMultipartUpload, or the destination of CopyObject), at any time before the read, is
 --   older than the class's retention_days. The object should have been erased. Objects whose write is

@@ -1,10 +1,11 @@
 """Check files: discovery by convention and their comment headers.
 
-A check is one `.sql` file whose leading `-- key: value` lines are its metadata (DESIGN.md):
-id, title, family, severity, gdpr, requires (sources that must all have events in the window, or
-`any of a, b`: at least one), description, remediation, and optionally
-`policy` (what the config must provide) and `baseline` (yes when the check compares the window
-with the look-back period). A value may continue on following `--` lines that have no key.
+A check is one `.sql` file whose leading `-- key: value` lines are its metadata (docs/architecture.md,
+"Adding a check"): id, title, family, severity, gdpr, requires (sources that must all have events in the
+window, or `any of a, b`: at least one), description, remediation, and optionally `policy` (what the config
+must provide), `baseline` (yes when the check compares the window with the look-back period) and `report`
+(the Art. 30 report section its findings feed, one of REPORT_SECTIONS). A value may continue on following
+`--` lines that have no key. read_header reads those lines, build_check judges them.
 """
 
 import re
@@ -26,8 +27,11 @@ POLICY_NEEDS = {
     "classed_topics": "no Kafka topic in the lake matches a [[data_classes]] topics pattern",
     "evidence_period": "no evidence period is declared ([organisation] evidence_period_days)",
 }
+# The parts of each processing activity's record that list findings of the activity's data classes; a check
+# feeds one with `-- report: NAME` (and a `data_class` column naming the class of each finding).
+REPORT_SECTIONS = ("read_after_expiry", "key_weakening")
 _REQUIRED = ("id", "title", "family", "severity", "gdpr", "requires", "description", "remediation")
-_OPTIONAL = ("policy", "baseline")
+_OPTIONAL = ("policy", "baseline", "report")
 _HEADER_LINE = re.compile(r"--\s?(?P<key>[a-z_]+):\s*(?P<value>.*?)\s*$")
 _CONTINUATION = re.compile(r"--\s?(?P<value>.*?)\s*$")
 _ID = re.compile(r"[A-Z][A-Z0-9]*-[0-9]{3}")
@@ -51,6 +55,7 @@ class Check:
     path: Path
     policy: tuple[str, ...] = ()
     baseline: bool = False
+    report: str | None = None  # one of REPORT_SECTIONS
     builtin: bool = field(default=True, compare=False)
     # True for `requires: any of a, b`: assessed when at least one of the sources has events in the window.
     requires_any: bool = False
@@ -69,13 +74,31 @@ def _split_list(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in re.split(r"[;,]", value) if part.strip())
 
 
-def parse_check(path: Path, text: str | None = None, *, builtin: bool = True) -> Check:
-    text = path.read_text(encoding="utf-8") if text is None else text
-    header: dict[str, str] = {}
+@dataclass(frozen=True)
+class RawHeader:
+    """A check file's `-- key: value` lines as read, not yet validated: each key's value (continuation lines
+    joined) and the line it starts on, and the SQL after the header."""
+    path: Path
+    values: dict[str, str]
+    lines: dict[str, int]
+    body: str
+    body_start: int
+
+    def invalid(self, key: str, expected: str) -> CheckDefinitionError:
+        return CheckDefinitionError(f"{self.path}:{self.lines[key]}: {key}: found {self.values[key]!r}, "
+                                    f"expected {expected}")
+
+
+def read_header(path: Path, text: str) -> RawHeader:
+    """Splits a check file into its header's key/value pairs and its SQL. Only the layout is judged here
+    (known keys, each once); the values are judged by build_check."""
+    known = _REQUIRED + _OPTIONAL
+    values: dict[str, str] = {}
     lines: dict[str, int] = {}
     last_key: str | None = None
-    body_start = len(text.splitlines()) + 1
-    for number, line in enumerate(text.splitlines(), start=1):
+    all_lines = text.splitlines()
+    body_start = len(all_lines) + 1
+    for number, line in enumerate(all_lines, start=1):
         stripped = line.strip()
         if not stripped:
             last_key = None
@@ -84,44 +107,36 @@ def parse_check(path: Path, text: str | None = None, *, builtin: bool = True) ->
             body_start = number
             break
         match = _HEADER_LINE.fullmatch(stripped)
-        if match and (match.group("key") in _REQUIRED + _OPTIONAL or last_key is None):
+        # Inside a value, `-- word: text` with an unknown word is prose (e.g. "note: …"), not a new key.
+        if match and (match.group("key") in known or last_key is None):
             key = match.group("key")
-            if key not in _REQUIRED + _OPTIONAL:
+            if key not in known:
                 raise CheckDefinitionError(
-                    f"{path}:{number}: unknown header key {key!r}, expected one of {', '.join(_REQUIRED + _OPTIONAL)}")
-            if key in header:
+                    f"{path}:{number}: unknown header key {key!r}, expected one of {', '.join(known)}")
+            if key in values:
                 raise CheckDefinitionError(f"{path}:{number}: header key {key!r} is given twice")
-            header[key], lines[key], last_key = match.group("value"), number, key
+            values[key], lines[key], last_key = match.group("value"), number, key
         elif last_key is not None:
-            header[last_key] += " " + _CONTINUATION.fullmatch(stripped).group("value").strip()
+            values[last_key] += " " + _CONTINUATION.fullmatch(stripped).group("value").strip()
         else:
             raise CheckDefinitionError(f"{path}:{number}: expected a header line `-- key: value`, found {stripped!r}")
-    for key in _REQUIRED:
-        if not header.get(key):
-            raise CheckDefinitionError(f"{path}:1: missing header `-- {key}: …` (needs {', '.join(_REQUIRED)})")
+    body = "\n".join(all_lines[body_start - 1:])
+    return RawHeader(path=path, values=values, lines=lines, body=body, body_start=body_start)
 
-    def bad(key: str, expected: str) -> CheckDefinitionError:
-        return CheckDefinitionError(f"{path}:{lines[key]}: {key}: found {header[key]!r}, expected {expected}")
 
-    if not _ID.fullmatch(header["id"]):
-        raise bad("id", "an id like XR-001 (capital letters, a dash, three digits)")
-    if header["family"] not in FAMILIES:
-        raise bad("family", "one of " + ", ".join(FAMILIES))
-    if header["severity"] not in SEVERITIES:
-        raise bad("severity", "one of " + ", ".join(SEVERITIES))
-    policy = _split_list(header.get("policy", ""))
-    for need in policy:
-        if need not in POLICY_NEEDS:
-            raise bad("policy", "a list of " + ", ".join(POLICY_NEEDS))
-    requires_text = header["requires"]
-    requires_any = bool(re.match(r"any of(\s|$)", requires_text, flags=re.IGNORECASE))
-    requires = _split_list(requires_text[len("any of"):] if requires_any else requires_text)
+def _requires(header: RawHeader) -> tuple[tuple[str, ...], bool]:
+    """`a, b` (all of them) or `any of a, b` (at least one): the sources, and whether any one is enough."""
+    text = header.values["requires"]
+    requires_any = bool(re.match(r"any of(\s|$)", text, flags=re.IGNORECASE))
+    requires = _split_list(text[len("any of"):] if requires_any else text)
     if not requires:
-        raise bad("requires", "a list of sources, or `any of` and a list of sources")
-    baseline = header.get("baseline", "no").lower()
-    if baseline not in ("yes", "no"):
-        raise bad("baseline", "yes or no")
-    sql = "\n".join(text.splitlines()[body_start - 1:]).strip().rstrip(";").strip()
+        raise header.invalid("requires", "a list of sources, or `any of` and a list of sources")
+    return requires, requires_any
+
+
+def _select_sql(header: RawHeader) -> str:
+    path, body_start = header.path, header.body_start
+    sql = header.body.strip().rstrip(";").strip()
     if not sql:
         raise CheckDefinitionError(f"{path}:{body_start}: no SQL after the header")
     try:
@@ -130,12 +145,43 @@ def parse_check(path: Path, text: str | None = None, *, builtin: bool = True) ->
         raise CheckDefinitionError(f"{path}:{body_start}: the SQL does not parse: {str(exc).splitlines()[0]}") from None
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         raise CheckDefinitionError(f"{path}:{body_start}: a check is exactly one SELECT statement")
+    return sql
+
+
+def build_check(header: RawHeader, *, builtin: bool = True) -> Check:
+    """Validates a read header and its SQL; the first problem is raised with its file and line."""
+    path, values = header.path, header.values
+    for key in _REQUIRED:
+        if not values.get(key):
+            raise CheckDefinitionError(f"{path}:1: missing header `-- {key}: …` (needs {', '.join(_REQUIRED)})")
+    if not _ID.fullmatch(values["id"]):
+        raise header.invalid("id", "an id like XR-001 (capital letters, a dash, three digits)")
+    if values["family"] not in FAMILIES:
+        raise header.invalid("family", "one of " + ", ".join(FAMILIES))
+    if values["severity"] not in SEVERITIES:
+        raise header.invalid("severity", "one of " + ", ".join(SEVERITIES))
+    policy = _split_list(values.get("policy", ""))
+    if any(need not in POLICY_NEEDS for need in policy):
+        raise header.invalid("policy", "a list of " + ", ".join(POLICY_NEEDS))
+    requires, requires_any = _requires(header)
+    baseline = values.get("baseline", "no").lower()
+    if baseline not in ("yes", "no"):
+        raise header.invalid("baseline", "yes or no")
+    report = values.get("report")
+    if report is not None and report not in REPORT_SECTIONS:
+        raise header.invalid("report", "one of " + ", ".join(REPORT_SECTIONS))
+    sql = _select_sql(header)
     return Check(
-        id=header["id"], title=header["title"], family=header["family"], severity=header["severity"],
-        gdpr=_split_list(header["gdpr"]), requires=requires, requires_any=requires_any,
-        description=header["description"], remediation=header["remediation"], sql=sql, path=path,
-        policy=policy, baseline=baseline == "yes", builtin=builtin,
+        id=values["id"], title=values["title"], family=values["family"], severity=values["severity"],
+        gdpr=_split_list(values["gdpr"]), requires=requires, requires_any=requires_any,
+        description=values["description"], remediation=values["remediation"], sql=sql, path=path,
+        policy=policy, baseline=baseline == "yes", report=report, builtin=builtin,
     )
+
+
+def parse_check(path: Path, text: str | None = None, *, builtin: bool = True) -> Check:
+    text = path.read_text(encoding="utf-8") if text is None else text
+    return build_check(read_header(path, text), builtin=builtin)
 
 
 def builtin_check_dir() -> Path:

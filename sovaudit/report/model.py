@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sovaudit import __version__
-from sovaudit.checks.catalogue import FAMILIES, SEVERITIES
+from sovaudit.checks.catalogue import FAMILIES, REPORT_SECTIONS, SEVERITIES
 from sovaudit.checks.runner import CheckRun, CheckSession
 from sovaudit.geography import load_geography
 from sovaudit.ledger import Ledger
@@ -88,11 +88,10 @@ def _activities(session: CheckSession, run: CheckRun) -> list[dict[str, Any]]:
     lifecycle = _rows(session, "class_lifecycle")
     topic_retention = _rows(session, "class_topic_retention")
     keys = _rows(session, "class_keys")
-    by_check = {r.check.id: r for r in run.results}
 
-    def findings_of(check_id: str, class_names: set[str]) -> list[dict[str, Any]]:
-        result = by_check.get(check_id)
-        return [f.as_dict() for f in (result.findings if result else []) if f.details.get("data_class") in class_names]
+    def findings_of(section: str, class_names: set[str]) -> list[dict[str, Any]]:
+        return [f.as_dict() for r in run.results if r.check.report == section
+                for f in r.findings if f.details.get("data_class") in class_names]
 
     out = []
     for activity in config.processing_activities:
@@ -112,11 +111,17 @@ def _activities(session: CheckSession, run: CheckRun) -> list[dict[str, Any]]:
             "observed_transfers": flows,
             "lifecycle_rules": [_jsonable(r) for r in lifecycle if r["class_name"] in names],
             "topic_retention": [_jsonable(r) for r in topic_retention if r["class_name"] in names],
-            "read_after_expiry": findings_of("RT-002", names),
+            "read_after_expiry": findings_of("read_after_expiry", names),
             "keys_used": [_jsonable(r) for r in keys if r["class_name"] in names],
-            "key_weakening": findings_of("KU-004", names) + findings_of("KU-006", names),
+            "key_weakening": findings_of("key_weakening", names),
         })
     return out
+
+
+def _section_checks(run: CheckRun) -> dict[str, list[str]]:
+    """The checks in this run that feed each report section, in catalogue order: what a section with no
+    findings was checked by."""
+    return {section: [r.check.id for r in run.results if r.check.report == section] for section in REPORT_SECTIONS}
 
 
 def _summary(run: CheckRun) -> dict[str, Any]:
@@ -159,6 +164,7 @@ def build_report(session: CheckSession, run: CheckRun, integrity: dict[str, Any]
         "scope": _scope(session),
         "summary": _summary(run),
         "processing_activities": _activities(session, run),
+        "section_checks": _section_checks(run),
         "charts": {"daily_jurisdictions": [_jsonable(r) for r in _rows(session, "daily_jurisdictions")],
                    "flow_matrix": [_jsonable(r) for r in _rows(session, "flow_matrix")]},
         "integrity": integrity,
