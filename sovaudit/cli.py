@@ -288,7 +288,8 @@ def checks_list(fmt: Annotated[str, typer.Option("--format", help="table, json o
         print(dumps([{"id": c.id, "title": c.title, "family": c.family, "severity": c.severity,
                       "gdpr": list(c.gdpr), "requires": list(c.requires), "requires_any": c.requires_any,
                       "policy": list(c.policy),
-                      "baseline": c.baseline, "description": c.description, "remediation": c.remediation,
+                      "baseline": c.baseline, "report": c.report, "description": c.description,
+                      "remediation": c.remediation,
                       "path": str(c.path), "builtin": c.builtin} for c in catalogue]))
     elif fmt == "markdown":
         sys.stdout.write(catalogue_markdown(catalogue))

@@ -108,8 +108,10 @@ def test_user_checks_from_config_paths_are_listed_and_run(tmp_path, planted_scen
     user_config.write_text(Path(config).read_text() + '\n[checks]\npaths = ["our-checks"]\n')
     listed = run_cli("checks", "list", "--format", "json", "--config", str(user_config))
     assert listed.returncode == 0, listed.stderr
-    entry = next(c for c in json.loads(listed.stdout) if c["id"] == "CU-001")
-    assert entry["builtin"] is False
+    listing = {c["id"]: c for c in json.loads(listed.stdout)}
+    entry = listing["CU-001"]
+    assert entry["builtin"] is False and entry["report"] is None
+    assert listing["KU-006"]["report"] == "key_weakening"
     proc = run_cli("check", "--check", "CU-001", "--format", "json", "--lake", str(lake.root),
                    "--config", str(user_config))
     result = json.loads(proc.stdout)["checks"][0]
