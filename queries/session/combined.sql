@@ -33,7 +33,7 @@ WHERE bucket NOT IN (SELECT resource FROM configured);
 -- outside `events` that have a time of their own (Kafka inventory snapshots, lineage headers). Coverage
 -- (the check run's and the report's) counts these.
 CREATE OR REPLACE VIEW checks.window_records AS
-SELECT source, time, account, region FROM checks.core_events
+SELECT source, time, account, region FROM checks.events_geo
 UNION ALL
 SELECT 'kafka_topics', snapshot_time, cluster_id, region FROM checks.kafka_topics
 UNION ALL

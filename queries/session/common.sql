@@ -16,8 +16,7 @@
 --                       lake instead of one per check), else a view
 --   events              every event, every common column                all         window    common.sql
 --   baseline_events     every event, every common column                all         baseline  common.sql
---   core_events         lake_core's rows                                all         window    common.sql
---   events_geo          core_events under a second name                 all         window    common.sql
+--   events_geo          lake_core's rows                                all         window    common.sql
 --   baseline_core       lake_core's rows                                all         baseline  common.sql
 --   <table>             each lake table with a time, all its columns:   its own     window    session.py
 --                       cloudtrail, azure_activity, azure_resource,
@@ -44,17 +43,15 @@ CREATE OR REPLACE VIEW checks.baseline_events AS
 SELECT * FROM checks.all_events
 WHERE time >= getvariable('baseline_since') AND time < getvariable('window_since');
 
--- The same two periods over the in-memory columns, for the built-in checks.
-CREATE OR REPLACE VIEW checks.core_events AS
+-- The same two periods over the in-memory columns, for the built-in checks: events_geo is the window's
+-- events with the jurisdictions policy gives them.
+CREATE OR REPLACE VIEW checks.events_geo AS
 SELECT * FROM checks.lake_core
 WHERE time >= getvariable('window_since') AND time < getvariable('window_until');
 
 CREATE OR REPLACE VIEW checks.baseline_core AS
 SELECT * FROM checks.lake_core
 WHERE time >= getvariable('baseline_since') AND time < getvariable('window_since');
-
--- Events of the window with the jurisdictions policy gives them (computed in checks.lake_core).
-CREATE OR REPLACE VIEW checks.events_geo AS SELECT * FROM checks.core_events;
 
 CREATE OR REPLACE VIEW checks.check_window AS
 SELECT getvariable('window_since') AS since, getvariable('window_until') AS until,
