@@ -423,9 +423,9 @@ def check(
 
       [cyan]sovaudit check --fail-on medium --format junit --out junit.xml[/cyan]
     """
+    from sovaudit.checks.console import print_run
     from sovaudit.checks.formats import WRITERS
     from sovaudit.checks.runner import run_checks
-    from sovaudit.checks.tables import print_run
 
     _check_format(fmt, CHECK_FORMATS)
     try:
@@ -463,7 +463,7 @@ def checks_list(fmt: Annotated[str, typer.Option("--format", help="table, json o
 
     Example: [cyan]sovaudit checks list --format markdown[/cyan]
     """
-    from sovaudit.checks.tables import catalogue_markdown, catalogue_table
+    from sovaudit.checks.console import catalogue_markdown, catalogue_table
 
     _check_format(fmt, ("table", "json", "markdown"))
     try:
@@ -489,7 +489,7 @@ def checks_show(check_id: Annotated[str, typer.Argument(help="A check id, e.g. X
 
     Example: [cyan]sovaudit checks show IN-001[/cyan]
     """
-    from sovaudit.checks.tables import check_detail
+    from sovaudit.checks.console import check_detail
 
     try:
         catalogue = {c.id: c for c in _catalogue(config)}
