@@ -649,7 +649,8 @@ def _interactive(target: Lake, fmt: str, max_rows: int) -> None:
 
         history = Path(os.environ.get("SOVAUDIT_HISTORY", Path.home() / ".sovaudit_sql_history"))
         session = PromptSession(history=FileHistory(str(history)))
-        console.print("sovaudit sql — read-only. Tables: events, cloudtrail, quarantine, ledger. Ctrl-D to quit.")
+        tables = [*target.table_columns(), *(["ledger"] if target.ledger.entries() else [])]
+        console.print(f"sovaudit sql — read-only. Tables: {', '.join(tables)}. Ctrl-D to quit.")
         read = lambda: session.prompt("sovaudit> ")  # noqa: E731
     else:
         pending = iter([sys.stdin.read()])
