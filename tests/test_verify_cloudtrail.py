@@ -29,7 +29,7 @@ from digest_fixtures import (  # noqa: F401 (key_server, signing_key are fixture
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source, source_from_flags
 from sovaudit.verify import CloudTrailPublicKeys, verify
-from sovaudit.verify.digest_file import inflate_and_parse, string_to_sign
+from sovaudit.verify.cloudtrail.digest_file import inflate_and_parse, string_to_sign
 
 
 def _pull(lake: Lake, bucket: str, endpoint: str) -> None:
