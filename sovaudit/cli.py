@@ -237,9 +237,9 @@ def check(
 
       [cyan]sovaudit check --fail-on medium --format junit --out junit.xml[/cyan]
     """
+    from sovaudit.checks.console import print_run
     from sovaudit.checks.formats import WRITERS
     from sovaudit.checks.runner import run_checks
-    from sovaudit.checks.tables import print_run
 
     _check_format(fmt, CHECK_FORMATS)
     try:
@@ -277,7 +277,7 @@ def checks_list(fmt: Annotated[str, typer.Option("--format", help="table, json o
 
     Example: [cyan]sovaudit checks list --format markdown[/cyan]
     """
-    from sovaudit.checks.tables import catalogue_markdown, catalogue_table
+    from sovaudit.checks.console import catalogue_markdown, catalogue_table
 
     _check_format(fmt, ("table", "json", "markdown"))
     try:
@@ -304,7 +304,7 @@ def checks_show(check_id: Annotated[str, typer.Argument(help="A check id, e.g. X
 
     Example: [cyan]sovaudit checks show IN-001[/cyan]
     """
-    from sovaudit.checks.tables import check_detail
+    from sovaudit.checks.console import check_detail
 
     try:
         catalogue = {c.id: c for c in _catalogue(config)}
@@ -464,7 +464,8 @@ def _interactive(target: Lake, fmt: str, max_rows: int) -> None:
 
         history = Path(os.environ.get("SOVAUDIT_HISTORY", Path.home() / ".sovaudit_sql_history"))
         session = PromptSession(history=FileHistory(str(history)))
-        console.print("sovaudit sql — read-only. Tables: events, cloudtrail, quarantine, ledger. Ctrl-D to quit.")
+        tables = [*target.table_columns(), *(["ledger"] if target.ledger.entries() else [])]
+        console.print(f"sovaudit sql — read-only. Tables: {', '.join(tables)}. Ctrl-D to quit.")
         read = lambda: session.prompt("sovaudit> ")  # noqa: E731
     else:
         pending = iter([sys.stdin.read()])

@@ -8,7 +8,7 @@ import pytest
 from conftest import REPO, run_cli
 
 from sovaudit.checks.catalogue import FAMILIES, CheckDefinitionError, discover, parse_check
-from sovaudit.checks.tables import catalogue_markdown
+from sovaudit.checks.console import catalogue_markdown
 
 GOOD_HEADER = """\
 -- id: CU-001

@@ -30,7 +30,7 @@ from sovaudit.lake import Lake
 from sovaudit.pull import pull_source
 from sovaudit.sources import config_from_flags
 from sovaudit.verify import CloudTrailPublicKeys, verify
-from sovaudit.verify.digest_file import inflate_and_parse, string_to_sign
+from sovaudit.verify.cloudtrail.digest_file import inflate_and_parse, string_to_sign
 
 
 def _pull(lake: Lake, bucket: str, endpoint: str) -> None:

@@ -14,7 +14,7 @@
 --   diagnostic settings and export container for those hours, pull the missing logs, or record why the
 --   account was quiet.
 WITH audited AS (
-    SELECT source, account, region, time, event_uid FROM core_events
+    SELECT source, account, region, time, event_uid FROM events_geo
     WHERE source IN ('cloudtrail', 'azure_resource', 'azure_activity')
 ),
 -- The first and last hours are cut by the window's edges, so only the whole hours between them are judged.

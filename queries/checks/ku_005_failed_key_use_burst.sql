@@ -23,7 +23,7 @@ SELECT
            count(*), strftime(date_trunc('hour', min(e.time)), '%Y-%m-%d %H:00 UTC'), string_agg(DISTINCT e.error_code, ', ' ORDER BY e.error_code),
            any_value(t.key_failure_burst)) AS reason,
     list(e.event_uid ORDER BY e.time, e.event_uid) AS evidence
-FROM core_events AS e
+FROM events_geo AS e
 CROSS JOIN policy_thresholds AS t
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(e.region)
 WHERE e.action_class = 'key_use' AND e.outcome = 'failure' AND e.key_id IS NOT NULL

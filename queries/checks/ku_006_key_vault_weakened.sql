@@ -58,7 +58,7 @@ data_plane AS (
                WHEN 'KeyPurge' THEN format('key {} purged: it cannot be recovered',
                                            coalesce(regexp_extract(e.key_id, '/keys/([^/]+)', 1), e.key_id))
            END AS what
-    FROM core_events AS e
+    FROM events_geo AS e
     WHERE e.source = 'azure_resource' AND e.outcome = 'success'
       AND e.action IN ('VaultDelete', 'VaultPurge', 'KeyDelete', 'KeyPurge')
       AND contains(e.resource, '/providers/microsoft.keyvault/vaults/')

@@ -14,7 +14,7 @@
 --   whether the reader still needed it (a legal hold must be documented).
 WITH reads AS (
     SELECT e.event_uid, e.time, checks.principal(e.actor) AS actor, e.region, e.resource, rc.class_name, rc.retention_days
-    FROM core_events AS e
+    FROM events_geo AS e
     JOIN resource_class AS rc ON rc.resource = e.resource
     WHERE e.action = 'GetObject' AND e.outcome = 'success' AND contains(e.resource, '/')
 ),

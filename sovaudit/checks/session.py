@@ -40,6 +40,10 @@ def view_name(check: Check) -> str:
     return check.id.lower().replace("-", "_")
 
 
+# queries/session/, in load order: each file reads only what the files before it created, and combined.sql
+# joins the per-family views.
+SESSION_SCRIPTS = ("common.sql", "cloudtrail.sql", "azure.sql", "kafka.sql", "combined.sql")
+
 # In this order: resource_location reads cloudtrail_changes.
 _DERIVED = ("resource_class", "key_class", "topic_class", "cloudtrail_changes", "azure_changes", "resource_location")
 # The common columns the built-in checks read; user_agent, evidence_blob and the like stay on disk.
@@ -69,11 +73,11 @@ def prepare(con: duckdb.DuckDBPyConnection, config: Config, window: Window, chec
             continue
         con.execute(f"CREATE OR REPLACE VIEW checks.{table} AS SELECT * FROM main.{table} "  # noqa: S608
                     f"WHERE {column} >= getvariable('window_since') AND {column} < getvariable('window_until')")
-    con.execute("CREATE OR REPLACE VIEW checks.all_events AS SELECT * FROM main.events")
     kind = "TABLE" if for_run else "VIEW"
     con.execute(f"CREATE OR REPLACE {kind} checks.lake_core AS "  # noqa: S608
                 + query_text("session/lake_core.sql").replace("{core_columns}", ", ".join(f"e.{c}" for c in CORE_COLUMNS)))
-    con.execute(query_text("session/checks.sql"))
+    for script in SESSION_SCRIPTS:
+        con.execute(query_text(f"session/{script}"))
     if for_run:
         for name in _DERIVED:
             con.execute(f"CREATE TABLE checks._{name} AS SELECT * FROM checks.{name}")  # noqa: S608

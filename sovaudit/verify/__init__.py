@@ -6,10 +6,10 @@
     report.ok, report.breaks
 """
 
-from sovaudit.verify.cloudtrail_digest import DigestValidation, Verdict, validate_cloudtrail
+from sovaudit.verify.cloudtrail.public_keys import CloudTrailPublicKeys
+from sovaudit.verify.cloudtrail.validation import DigestValidation, Verdict, validate_cloudtrail
 from sovaudit.verify.lake_integrity import LakeVerification, verify_lake
 from sovaudit.verify.outcome import Break, CheckOutcome
-from sovaudit.verify.public_keys import CloudTrailPublicKeys
 from sovaudit.verify.run import VerifyReport, verify
 from sovaudit.verify.summary import evidence_integrity
 

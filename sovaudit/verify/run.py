@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sovaudit.lake import Lake
-from sovaudit.verify.cloudtrail_digest import FAILED, DigestValidation, validate_cloudtrail
-from sovaudit.verify.digest_inputs import archived_files
-from sovaudit.verify.digest_table import commit_verdicts
+from sovaudit.verify.cloudtrail.archived_files import archived_files
+from sovaudit.verify.cloudtrail.digest_table import commit_verdicts
+from sovaudit.verify.cloudtrail.public_keys import PublicKeySource
+from sovaudit.verify.cloudtrail.validation import FAILED, DigestValidation, validate_cloudtrail
 from sovaudit.verify.lake_integrity import LakeVerification, verify_lake
 from sovaudit.verify.outcome import Break, CheckOutcome
-from sovaudit.verify.public_keys import PublicKeySource
 
 
 @dataclass

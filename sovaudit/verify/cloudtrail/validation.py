@@ -16,7 +16,8 @@ from typing import Any
 
 from sovaudit.archive import EvidenceArchive
 from sovaudit.ingest.blobs import DecompressError, gunzip_if_needed
-from sovaudit.verify.digest_file import (
+from sovaudit.verify.cloudtrail.archived_files import ArchivedFile
+from sovaudit.verify.cloudtrail.digest_file import (
     ALGORITHM,
     DigestFormatError,
     DigestName,
@@ -25,8 +26,7 @@ from sovaudit.verify.digest_file import (
     signature_verifies,
     string_to_sign,
 )
-from sovaudit.verify.digest_inputs import ArchivedFile
-from sovaudit.verify.public_keys import PublicKeyError, PublicKeySource
+from sovaudit.verify.cloudtrail.public_keys import PublicKeyError, PublicKeySource
 
 # Statuses that mean "this failed to verify" (exit 1); not_covered is a coverage gap, stated but not a failure.
 FAILED = ("INVALID", "not_found", "unsigned", "unverified")

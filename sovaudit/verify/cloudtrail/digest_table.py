@@ -15,7 +15,7 @@ from sovaudit.lake import Lake
 from sovaudit.lock import lake_lock
 from sovaudit.schema import lake_tables
 from sovaudit.timewindow import iso
-from sovaudit.verify.cloudtrail_digest import DigestValidation
+from sovaudit.verify.cloudtrail.validation import DigestValidation
 from sovaudit.verify.hashing import file_sha256
 
 TABLE = "cloudtrail_digest"
