@@ -153,6 +153,7 @@ def test_checks_show_prints_metadata_and_sql():
     for text in ("IN-001", "critical", "StopLogging", "remediation", "SELECT"):
         assert text in proc.stdout
     assert run_cli("checks", "show", "XX-999").returncode == 2
+    assert "key_weakening" in run_cli("checks", "show", "KU-004").stdout
 
 
 def test_checks_list_table_names_every_check():

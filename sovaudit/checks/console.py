@@ -79,7 +79,8 @@ def check_detail(check: Check) -> Group:
     for label, value in (("id", check.id), ("title", check.title), ("family", check.family),
                          ("severity", check.severity), ("gdpr", "; ".join(check.gdpr)),
                          ("requires", check.requires_text), ("policy", ", ".join(check.policy) or "-"),
-                         ("baseline", "yes" if check.baseline else "no"), ("file", str(check.path)),
+                         ("baseline", "yes" if check.baseline else "no"), ("report", check.report or "-"),
+                         ("file", str(check.path)),
                          ("description", check.description), ("remediation", check.remediation)):
         meta.add_row(label, Text(value))
     return Group(meta, Panel(Syntax(check.sql, "sql", word_wrap=True, theme="ansi_dark"), title="SQL"))
