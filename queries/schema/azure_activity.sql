@@ -1,6 +1,6 @@
 -- The azure_activity table: the Azure activity log in either shape it is delivered in (the REST API's,
--- and the resource-log shape of exports to storage), native fields in snake_case, nested parts as JSON,
--- The common columns of DESIGN.md and the partition date are appended by sovaudit.schema.
+-- and the resource-log shape of exports to storage), native fields in snake_case, nested parts as JSON.
+-- The common columns of docs/architecture.md and the partition date are appended by sovaudit.schema.
 CREATE TABLE azure_activity (
     record_shape           VARCHAR,   -- rest (eventTimestamp, {value, localizedValue}) or resource_log (time, strings)
     event_data_id          VARCHAR,

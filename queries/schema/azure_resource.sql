@@ -1,6 +1,6 @@
 -- The azure_resource table: Azure resource logs (Key Vault AuditEvent, Storage read/write/delete and
--- any other category) in the resource-log shape, native fields in snake_case, nested parts as JSON,
--- The common columns of DESIGN.md and the partition date are appended by sovaudit.schema.
+-- any other category) in the resource-log shape, native fields in snake_case, nested parts as JSON.
+-- The common columns of docs/architecture.md and the partition date are appended by sovaudit.schema.
 CREATE TABLE azure_resource (
     event_timestamp    VARCHAR,   -- time, as delivered
     resource_id        VARCHAR,

@@ -1,5 +1,5 @@
--- The cloudtrail table: CloudTrail's own fields in snake_case, nested parts as JSON,
--- The common columns of DESIGN.md and the partition date are appended by sovaudit.schema.
+-- The cloudtrail table: CloudTrail's own fields in snake_case, nested parts as JSON.
+-- The common columns of docs/architecture.md and the partition date are appended by sovaudit.schema.
 CREATE TABLE cloudtrail (
     event_version              VARCHAR,
     user_identity              JSON,

@@ -1,7 +1,7 @@
 -- The kafka_audit table: Confluent audit events (CloudEvents, specversion 0.3 or 1.0, Confluent Platform and
 -- Confluent Cloud shapes: authorization, authentication and request events), from the audit-log topic or
 -- from files; native fields in snake_case, nested parts as JSON, and where the record was read on the broker.
--- The common columns of DESIGN.md and the partition date are appended by sovaudit.schema.
+-- The common columns of docs/architecture.md and the partition date are appended by sovaudit.schema.
 CREATE TABLE kafka_audit (
     specversion              VARCHAR,
     id                       VARCHAR,
