@@ -37,7 +37,7 @@ def test_every_source_declares_its_type_tables_and_sql():
 def test_the_config_accepts_exactly_the_registered_types(tmp_path):
     assert SOURCE_TYPES == tuple(SOURCES)
     with pytest.raises(ConfigError) as raised:
-        parse_config('[[sources]]\nname = "x"\ntype = "gcp-audit"\n', "cfg.toml")
+        parse_config('[[sources]]\nname = "x"\ntype = "no-such-type"\n', "cfg.toml")
     assert f"expected one of: {', '.join(SOURCES)}" in str(raised.value)
 
 
@@ -127,5 +127,22 @@ def test_flag_errors_name_the_flag_and_the_command():
     with pytest.raises(UsageError, match=r"pull cloudtrail: set exactly one of path, bucket or lookup = true "
                                         r"\(use --path, --bucket or --lookup --region R\)"):
         config_from_flags("cloudtrail")
-    with pytest.raises(UsageError, match="no source type 'gcp-audit'"):
-        config_from_flags("gcp-audit", path="x")
+    with pytest.raises(UsageError, match="no source type 'no-such-type'"):
+        config_from_flags("no-such-type", path="x")
+
+
+@pytest.mark.parametrize(("source_type", "flags", "where"), [
+    ("cloudtrail", {"bucket": "org-trail"}, "org-trail"),
+    ("cloudtrail", {"path": "/exports"}, "/exports"),
+    ("azure-activity", {"subscription": "00000000-0000-0000-0000-0000000000AB"}, "00000000-0000-0000-0000-0000000000ab"),
+    ("azure-storage", {"account_url": "https://logs.blob.core.windows.net/?sv=1&sig=SECRET"},
+     "https://logs.blob.core.windows.net"),
+    ("azure", {"path": "/azure"}, "/azure"),
+    ("kafka-audit", {"bootstrap": "kafka.eu:9092"}, "kafka.eu:9092"),
+    ("kafka-inventory", {"path": "/inventory"}, "/inventory"),
+])
+def test_the_report_says_where_each_source_read_from_its_ledger_record(source_type, flags, where):
+    source = SOURCES[source_type]
+    record = source.ledger_record(config_from_flags(source_type, **flags))
+    assert source.where(record) == where
+    assert "SECRET" not in json.dumps(record)

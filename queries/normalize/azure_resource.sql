@@ -29,7 +29,7 @@ fields AS MATERIALIZED (
         j.time AS _time_text,
         j.resourceId AS _resource_id,
         lower(j.resourceId) AS _rid_l,
-        -- A Storage record's `properties` on their own (see sovaudit.ingest.azure_blob.is_storage_fragment).
+        -- A Storage record's `properties` on their own (see sovaudit.sources.azure.preparer.is_storage_fragment).
         j.time IS NULL AND j.resourceId IS NULL AND j.operationName IS NULL
             AND json_extract_string(j.properties, '$.serviceType') IS NOT NULL AS _fragment,
         -- [httpStatusCode, requestUrl, userAgentHeader, clientInfo, id, responseBodySize, sourceUri]

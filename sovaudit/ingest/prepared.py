@@ -34,7 +34,8 @@ class BlobPreparer(Protocol):
         """Named parameters the table's normalize SQL takes besides path, index_map, blob and run."""
 
     def fast(self, data: bytes, work: Path) -> PreparedBlob:
-        """A slice DuckDB may read as is, or none (then `careful` runs on the payload)."""
+        """At most one slice, which DuckDB may read as is; or none (then `careful` runs on the payload, as it
+        does when DuckDB refuses the slice)."""
 
     def careful(self, payload: bytes, work: Path) -> PreparedBlob:
         """Record by record, setting aside what cannot be stored."""

@@ -1,5 +1,5 @@
-"""One pull into the lake: normalize blobs into in-memory staging tables, flush them to Parquet
-part files as they fill, then commit the parts and a ledger entry.
+"""One pull into the lake: normalize blobs into in-memory Arrow batches, flush them to Parquet part
+files as they fill, then commit the parts and a ledger entry.
 
 Crash safety: nothing under tables/ or quarantine/ counts until the ledger entry naming it is
 appended, and the next pull removes anything a killed run left (Lake.recover).
@@ -65,12 +65,13 @@ class _Stage:
 
 
 class IngestRun:
-    """One pull: `source` is what the ledger says about it, `preparer` how a blob becomes records of its tables."""
+    """One pull: `source_record` is what the ledger says about the source (Source.ledger_record), `preparer`
+    how a blob becomes records of its tables."""
 
-    def __init__(self, lake: Lake, source: dict[str, Any], preparer: BlobPreparer,
+    def __init__(self, lake: Lake, source_record: dict[str, Any], preparer: BlobPreparer,
                  window: tuple[datetime | None, datetime | None] = (None, None), memory_limit: str = "768MB"):
         self.lake = lake
-        self.source = source
+        self.source_record = source_record
         self.preparer = preparer
         self.tables = self.preparer.tables
         self.window = window
@@ -187,7 +188,7 @@ class IngestRun:
         return read
 
     def _quarantine(self, origin: str | None, blob: str, index: int | None, offset: int | None, reason: str) -> None:
-        self.quarantine.append({"run_id": self.run_id, "source": self.source["name"], "origin": origin,
+        self.quarantine.append({"run_id": self.run_id, "source": self.source_record["name"], "origin": origin,
                                 "blob": blob, "record_index": index, "byte_offset": offset, "reason": reason})
 
     def _insert(self, stage: _Stage, piece: TableSlice, digest: str, fast: bool = False) -> int | None:
@@ -338,7 +339,7 @@ class IngestRun:
         entry = {
             "run_id": self.run_id,
             "tool_version": __version__,
-            "source": self.source,
+            "source": self.source_record,
             # "table" for a single-table source, as ledgers written before multi-table sources have it.
             **({"table": self.tables[0]} if len(self.tables) == 1 else {}),
             "tables": list(self.tables),

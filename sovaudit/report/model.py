@@ -13,6 +13,7 @@ from sovaudit.checks.runner import CheckRun, CheckSession
 from sovaudit.geography import load_geography
 from sovaudit.ledger import Ledger
 from sovaudit.resources import query_text
+from sovaudit.sources import SOURCES
 from sovaudit.timewindow import iso
 
 EVIDENCE_ROWS_PER_FINDING = 50
@@ -58,6 +59,12 @@ def _transfer_basis(activity: Any, class_cfg: Any, jurisdiction: str) -> dict[st
     return {"status": "undeclared", "safeguard": None, "recipient": None, "note": note}
 
 
+def _where(record: dict[str, Any]) -> str | None:
+    """Where a pull read, as its source says; None for an entry no registered source wrote (e.g. verify's)."""
+    source = SOURCES.get(record.get("type"))
+    return source.where(record) if source else None
+
+
 def _scope(session: CheckSession) -> dict[str, Any]:
     sources = []
     seen = set()
@@ -69,8 +76,7 @@ def _scope(session: CheckSession) -> dict[str, Any]:
             seen.add(key)
             sources.append({"name": record.get("name"), "type": record.get("type") or table,
                             "table": table,
-                            "where": record.get("bucket") or record.get("path") or record.get("subscription")
-                            or record.get("bootstrap") or record.get("account_url")})
+                            "where": _where(record)})
     return {"sources": sources, "coverage": [_jsonable(r) for r in _rows(session, "coverage")]}
 
 

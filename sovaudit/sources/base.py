@@ -94,6 +94,9 @@ class Source(Protocol):
     def register_command(self, pull_app: "typer.Typer", pull: PullCommand) -> None:
         """Add `sovaudit pull <type>` to the command line."""
 
+    def where(self, record: dict[str, Any]) -> str | None:
+        """Where the source reads, for the report's scope, from its ledger record (a bucket, a path, …)."""
+
 
 def flag_errors(source_type: str, exc: ValidationError, hint: str = "") -> UsageError:
     """One line for a command line whose flags do not make a valid config entry, naming each flag at fault."""
@@ -113,6 +116,9 @@ class BaseSource:
 
     def ledger_record(self, spec: SourceConfig) -> dict[str, Any]:
         return spec.ledger_record()
+
+    def where(self, record: dict[str, Any]) -> str | None:
+        return record.get("path")
 
     def base_entry(self, flags: dict[str, Any], configured: Iterable[Any]) -> dict[str, Any]:
         """The settings the flags are laid over: by default none but the name and type."""

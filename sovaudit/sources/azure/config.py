@@ -17,13 +17,13 @@ def _url(value: str | None, schemes: tuple[str, ...]) -> str | None:
     return value
 
 
-class _AzureSource(SourceConfig):
+class _AzureSourceConfig(SourceConfig):
     # resourceId glob -> Azure location, for records that do not say where they ran (REST activity events,
     # Key Vault logs). Matched case-insensitively; the first match wins.
     locations: dict[str, str] = {}
 
 
-class _AzureSignIn(_AzureSource):
+class _AzureSignInConfig(_AzureSourceConfig):
     tenant_id: str | None = Field(default=None, min_length=1)
     client_id: str | None = None
 
@@ -35,7 +35,7 @@ class _AzureSignIn(_AzureSource):
         return v
 
 
-class AzureActivitySourceConfig(_AzureSignIn):
+class AzureActivitySourceConfig(_AzureSignInConfig):
     """`[[sources]]` type azure-activity: the Activity Log API; keys mirror `sovaudit pull azure-activity`."""
 
     type: Literal["azure-activity"]
@@ -55,7 +55,7 @@ class AzureActivitySourceConfig(_AzureSignIn):
         return _url(v, ("https",))
 
 
-class AzureStorageSourceConfig(_AzureSignIn):
+class AzureStorageSourceConfig(_AzureSignInConfig):
     """`[[sources]]` type azure-storage: diagnostic-log exports in a storage account."""
 
     never_shown: ClassVar[frozenset[str]] = frozenset({"connection_string_env", "account_url"})
@@ -79,7 +79,7 @@ class AzureStorageSourceConfig(_AzureSignIn):
         return v
 
 
-class AzureFilesSourceConfig(_AzureSource):
+class AzureFilesSourceConfig(_AzureSourceConfig):
     """`[[sources]]` type azure: local exports, REST pages or JSON lines."""
 
     type: Literal["azure"]

@@ -42,6 +42,9 @@ class AzureActivitySource(_AzureMonitorSource):
     type = "azure-activity"
     config = AzureActivitySourceConfig
 
+    def where(self, record: dict[str, Any]) -> str | None:
+        return record.get("subscription")
+
     def register_command(self, pull_app, pull) -> None:
         from sovaudit.sources.azure.command import register_azure_activity
 
@@ -74,6 +77,9 @@ class AzureActivitySource(_AzureMonitorSource):
 class AzureStorageSource(_AzureMonitorSource):
     type = "azure-storage"
     config = AzureStorageSourceConfig
+
+    def where(self, record: dict[str, Any]) -> str | None:
+        return record.get("account_url")
 
     def ledger_record(self, spec: AzureStorageSourceConfig) -> dict[str, Any]:
         from sovaudit.sources.azure.storage import public_url

@@ -1,6 +1,8 @@
 """CloudTrail as a `Source`: which blobs a cloudtrail entry yields, from files, an S3 trail bucket or the
 LookupEvents API, and how they are prepared."""
 
+from typing import Any
+
 from sovaudit.sources.base import BaseSource, Items, PullContext
 from sovaudit.sources.cloudtrail.config import CloudTrailSourceConfig
 from sovaudit.sources.cloudtrail.preparer import CloudTrailPreparer
@@ -25,6 +27,9 @@ class CloudTrailSource(BaseSource):
             yield from _bucket_items(spec, context)
         else:
             yield from _lookup_items(spec, context)
+
+    def where(self, record: dict[str, Any]) -> str | None:
+        return record.get("bucket") or record.get("path")
 
     def register_command(self, pull_app, pull) -> None:
         from sovaudit.sources.cloudtrail.command import register

@@ -25,7 +25,7 @@ def is_secret_property(name: str) -> bool:
     return bool(_SECRET_PROPERTY.search(name))
 
 
-class _KafkaSource(SourceConfig):
+class _KafkaSourceConfig(SourceConfig):
     bootstrap: str | None = None  # a broker …
     path: str | None = None  # … or files: exactly one of the two
     region: str | None = None  # where the cluster runs: the region of every row it yields
@@ -54,20 +54,20 @@ class _KafkaSource(SourceConfig):
         return v
 
     @model_validator(mode="after")
-    def _one_input(self) -> "_KafkaSource":
+    def _one_input(self) -> "_KafkaSourceConfig":
         if bool(self.bootstrap) == bool(self.path):
             raise ValueError("set exactly one of bootstrap (a broker) or path (files)")
         return self
 
 
-class KafkaAuditSourceConfig(_KafkaSource):
+class KafkaAuditSourceConfig(_KafkaSourceConfig):
     """type kafka-audit: Confluent audit events from the audit-log topic (`bootstrap`) or from files (`path`)."""
 
     type: Literal["kafka-audit"]
     topic: str = Field(default=DEFAULT_AUDIT_TOPIC, min_length=1)
 
 
-class KafkaInventorySourceConfig(_KafkaSource):
+class KafkaInventorySourceConfig(_KafkaSourceConfig):
     """type kafka-inventory: a snapshot of the cluster's topics, their retention and MirrorMaker 2 artefacts,
     taken from a broker (`bootstrap`) or read from files (`path`): NDJSON, optionally gzipped, one
     {"snapshot_time", "cluster_id", "topic", "partitions", "replication_factor", "configs"} object per topic,
@@ -78,7 +78,7 @@ class KafkaInventorySourceConfig(_KafkaSource):
     mirror_aliases: list[str] = []
 
 
-class KafkaLineageSourceConfig(_KafkaSource):
+class KafkaLineageSourceConfig(_KafkaSourceConfig):
     """type kafka-lineage: the lineage headers (never the values) of messages on data topics, read from a
     broker (`bootstrap`) or from a header export (`path`): NDJSON, optionally gzipped, one
     {"kafka": {cluster_id, topic, partition, offset, timestamp}, "headers": {…}} object per message, as a

@@ -35,6 +35,9 @@ class _KafkaSource(BaseSource):
             settings.pop("path", None)
         return settings
 
+    def where(self, record: dict[str, Any]) -> str | None:
+        return record.get("bootstrap") or record.get("path")
+
     def items(self, spec: KafkaSourceConfig, context: PullContext) -> Items:
         if not spec.region:
             context.notes.append(
