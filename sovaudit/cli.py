@@ -18,7 +18,7 @@ from sovaudit.cli_options import ConfigOpt, FormatOpt, LakeOpt, LockOpt, SinceOp
 from sovaudit.config import load_config, resolve_lake_path
 from sovaudit.errors import SovauditError, UsageError
 from sovaudit.lake import Lake
-from sovaudit.output import dumps, write_rows
+from sovaudit.output import dumps, visible, write_rows
 from sovaudit.pull import PullResult, pull_source
 from sovaudit.sources import SOURCES, config_from_flags
 
@@ -41,7 +41,7 @@ err = Console(stderr=True)
 
 def _fail(exc: SovauditError) -> None:
     for line in str(exc).splitlines():
-        err.print(Text(f"error: {line}", style="bold red"))
+        err.print(Text(f"error: {visible(line)}", style="bold red"))
     raise typer.Exit(exc.exit_code)
 
 
@@ -100,7 +100,7 @@ class _RichProgress:
         self.progress.update(self.task, total=blobs + self.blobs)
 
     def note(self, message: str) -> None:
-        self.progress.console.print(Text(f"warning: {message}", style="yellow"))
+        self.progress.console.print(Text(f"warning: {visible(message)}", style="yellow"))
 
 
 def _run_pull(lake: Lake, spec, since, until, lock_timeout, quiet: bool) -> PullResult:
@@ -124,8 +124,8 @@ def _report_pulls(results: list[PullResult], fmt: str) -> int:
         for column in ("source", "read", "stored", "duplicate", "quarantined", "objects"):
             table.add_column(column, justify="left" if column == "source" else "right", no_wrap=True)
         for r in results:
-            table.add_row(Text(r.source), *(f"{r.counts[k]:,}" for k in ("read", "stored", "duplicate", "quarantined")),
-                          f"{r.entry['blobs']['blobs']:,}")
+            counts = (f"{r.counts[k]:,}" for k in ("read", "stored", "duplicate", "quarantined"))
+            table.add_row(Text(visible(r.source)), *counts, f"{r.entry['blobs']['blobs']:,}")
         console.print(table)
         for r in results:
             b = r.entry["blobs"]
@@ -136,13 +136,13 @@ def _report_pulls(results: list[PullResult], fmt: str) -> int:
                 console.print(Text(f"note: {b['digest_blobs']:,} digest file(s) archived for verification "
                                    "(sovaudit verify)", style="dim"))
             for note in r.notes:
-                console.print(Text(f"note: {note}", style="dim"))
+                console.print(Text(f"note: {visible(note)}", style="dim"))
             for failure in r.entry["failures"]:
-                console.print(Text(f"failed: {failure['error']}", style="red"))
+                console.print(Text(f"failed: {visible(failure['error'])}", style="red"))
             if r.entry["quarantine_file"]:
+                path = visible(r.entry["quarantine_file"]["path"])
                 console.print(Text(f"{r.counts['quarantined']} record(s) quarantined; see the `quarantine` table "
-                                   f"(sovaudit sql \"FROM quarantine\") or {r.entry['quarantine_file']['path']}",
-                                   style="yellow"))
+                                   f"(sovaudit sql \"FROM quarantine\") or {path}", style="yellow"))
         console.print(Text(f"ledger head {results[-1].entry['hash']}" if results else "nothing pulled", style="dim"))
     return max((r.exit_code for r in results), default=0)
 
@@ -260,7 +260,7 @@ def check(
         _write_output(WRITERS[fmt](run), out)
     for result in run.results:
         if result.error:
-            err.print(Text(f"error: {result.check.id}: {result.status_reason}", style="bold red"))
+            err.print(Text(f"error: {result.check.id}: {visible(result.status_reason)}", style="bold red"))
     raise typer.Exit(run.exit_code(fail_on))
 
 
@@ -341,10 +341,10 @@ def _print_report_set(result, out_dir: Path, fail_on: str, pulls: list[PullResul
     table.add_row(f"at or above {fail_on}", Text(", ".join(r.check.id for r in failing) or "none",
                                                 style="bold red" if failing else "green"))
     for reason in run.partial_reasons:
-        table.add_row("partial evidence", Text(reason, style="yellow"))
+        table.add_row("partial evidence", Text(visible(reason), style="yellow"))
     table.add_row("ledger head", run.ledger_head or "-")
     for name, path in result.files.items():
-        table.add_row(name, Text(str(path)))
+        table.add_row(name, Text(visible(str(path))))
     console.print(table)
 
 
@@ -480,7 +480,7 @@ def _interactive(target: Lake, fmt: str, max_rows: int) -> None:
         try:
             _run_query(target, text, fmt, max_rows)
         except (SovauditError, duckdb.Error) as exc:
-            err.print(Text(f"error: {str(exc).splitlines()[0]}", style="red"))
+            err.print(Text(f"error: {visible(str(exc).splitlines()[0])}", style="red"))
             if not sys.stdin.isatty():
                 raise typer.Exit(2) from None
 

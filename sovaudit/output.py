@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import sys
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,6 +11,32 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+# What a terminal obeys, or XML and UTF-8 cannot carry: C0 controls but tab and newline, DEL, C1 controls, lone
+# surrogates and the non-characters U+FFFE and U+FFFF.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# OWASP "CSV Injection": spreadsheets run a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _escape_form(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """Control characters in their escape form (ESC becomes the four characters \\x1b): shown, never obeyed."""
+    return _UNPRINTABLE.sub(_escape_form, text)
+
+
+def csv_cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula gets a leading ' (OWASP); numbers, even negative, stay numbers.
+    Lone surrogates, which UTF-8 cannot encode, are written in their escape form."""
+    if not isinstance(value, str):
+        return value
+    value = _SURROGATE.sub(_escape_form, value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def json_default(value: Any) -> Any:
@@ -22,8 +49,10 @@ def json_default(value: Any) -> Any:
     return str(value)
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, default=json_default, ensure_ascii=False)
+def dumps(value: Any, indent: int | None = None) -> str:
+    """JSON, UTF-8 as is; a lone surrogate (not encodable) becomes the visible text \\udXXX."""
+    text = json.dumps(value, default=json_default, ensure_ascii=False, indent=indent)
+    return _SURROGATE.sub(lambda m: "\\" + _escape_form(m), text)
 
 
 def _cell(value: Any) -> str:
@@ -40,18 +69,17 @@ def write_rows(columns: list[str], rows: list[tuple], fmt: str, console: Console
     if fmt == "table":
         table = Table(title=title, show_lines=False, header_style="bold cyan")
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(Text(visible(column)), overflow="fold")
         for row in rows:
             # Text, not str: log values are attacker-controlled and must never be read as Rich markup.
-            table.add_row(*(Text(_cell(v)) for v in row))
+            table.add_row(*(Text(visible(_cell(v))) for v in row))
         console.print(table)
     elif fmt == "csv":
         writer = csv.writer(out)
-        writer.writerow(columns)
-        writer.writerows([_cell(v) for v in row] for row in rows)
+        writer.writerow([csv_cell(c) for c in columns])
+        writer.writerows([csv_cell(v) if isinstance(v, str) else _cell(v) for v in row] for row in rows)
     elif fmt == "json":
-        out.write(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=json_default,
-                             ensure_ascii=False, indent=2) + "\n")
+        out.write(dumps([dict(zip(columns, row, strict=True)) for row in rows], indent=2) + "\n")
     elif fmt == "ndjson":
         for row in rows:
             out.write(dumps(dict(zip(columns, row, strict=True))) + "\n")

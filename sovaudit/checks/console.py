@@ -8,6 +8,7 @@ from rich.text import Text
 
 from sovaudit.checks.catalogue import Check
 from sovaudit.checks.runner import CheckRun
+from sovaudit.output import visible
 from sovaudit.timewindow import iso
 
 STATUS_STYLE = {"PASS": "bold green", "FAIL": "bold red", "NOT_ASSESSED": "bold yellow"}
@@ -28,7 +29,7 @@ def print_run(run: CheckRun, console: Console, fail_on: str) -> None:
     for r in run.results:
         c = r.check
         summary.add_row(c.id, Text(r.status, style=STATUS_STYLE[r.status]), Text(c.severity, SEVERITY_STYLE[c.severity]),
-                        c.family, Text(c.title), str(len(r.findings)), Text(r.status_reason))
+                        c.family, Text(visible(c.title)), str(len(r.findings)), Text(visible(r.status_reason)))
     console.print(summary)
     for r in run.results:
         if not r.findings:
@@ -39,10 +40,10 @@ def print_run(run: CheckRun, console: Console, fail_on: str) -> None:
             table.add_column(column, justify="right" if column == "events" else "left")
         for f in r.findings:
             more = f" +{f.evidence_total - 3} more" if f.evidence_total > 3 else ""
-            table.add_row(Text(f.resource or "-"), Text(f.actor or "-"),
-                          Text(f"{f.region or '-'} ({f.jurisdiction})" if f.jurisdiction else (f.region or "-")),
-                          iso(f.first_seen) or "-", iso(f.last_seen) or "-", f"{f.event_count:,}", Text(f.reason),
-                          Text("\n".join(f.evidence[:3]) + more))
+            region = f"{f.region or '-'} ({f.jurisdiction})" if f.jurisdiction else (f.region or "-")
+            table.add_row(Text(visible(f.resource or "-")), Text(visible(f.actor or "-")), Text(visible(region)),
+                          iso(f.first_seen) or "-", iso(f.last_seen) or "-", f"{f.event_count:,}",
+                          Text(visible(f.reason)), Text(visible("\n".join(f.evidence[:3]) + more)))
         console.print(table)
     counts = {s: sum(r.status == s for r in run.results) for s in STATUS_STYLE}
     line = Text(f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['NOT_ASSESSED']} not assessed; ")
@@ -50,7 +51,7 @@ def print_run(run: CheckRun, console: Console, fail_on: str) -> None:
     line.append(f"{len(failing)} failing at or above {fail_on}", style="bold red" if failing else "bold green")
     console.print(line)
     for reason in run.partial_reasons:
-        console.print(Text(f"partial evidence: {reason}", style="yellow"))
+        console.print(Text(f"partial evidence: {visible(reason)}", style="yellow"))
 
 
 def catalogue_table(checks: list[Check]) -> Table:
@@ -58,8 +59,8 @@ def catalogue_table(checks: list[Check]) -> Table:
     for column in ("id", "severity", "family", "title", "gdpr", "requires"):
         table.add_column(column, no_wrap=column in ("id", "severity"))
     for c in checks:
-        table.add_row(c.id, Text(c.severity, SEVERITY_STYLE[c.severity]), c.family, Text(c.title), "; ".join(c.gdpr),
-                      c.requires_text + ("" if c.builtin else " (user check)"))
+        table.add_row(c.id, Text(c.severity, SEVERITY_STYLE[c.severity]), c.family, Text(visible(c.title)),
+                      "; ".join(c.gdpr), c.requires_text + ("" if c.builtin else " (user check)"))
     return table
 
 
@@ -82,5 +83,5 @@ def check_detail(check: Check) -> Group:
                          ("baseline", "yes" if check.baseline else "no"), ("report", check.report or "-"),
                          ("file", str(check.path)),
                          ("description", check.description), ("remediation", check.remediation)):
-        meta.add_row(label, Text(value))
-    return Group(meta, Panel(Syntax(check.sql, "sql", word_wrap=True, theme="ansi_dark"), title="SQL"))
+        meta.add_row(label, Text(visible(value)))
+    return Group(meta, Panel(Syntax(visible(check.sql), "sql", word_wrap=True, theme="ansi_dark"), title="SQL"))

@@ -3,12 +3,11 @@
 import csv
 import hashlib
 import io
-import json
 from xml.etree import ElementTree as ET
 
 from sovaudit import __version__
 from sovaudit.checks.runner import CheckRun
-from sovaudit.output import json_default
+from sovaudit.output import csv_cell, dumps, visible
 
 INFORMATION_URI = "https://github.com/sovaudit/sovaudit"
 CSV_COLUMNS = ("check_id", "title", "family", "severity", "gdpr", "resource", "actor", "region", "jurisdiction",
@@ -18,20 +17,23 @@ _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": 
 
 
 def to_json(run: CheckRun) -> str:
-    return json.dumps(run.as_dict(), default=json_default, ensure_ascii=False, indent=2) + "\n"
+    return dumps(run.as_dict(), indent=2) + "\n"
 
 
 def to_csv(run: CheckRun) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # CRLF, as RFC 4180 and evidence.csv: the csv module quotes only fields holding its line terminator's
+    # characters, so with "\n" a CR in a log value went out unquoted and split the row.
+    writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for result in run.results:
         c = result.check
         for f in result.findings:
             d = f.as_dict()
-            writer.writerow([c.id, c.title, c.family, c.severity, "; ".join(c.gdpr), d["resource"], d["actor"],
-                             d["region"], d["jurisdiction"], d["first_seen"], d["last_seen"], d["event_count"],
-                             d["reason"], d["evidence_total"], " ".join(d["evidence"])])
+            writer.writerow([csv_cell(v) for v in (
+                c.id, c.title, c.family, c.severity, "; ".join(c.gdpr), d["resource"], d["actor"], d["region"],
+                d["jurisdiction"], d["first_seen"], d["last_seen"], d["event_count"], d["reason"],
+                d["evidence_total"], " ".join(d["evidence"]))])
     return buffer.getvalue()
 
 
@@ -39,6 +41,15 @@ def _finding_lines(result) -> str:
     return "\n".join(f"- {f.resource or '-'} | {f.actor or '-'} | {f.region or '-'}: {f.reason} "
                      f"(evidence: {', '.join(f.evidence[:5])}{' …' if f.evidence_total > 5 else ''})"
                      for f in result.findings)
+
+
+def _printable(root: ET.Element) -> None:
+    """XML 1.0 cannot carry most control characters, not even as character references: show them escaped."""
+    for element in root.iter():
+        if element.text:
+            element.text = visible(element.text)
+        for name, value in element.attrib.items():
+            element.attrib[name] = visible(value)
 
 
 def to_junit(run: CheckRun) -> str:
@@ -64,13 +75,15 @@ def to_junit(run: CheckRun) -> str:
             failure.text = _finding_lines(result) + f"\n\nRemediation: {c.remediation}"
         elif result.status == "NOT_ASSESSED":
             ET.SubElement(case, "skipped", message=f"NOT_ASSESSED: {result.status_reason}")
+    _printable(suites)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
 
 def _fingerprint(check_id: str, finding) -> str:
     key = "\x1f".join(str(x) for x in (check_id, finding.resource, finding.actor, finding.region, finding.reason))
-    return hashlib.sha256(key.encode()).hexdigest()
+    # surrogatepass: the same bytes as UTF-8 for any real text, and no crash on a lone surrogate.
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def to_sarif(run: CheckRun) -> str:
@@ -114,7 +127,7 @@ def to_sarif(run: CheckRun) -> str:
             "properties": {"window": run.as_dict()["window"], "ledger_head": run.ledger_head},
         }],
     }
-    return json.dumps(document, default=json_default, ensure_ascii=False, indent=2) + "\n"
+    return dumps(document, indent=2) + "\n"
 
 
 WRITERS = {"json": to_json, "csv": to_csv, "junit": to_junit, "sarif": to_sarif}

@@ -2,16 +2,16 @@
 evidence lists as CSV."""
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from sovaudit.checks.runner import CheckSession
 from sovaudit.checks.session import view_name
-from sovaudit.output import json_default
+from sovaudit.output import csv_cell, dumps, visible
 from sovaudit.report import charts
 from sovaudit.report.model import FAMILY_TITLES
 from sovaudit.resources import query_text, resource_dir
@@ -37,10 +37,18 @@ def _when(value: str | None) -> str:
     return text + " UTC"
 
 
+def _shown(value: Any) -> Any:
+    """Every {{ … }}: control characters in their escape form, since HTML and the PDF's fonts cannot show them.
+    Markup too (joined lists, the charts): the escape form holds no character that HTML treats as markup."""
+    if isinstance(value, Markup):
+        return Markup(visible(value))
+    return visible(value) if isinstance(value, str) else value
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(resource_dir("report_templates"))),
                       autoescape=select_autoescape(default=True, default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, finalize=_shown)
     env.filters["bytes"] = charts.human_bytes
     env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else ("" if n is None else n)
     env.filters["when"] = _when
@@ -69,7 +77,7 @@ def render_pdf(report: dict[str, Any], out: Path) -> None:
 
 
 def render_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, default=json_default, ensure_ascii=False, indent=2) + "\n"
+    return dumps(report, indent=2) + "\n"
 
 
 EVIDENCE_COLUMNS = ("check_id", "finding", "resource", "reason", "event_uid", "source", "time", "actor", "src_ip",
@@ -90,6 +98,6 @@ def write_evidence_csv(session: CheckSession, check_ids: list[str], out: Path) -
             relation = session.con.sql(template.replace("checks.finding_view", f'checks."{view_name(check)}"'),
                                        params={"check_id": check.id})
             for row in relation.fetchall():
-                writer.writerow(row)
+                writer.writerow([csv_cell(v) for v in row])
                 written += 1
     return written

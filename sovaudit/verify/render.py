@@ -4,6 +4,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from sovaudit.output import visible
 from sovaudit.verify.run import VerifyReport
 
 
@@ -14,7 +15,7 @@ def _checks_table(report: VerifyReport) -> Table:
     table.add_column("result")
     for check in report.checks:
         result = Text("ok", style="green") if check.ok else Text(f"FAILED: {len(check.breaks)} break(s)", "bold red")
-        table.add_row(Text(check.title), f"{check.checked:,} {check.unit}", result)
+        table.add_row(Text(visible(check.title)), f"{check.checked:,} {check.unit}", result)
     return table
 
 
@@ -26,15 +27,15 @@ def _print_breaks(report: VerifyReport, console: Console) -> None:
         return
     console.print(Text("what failed to verify:", style="bold red"))
     for b in breaks:
-        console.print(Text(f"✗ [{b.check}] {b.where}", style="red"), soft_wrap=True)
+        console.print(Text(visible(f"✗ [{b.check}] {b.where}"), style="red"), soft_wrap=True)
         _print_body(console, b.problem, b.expected, b.found)
 
 
 def _print_body(console: Console, problem: str | None, expected: str | None, found: str | None) -> None:
     if problem:
-        console.print(Text(f"    {problem}"), soft_wrap=True)
+        console.print(Text(visible(f"    {problem}")), soft_wrap=True)
     if expected is not None or found is not None:
-        console.print(Text(f"    expected {expected}\n    found    {found}"), soft_wrap=True)
+        console.print(Text(visible(f"    expected {expected}\n    found    {found}")), soft_wrap=True)
 
 
 def _print_cloudtrail(report: VerifyReport, console: Console) -> None:
@@ -45,18 +46,18 @@ def _print_cloudtrail(report: VerifyReport, console: Console) -> None:
     for verdict in ct.verdicts:
         if verdict.status in ("valid", "not_covered"):
             continue
-        console.print(Text(f"✗ {verdict.message}".replace("\t", "  "), style="red"), soft_wrap=True)
+        console.print(Text(visible(f"✗ {verdict.message}".replace("\t", "  ")), style="red"), soft_wrap=True)
         found = verdict.found_sha256 if verdict.status == "INVALID" and verdict.kind == "log" else None
         _print_body(console, verdict.detail, verdict.expected_sha256 if found else None, found)
     for verdict in uncovered[:10]:
-        console.print(Text(f"- {verdict.message}".replace("\t", "  "), style="yellow"), soft_wrap=True)
+        console.print(Text(visible(f"- {verdict.message}".replace("\t", "  ")), style="yellow"), soft_wrap=True)
         _print_body(console, verdict.detail, None, None)
     if len(uncovered) > 10:
         console.print(Text(f"- … and {len(uncovered) - 10:,} more log files not covered by a valid digest "
                            "(all of them: sovaudit sql \"FROM cloudtrail_digest WHERE status = 'not_covered'\")",
                            style="yellow"), soft_wrap=True)
     for gap in ct.gaps:
-        console.print(Text(gap, style="yellow"), soft_wrap=True)
+        console.print(Text(visible(gap), style="yellow"), soft_wrap=True)
     coverage = "no CloudTrail log files in the lake" if ct.coverage is None else \
         f"{ct.coverage:.1%} of the lake's CloudTrail log files are covered by a valid digest"
     console.print(Text(f"CloudTrail: {ct.summary()}; {coverage}"), soft_wrap=True)
@@ -71,11 +72,11 @@ def render_report(report: VerifyReport, console: Console) -> None:
     for check in report.checks:
         for note in check.notes:
             if check.check != "cloudtrail_digest":
-                console.print(Text(f"note: {note}", style="dim"), soft_wrap=True)
+                console.print(Text(f"note: {visible(note)}", style="dim"), soft_wrap=True)
     if report.cloudtrail is not None:
         _print_cloudtrail(report, console)
         for note in report.cloudtrail.notes:
-            console.print(Text(f"note: {note}", style="dim"), soft_wrap=True)
+            console.print(Text(f"note: {visible(note)}", style="dim"), soft_wrap=True)
     verdict = Text("verified", style="bold green") if report.ok else \
         Text(f"FAILED: {len(report.breaks)} thing(s) did not verify", style="bold red")
     console.print(Text(f"ledger head {report.lake.ledger_head} ({report.lake.ledger_entries} entries) — ") + verdict,
