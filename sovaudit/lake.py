@@ -60,8 +60,9 @@ class Lake:
 
     def recover(self) -> list[Path]:
         """Remove what a killed pull left behind: files no ledger entry committed. Hold the lock."""
-        self.ledger.repair_torn_tail()
-        entries = self.ledger.entries()
+        lines = self.ledger.lines()
+        entries = self.ledger.entries(lines)  # refuses a damaged ledger before anything is removed
+        self.ledger.repair_torn_tail(lines)
         committed = {p.resolve() for paths in self.committed_files(entries).values() for p in paths}
         committed |= {p.resolve() for p in self.quarantine_files(entries)}
         removed = []

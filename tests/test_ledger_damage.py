@@ -1,0 +1,124 @@
+"""A damaged ledger: a stripped final newline, a torn last line, an altered line; and what verify makes of an
+interrupted first pull and of blobs no entry names."""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ct_event, run_cli, write_trail_file
+
+from sovaudit.errors import LedgerDamaged
+from sovaudit.lake import Lake
+from sovaudit.ledger import Ledger
+from sovaudit.pull import pull_source
+from sovaudit.sources import config_from_flags
+from sovaudit.verify import verify_lake
+
+
+def _pull(lake: Lake, folder: Path) -> dict:
+    result = pull_source(lake, config_from_flags("cloudtrail", path=str(folder)))
+    assert result.exit_code == 0
+    return result.entry
+
+
+def _input(root: Path, day: int) -> Path:
+    folder = root / f"day{day}"
+    write_trail_file(folder / "trail.json.gz",
+                     [ct_event(f"d{day}-{i}", time=f"2024-01-0{day}T{i:02d}:00:00Z") for i in range(10)])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("inputs")
+    for day in (1, 2, 3):
+        _input(root, day)
+    return root
+
+
+@pytest.fixture(scope="module")
+def pristine(inputs, tmp_path_factory) -> Path:
+    """Two pulls of ten events each."""
+    lake = Lake(tmp_path_factory.mktemp("pristine") / "lake")
+    _pull(lake, inputs / "day1")
+    _pull(lake, inputs / "day2")
+    return lake.root
+
+
+@pytest.fixture
+def lake(pristine: Path, tmp_path: Path) -> Lake:
+    shutil.copytree(pristine, tmp_path / "lake")
+    return Lake(tmp_path / "lake")
+
+
+def _fingerprint(root: Path) -> list[tuple[str, str]]:
+    return sorted((p.relative_to(root).as_posix(), hashlib.sha256(p.read_bytes()).hexdigest())
+                  for p in root.rglob("*") if p.is_file() and p.name != ".lock")
+
+
+def _rows(lake: Lake) -> int:
+    lake.refresh()
+    return lake.sql("SELECT count(*) FROM cloudtrail").fetchall()[0][0]
+
+
+def _notes(report, check: str) -> list[str]:
+    return next(c for c in report.checks if c.check == check).notes
+
+
+# -- a stripped final newline ----------------------------------------------------------------------------------
+
+def test_a_last_entry_without_its_newline_is_committed_and_the_next_pull_adds_the_newline(lake, inputs):
+    data = lake.ledger.path.read_bytes()
+    lake.ledger.path.write_bytes(data.rstrip(b"\n"))  # as an editor saves it
+    files = _fingerprint(lake.root / "tables")
+
+    report = verify_lake(lake)
+    assert report.ok and report.ledger_entries == 2, report.breaks
+    assert not _notes(report, "lake_files")  # the last entry's Parquet files are still committed
+    assert any("no final newline" in note for note in _notes(report, "ledger_chain"))
+    assert _rows(lake) == 20
+
+    third = _pull(lake, inputs / "day3")
+    assert third["seq"] == 3
+    assert set(files) <= set(_fingerprint(lake.root / "tables"))  # the second pull's files survive
+    assert lake.ledger.path.read_bytes().startswith(data) and lake.ledger.path.read_bytes().endswith(b"\n")
+    assert [e["seq"] for e in lake.ledger.entries()] == [1, 2, 3]
+    assert verify_lake(lake).ok and _rows(lake) == 30
+
+
+def test_an_append_after_a_stripped_newline_starts_its_own_line(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    first = ledger.append({"run_id": "a"})
+    ledger.path.write_bytes(ledger.path.read_bytes().rstrip(b"\n"))
+    second = ledger.append({"run_id": "b"})
+    assert second["prev_hash"] == first["hash"]
+    assert [json.loads(line)["run_id"] for line in ledger.path.read_bytes().splitlines()] == ["a", "b"]
+
+
+# -- an altered line: every reader refuses, naming it ----------------------------------------------------------
+
+def _alter_first_line(lake: Lake) -> None:
+    lines = lake.ledger.path.read_bytes().split(b"\n")
+    lines[0] = lines[0][:40]
+    lake.ledger.path.write_bytes(b"\n".join(lines))
+
+
+def test_the_library_refuses_it_and_verify_names_the_line(lake):
+    _alter_first_line(lake)
+    with pytest.raises(LedgerDamaged, match="line 1: not a valid JSON entry"):
+        lake.sql("SELECT 1")
+    report = verify_lake(lake)
+    assert not report.ok and report.breaks[0].where == "ledger.jsonl line 1"
+
+    proc = run_cli("verify", "--lake", str(lake.root))
+    assert proc.returncode == 1 and "ledger.jsonl line 1" in proc.stdout
+
+
+def test_a_last_line_that_parses_but_is_no_object_is_not_a_torn_write(lake):
+    with open(lake.ledger.path, "ab") as handle:
+        handle.write(b'["not", "an", "entry"]')
+    with pytest.raises(LedgerDamaged, match="line 3: not a JSON object"):
+        lake.ledger.entries()
+    assert verify_lake(lake).breaks[0].where == "ledger.jsonl line 3"
