@@ -14,7 +14,7 @@ from sovaudit.lake import Lake
 from sovaudit.ledger import Ledger
 from sovaudit.pull import pull_source
 from sovaudit.sources import config_from_flags
-from sovaudit.verify import verify_lake
+from sovaudit.verify import verify, verify_lake
 
 
 def _pull(lake: Lake, folder: Path) -> dict:
@@ -97,12 +97,55 @@ def test_an_append_after_a_stripped_newline_starts_its_own_line(tmp_path):
     assert [json.loads(line)["run_id"] for line in ledger.path.read_bytes().splitlines()] == ["a", "b"]
 
 
+# -- a torn last line: readers skip it and say so --------------------------------------------------------------
+
+def _tear(lake: Lake) -> None:
+    with open(lake.ledger.path, "ab") as handle:
+        handle.write(b'{"blobs":{"blobs":1,"by')
+
+
+def test_the_library_reads_past_a_torn_last_line(lake):
+    _tear(lake)
+    assert lake.sql("SELECT seq FROM ledger ORDER BY seq").fetchall() == [(1,), (2,)]
+    assert _rows(lake) == 20
+    assert verify_lake(lake).ok
+    assert lake.ledger.torn_tail().startswith(f"{lake.ledger.path} line 3 is an incomplete entry")
+
+
+@pytest.mark.parametrize("verb", [("sql", "SELECT count(*) AS n FROM ledger", "--format", "csv"),
+                                  ("tables", "--format", "json"), ("check", "--format", "json"),
+                                  ("report", "--format", "json", "--out", "{tmp}/report.json")])
+def test_readers_warn_about_a_torn_last_line_in_one_line_and_read_the_rest(lake, verb, tmp_path):
+    _tear(lake)
+    proc = run_cli(*[a.format(tmp=tmp_path) for a in verb], "--lake", str(lake.root), cwd=tmp_path)
+    assert proc.returncode in (0, 3), proc.stderr  # check and report: 3 for checks not assessed on this lake
+    assert "Traceback" not in proc.stderr and "error" not in proc.stderr
+    [warning] = [line for line in proc.stderr.splitlines() if "ledger.jsonl" in line]
+    assert warning.startswith("warning: ") and "line 3 is an incomplete entry" in warning
+    if verb[0] == "sql":
+        assert proc.stdout.split() == ["n", "2"]
+
+
 # -- an altered line: every reader refuses, naming it ----------------------------------------------------------
 
 def _alter_first_line(lake: Lake) -> None:
     lines = lake.ledger.path.read_bytes().split(b"\n")
     lines[0] = lines[0][:40]
     lake.ledger.path.write_bytes(b"\n".join(lines))
+
+
+@pytest.mark.parametrize("verb", [("sql", "SELECT 1"), ("tables",), ("check",), ("report", "--format", "json"),
+                                  ("scan",), ("pull", "cloudtrail", "--path", "{inputs}/day3")])
+def test_every_reader_refuses_a_ledger_with_a_line_that_is_not_an_entry(lake, verb, inputs, tmp_path):
+    _alter_first_line(lake)
+    before = _fingerprint(lake.root)
+    proc = run_cli(*[a.format(inputs=inputs) for a in verb], "--lake", str(lake.root), cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    [error] = [line for line in proc.stderr.splitlines() if "ledger" in line]  # a pull's progress bar aside
+    assert error.startswith(f"error: {lake.ledger.path} line 1: not a valid JSON entry")
+    assert "the ledger was altered" in error
+    assert _fingerprint(lake.root) == before  # a pull removes nothing and appends nothing
 
 
 def test_the_library_refuses_it_and_verify_names_the_line(lake):
@@ -122,3 +165,12 @@ def test_a_last_line_that_parses_but_is_no_object_is_not_a_torn_write(lake):
     with pytest.raises(LedgerDamaged, match="line 3: not a JSON object"):
         lake.ledger.entries()
     assert verify_lake(lake).breaks[0].where == "ledger.jsonl line 3"
+
+
+def test_verify_cloudtrail_on_an_altered_ledger_reports_instead_of_recording(lake):
+    _alter_first_line(lake)
+    before = lake.ledger.path.read_bytes()
+    report = verify(lake, cloudtrail=True, public_keys=None)
+    assert not report.ok and report.recorded is None
+    assert any("not recorded" in note for note in report.cloudtrail.notes)
+    assert lake.ledger.path.read_bytes() == before
