@@ -4,6 +4,7 @@ interrupted first pull and of blobs no entry names."""
 import hashlib
 import json
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,29 @@ def test_verify_cloudtrail_on_an_altered_ledger_reports_instead_of_recording(lak
     assert not report.ok and report.recorded is None
     assert any("not recorded" in note for note in report.cloudtrail.notes)
     assert lake.ledger.path.read_bytes() == before
+
+
+# -- a first pull killed before it committed -------------------------------------------------------------------
+
+@pytest.mark.parametrize("failpoint", ["after-archive", "before-commit", "after-first-parquet", "before-ledger"])
+def test_a_killed_first_pull_is_an_interrupted_pull_not_a_missing_ledger(failpoint, inputs, lake_dir):
+    crashed = run_cli("pull", "cloudtrail", "--path", str(inputs / "day1"), "--lake", str(lake_dir),
+                      env={"SOVAUDIT_FAILPOINT": failpoint})
+    assert crashed.returncode == -signal.SIGKILL
+    assert not (lake_dir / "ledger.jsonl").exists()
+
+    report = verify_lake(Lake(lake_dir))
+    assert report.ok, report.breaks
+    assert any("no pull has committed to this lake yet" in note and "was interrupted" in note
+               for note in _notes(report, "ledger_chain"))
+    assert run_cli("verify", "--lake", str(lake_dir)).returncode == 0
+
+
+def test_a_deleted_ledger_is_still_a_break_beside_a_killed_pull(lake, inputs):
+    crashed = run_cli("pull", "cloudtrail", "--path", str(inputs / "day3"), "--lake", str(lake.root),
+                      env={"SOVAUDIT_FAILPOINT": "after-first-parquet"})
+    assert crashed.returncode == -signal.SIGKILL
+    lake.ledger.path.unlink()  # the files of the two committed pulls are not the killed pull's
+
+    [broken] = verify_lake(lake).breaks
+    assert broken.where == "ledger.jsonl" and "the ledger is missing" in broken.problem
