@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ct_event, run_cli, write_trail_file
 
+from sovaudit.archive import sha256_hex
 from sovaudit.errors import LedgerDamaged
 from sovaudit.lake import Lake
 from sovaudit.ledger import Ledger
@@ -190,6 +191,7 @@ def test_a_killed_first_pull_is_an_interrupted_pull_not_a_missing_ledger(failpoi
     assert report.ok, report.breaks
     assert any("no pull has committed to this lake yet" in note and "was interrupted" in note
                for note in _notes(report, "ledger_chain"))
+    assert any("named by no ledger entry" in note for note in _notes(report, "archive_blobs"))
     assert run_cli("verify", "--lake", str(lake_dir)).returncode == 0
 
 
@@ -201,3 +203,24 @@ def test_a_deleted_ledger_is_still_a_break_beside_a_killed_pull(lake, inputs):
 
     [broken] = verify_lake(lake).breaks
     assert broken.where == "ledger.jsonl" and "the ledger is missing" in broken.problem
+
+
+# -- blobs no entry names --------------------------------------------------------------------------------------
+
+def test_a_planted_blob_is_listed_as_a_note(lake):
+    planted = b'{"Records": []}'
+    digest = sha256_hex(planted)
+    (lake.archive.root / digest[:2]).mkdir(exist_ok=True)
+    (lake.archive.root / digest[:2] / digest).write_bytes(planted)
+
+    report = verify_lake(lake)
+    assert report.ok, report.breaks
+    [note] = _notes(report, "archive_blobs")
+    assert note.startswith("1 blob(s) under raw/ are named by no ledger entry") and f"raw/{digest[:2]}/{digest}" in note
+
+    proc = run_cli("verify", "--lake", str(lake.root))
+    assert proc.returncode == 0 and digest in proc.stdout
+
+
+def test_an_untouched_lake_has_no_note_about_blobs(lake):
+    assert _notes(verify_lake(lake), "archive_blobs") == []
