@@ -41,7 +41,7 @@ err = Console(stderr=True)
 
 def _fail(exc: SovauditError) -> None:
     for line in str(exc).splitlines():
-        err.print(Text(f"error: {visible(line)}", style="bold red"))
+        err.print(Text(f"error: {visible(line)}", style="bold red"), soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -53,6 +53,16 @@ def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
 def _lake(lake: str | None, config: str | None) -> Lake:
     loaded = load_config(config)
     return Lake(resolve_lake_path(lake, loaded))
+
+
+def _read_lake(target: Lake) -> Lake:
+    """The lake for a verb that reads it: refused if its ledger was altered, with a warning if a pull's last
+    append was cut short (the next pull removes it)."""
+    target.ledger.entries()
+    torn = target.ledger.torn_tail()
+    if torn:
+        err.print(Text(f"warning: {visible(torn)}", style="yellow"), soft_wrap=True)
+    return target
 
 
 def _version(value: bool) -> None:
@@ -244,7 +254,7 @@ def check(
     _check_format(fmt, CHECK_FORMATS)
     try:
         loaded = load_config(config)
-        target = Lake(resolve_lake_path(lake, loaded))
+        target = _read_lake(Lake(resolve_lake_path(lake, loaded)))
         run = run_checks(target, loaded, check_ids=check_id, families=family, since=since, until=until,
                          fail_on=fail_on)
     except SovauditError as exc:
@@ -373,7 +383,7 @@ def report(
     target_path = out or Path(f"report.{fmt}")
     try:
         loaded = load_config(config)
-        target = Lake(resolve_lake_path(lake, loaded))
+        target = _read_lake(Lake(resolve_lake_path(lake, loaded)))
         with err.status("checking and rendering …"):
             result = write_reports(target, loaded, target_path.parent, formats=(fmt,), machine=False, since=since,
                                    until=until, fail_on=fail_on, stem=target_path.stem)
@@ -421,6 +431,8 @@ def scan(
             if not specs and not target.ledger.path.exists():
                 raise UsageError("nothing to scan: no [[sources]] in the config and an empty lake "
                                  "(see `sovaudit init`, or try `sovaudit scan --demo`)")
+            if not specs:
+                _read_lake(target)  # a pull would refuse an altered ledger, and remove a torn line, itself
         pulls = [_run_pull(target, spec, since, until, lock_timeout, quiet=False) for spec in specs]
         with err.status("checking, verifying the lake and rendering the report …"):
             result = write_reports(target, loaded, out_dir, formats=("html", "pdf"), since=since, until=until,
@@ -519,7 +531,7 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; omit for a
 
     _check_format(fmt, ("table", "csv", "json", "ndjson"))
     try:
-        target = _lake(lake, config)
+        target = _read_lake(_lake(lake, config))
         if query is None or "checks." in query.lower() or "policy_" in query.lower():
             _attach_checks(target, config, since, until)
         if query is None:
@@ -540,7 +552,7 @@ def tables(fmt: FormatOpt = "table", lake: LakeOpt = None, config: ConfigOpt = N
     """
     _check_format(fmt, ("table", "json"))
     try:
-        target = _lake(lake, config)
+        target = _read_lake(_lake(lake, config))
         described = target.table_columns()
         counts = {name: target.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0] for name in described}  # noqa: S608
     except SovauditError as exc:

@@ -27,3 +27,9 @@ class SourceError(SovauditError):
     """A source could not be read completely: the evidence is partial."""
 
     exit_code = 3
+
+
+class LedgerDamaged(SovauditError):
+    """A complete ledger line is not an entry: the ledger was altered, so what the lake holds is unknown."""
+
+    exit_code = 2

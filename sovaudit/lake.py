@@ -10,6 +10,7 @@ Layout under the lake root:
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import duckdb
 from sovaudit.archive import EvidenceArchive
 from sovaudit.errors import ReadOnlyViolation
 from sovaudit.fsutil import contained_path
-from sovaudit.ledger import Ledger
+from sovaudit.ledger import Ledger, canonical
 from sovaudit.schema import COMMON_COLUMN_NAMES, lake_tables
 
 _ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
@@ -60,8 +61,9 @@ class Lake:
 
     def recover(self) -> list[Path]:
         """Remove what a killed pull left behind: files no ledger entry committed. Hold the lock."""
-        self.ledger.repair_torn_tail()
-        entries = self.ledger.entries()
+        lines = self.ledger.lines()
+        entries = self.ledger.entries(lines)  # refuses a damaged ledger before anything is removed
+        self.ledger.repair_torn_tail(lines)
         committed = {p.resolve() for paths in self.committed_files(entries).values() for p in paths}
         committed |= {p.resolve() for p in self.quarantine_files(entries)}
         removed = []
@@ -107,7 +109,7 @@ class Lake:
                 " record_index INTEGER, byte_offset BIGINT, reason VARCHAR)"
             )
         if entries:
-            con.read_json(str(self.ledger.path), format="newline_delimited").create_view("ledger")
+            _create_ledger_table(con, entries)
         return con
 
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -142,6 +144,15 @@ class Lake:
         for name in [*lake_tables(), "events", "quarantine"]:
             out[name] = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {name}").fetchall()]
         return out
+
+
+def _create_ledger_table(con: duckdb.DuckDBPyConnection, entries: list[dict[str, Any]]) -> None:
+    """The `ledger` table, of the entries the Ledger read: never a torn line, nor one appended since the table
+    views were made. They pass through a private file because DuckDB infers JSON types only when reading one."""
+    with tempfile.TemporaryDirectory(prefix="sovaudit-ledger-") as work:
+        path = Path(work) / "ledger.jsonl"
+        path.write_bytes(b"".join(canonical(entry) + b"\n" for entry in entries))
+        con.read_json(str(path), format="newline_delimited").create("ledger")
 
 
 def assert_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:

@@ -26,6 +26,7 @@ def _where(lake_root: Path, path: Path) -> str:
 def check_archive(archive: EvidenceArchive, lake_root: Path, lines: list[LedgerLine]) -> CheckOutcome:
     outcome = CheckOutcome(CHECK, "Archived blobs re-hashed against their SHA-256 names", unit="blobs")
     files = _blob_files(archive.root)
+    intact = []
     for path, result in hash_files(files).items():
         outcome.checked += 1
         where = _where(lake_root, path)
@@ -37,12 +38,24 @@ def check_archive(archive: EvidenceArchive, lake_root: Path, lines: list[LedgerL
         elif result != path.name:
             outcome.broken(where, "the blob's bytes no longer hash to its name: it was changed after it was archived",
                            path.name, result)
+        else:
+            intact.append(where)
     present = {p.name for p in files}
+    named = set()
     for line in lines:
         for item in line.entry.get("inputs") or []:
             blob = item.get("blob") if isinstance(item, dict) else None
+            named.add(blob)
             if blob and blob not in present:
                 origin = item.get("key") or item.get("path") or item.get("label") or "an input"
                 outcome.broken(line.label, f"names blob {blob[:16]}… ({origin}), which the archive does not hold",
                                f"raw/{blob[:2]}/{blob}", "no such file")
+    _note_unnamed(outcome, [where for where in intact if Path(where).name not in named])
     return outcome
+
+
+def _note_unnamed(outcome: CheckOutcome, unnamed: list[str]) -> None:
+    if unnamed:
+        outcome.notes.append(f"{len(unnamed)} blob(s) under raw/ are named by no ledger entry (left by an "
+                             "interrupted pull, by a removed ledger entry, or put there by hand): "
+                             + ", ".join(sorted(unnamed)[:5]) + (" …" if len(unnamed) > 5 else ""))

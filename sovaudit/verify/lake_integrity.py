@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sovaudit.errors import UsageError
@@ -52,16 +53,34 @@ def _expected_head(lines: list[LedgerLine], expect_head: str) -> CheckOutcome:
     return outcome
 
 
+def _files_under(*directories: Path) -> list[Path]:
+    return [p for d in directories if d.is_dir() for p in d.rglob("*") if p.is_file()]
+
+
+def _no_ledger(lake: Lake, chain: CheckOutcome) -> None:
+    """No ledger: an empty lake, a first pull that was killed before it committed (its work space is still under
+    tmp/ and every table file carries its run id, as Lake.recover will treat them), or a deleted ledger."""
+    tables = _files_under(lake.tables_dir, lake.quarantine_dir)
+    if not tables and not _files_under(lake.archive.root):
+        return
+    runs = sorted(p.name for p in lake.tmp_dir.iterdir() if p.is_dir()) if lake.tmp_dir.is_dir() else []
+    if runs and all(any(p.name.startswith(run) for run in runs) for p in tables):
+        chain.notes.append(f"no pull has committed to this lake yet: pull {', '.join(runs)} was interrupted (its work "
+                           "space is still under tmp/); nothing it left is part of the lake, and the next pull "
+                           "removes its files and keeps its archived blobs")
+        return
+    chain.broken("ledger.jsonl", "the ledger is missing although the lake holds evidence: nothing in it can "
+                 "be traced to a pull", "ledger.jsonl", "no such file")
+
+
 def verify_lake(lake: Lake, expect_head: str | None = None) -> LakeVerification:
     """Re-check everything the lake's own evidence rests on; returns every break found, never raises on one."""
     started = datetime.now(UTC)
     if not lake.root.is_dir():
         raise UsageError(f"{lake.root}: no lake here (create one with `sovaudit pull`)")
     chain, lines = check_ledger_chain(lake.ledger.path)
-    if not lake.ledger.path.exists() and any(p.is_file() for d in (lake.archive.root, lake.tables_dir)
-                                             if d.exists() for p in d.rglob("*")):
-        chain.broken("ledger.jsonl", "the ledger is missing although the lake holds evidence: nothing in it can "
-                     "be traced to a pull", "ledger.jsonl", "no such file")
+    if not lake.ledger.path.exists():
+        _no_ledger(lake, chain)
     checks = [chain]
     if expect_head:
         checks.append(_expected_head(lines, expect_head))

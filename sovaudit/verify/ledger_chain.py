@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sovaudit.ledger import GENESIS, entry_hash
+from sovaudit.ledger import GENESIS, Ledger, NotAnEntry, entry_hash, read_entry
 from sovaudit.verify.outcome import CheckOutcome
 
 CHECK = "ledger_chain"
@@ -23,17 +23,6 @@ class LedgerLine:
         run = self.entry.get("run_id")
         return f"ledger.jsonl line {self.number} (seq {seq}, run {run})" if run else \
             f"ledger.jsonl line {self.number} (seq {seq})"
-
-
-def read_lines(path: Path) -> tuple[list[tuple[int, bytes]], bytes | None]:
-    """The ledger's complete lines with their numbers, and a torn (never committed) last line if any."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return [], None
-    raw = data.split(b"\n")
-    torn = raw.pop() or None  # the part after the last newline: empty unless a pull died mid-append
-    return list(enumerate(raw, start=1)), torn
 
 
 def _count_problems(line: LedgerLine, outcome: CheckOutcome) -> None:
@@ -68,21 +57,18 @@ def _count_problems(line: LedgerLine, outcome: CheckOutcome) -> None:
 def check_ledger_chain(path: Path) -> tuple[CheckOutcome, list[LedgerLine]]:
     """Return the outcome and every line that parsed as an entry (broken or not), for the other checks."""
     outcome = CheckOutcome(CHECK, "Ledger hash chain, first entry to head", unit="entries")
-    lines, torn = read_lines(path)
+    lines = Ledger(path).lines()
     parsed: list[LedgerLine] = []
     expected_prev, expected_seq = GENESIS, 1
-    for number, raw in lines:
+    for number, raw in lines.numbered:
         where = f"ledger.jsonl line {number}"
         if not raw.strip():
             outcome.broken(where, "a blank line where an entry should be", "one JSON entry", "an empty line")
             continue
         try:
-            entry = json.loads(raw)
-        except ValueError as exc:
-            outcome.broken(where, f"not a valid JSON entry ({exc.msg} at column {exc.colno})")
-            continue
-        if not isinstance(entry, dict):
-            outcome.broken(where, "not a JSON object", "an object", type(entry).__name__)
+            entry = read_entry(raw)
+        except NotAnEntry as exc:
+            outcome.broken(where, exc.problem, exc.expected, exc.found)
             continue
         line = LedgerLine(number, entry)
         parsed.append(line)
@@ -107,9 +93,13 @@ def check_ledger_chain(path: Path) -> tuple[CheckOutcome, list[LedgerLine]]:
         _count_problems(line, outcome)
         expected_prev = recorded if isinstance(recorded, str) else computed
         expected_seq = (seq if isinstance(seq, int) else expected_seq) + 1
-    if torn:
-        outcome.notes.append(f"ledger.jsonl ends with an incomplete line ({len(torn)} bytes) from a pull that was "
-                             "interrupted before it committed; it is not part of the lake and the next pull removes it")
+    if lines.torn:
+        outcome.notes.append(f"ledger.jsonl ends with an incomplete line ({len(lines.torn)} bytes) from a pull that "
+                             "was interrupted before it committed; it is not part of the lake and the next pull "
+                             "removes it")
+    if lines.unterminated:
+        outcome.notes.append(f"the last line of ledger.jsonl (line {len(lines.numbered)}) has no final newline: it is "
+                             "read like any other line, and the next pull adds the newline")
     return outcome, parsed
 
 

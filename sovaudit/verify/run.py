@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sovaudit.errors import LedgerDamaged
 from sovaudit.lake import Lake
 from sovaudit.verify.cloudtrail.archived_files import archived_files
 from sovaudit.verify.cloudtrail.digest_table import commit_verdicts
@@ -75,7 +76,16 @@ def verify(lake: Lake, *, cloudtrail: bool = False, public_keys: PublicKeySource
         logs, digests = archived_files([line.entry for line in report.lake.lines])
         started = datetime.now(UTC)
         report.cloudtrail = validate_cloudtrail(lake.archive, logs, digests, public_keys)
-        report.cloudtrail_check = _as_check(report.cloudtrail)
         if record:
-            report.recorded = commit_verdicts(lake, report.cloudtrail, started)
+            _record(lake, report, started)
+        report.cloudtrail_check = _as_check(report.cloudtrail)
     return report
+
+
+def _record(lake: Lake, report: VerifyReport, started: datetime) -> None:
+    assert report.cloudtrail is not None
+    try:
+        report.recorded = commit_verdicts(lake, report.cloudtrail, started)
+    except LedgerDamaged:  # the ledger_chain check names the line; nothing is appended to an altered ledger
+        report.cloudtrail.notes.append("the verdicts were not recorded in the lake: its ledger has a line "
+                                       "that is not an entry")
