@@ -7,14 +7,17 @@ output or the hash-chained ledger, where it could never be removed again.
 
 import re
 
-_NAMED = ("sig", "signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token", "x-amz-session-token",
-          "aws_session_token", "sessiontoken", "aws_secret_access_key", "secret_access_key", "secretaccesskey",
-          "accountkey", "sharedaccesssignature", "sharedaccesskey", "client_secret", "password")
+# Secrets named in a query string or a connection string (`sig=…`, `AccountKey=…;`), and in a header dump, JSON or
+# a credentials file (`X-Amz-Security-Token: …`, `"SecretAccessKey": "…"`, `aws_secret_access_key = …`).
+_ASSIGNED = ("sig", "signature", "x-amz-signature", "x-amz-credential", "accountkey", "sharedaccesssignature",
+             "sharedaccesskey")
+_FIELDS = ("x-amz-security-token", "x-amz-session-token", "aws_session_token", "sessiontoken", "aws_secret_access_key",
+           "secret_access_key", "secretaccesskey")
 
 _PATTERNS = (
-    # A named secret (`sig=…` in a SAS URL, `AccountKey=…;` in a connection string, `X-Amz-Security-Token: …` in a
-    # header dump, `"SecretAccessKey": "…"` in JSON): the name stays, so the message still says what went wrong.
-    (re.compile(rf"(?i)\b((?:{'|'.join(_NAMED)})[\"']?\s*[:=]\s*[\"']?)[^&;,\s'\"]+"), r"\1REDACTED"),
+    # A named secret: the name stays, so the message still says what went wrong.
+    (re.compile(rf"(?i)\b((?:{'|'.join(_ASSIGNED)})=)[^&;,\s'\"]+"), r"\1REDACTED"),
+    (re.compile(rf"(?i)\b((?:{'|'.join(_FIELDS)})[\"']?\s*[:=]\s*[\"']?)[^&;,\s'\"]+"), r"\1REDACTED"),
     (re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?)[^\r\n'\"]+"), r"\1REDACTED"),
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/-]+=*"), r"\1REDACTED"),
     (re.compile(r"(://[^/\s:@]+:)[^/\s@]+@"), r"\1REDACTED@"),  # a password in a URL

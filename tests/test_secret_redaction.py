@@ -150,6 +150,9 @@ def test_every_credential_shape_is_redacted(text):
     "blob da39a3ee5e6b4b0d3255bfef95601890afd80709 and sha256 " + "e3b0c44298fc1c149afbf4c8996fb924" * 2,
     "resourceId=/SUBSCRIPTIONS/8A1F6A0E-3C9B-4D52-9A61-0F2B9C7D4E11/RESOURCEGROUPS/RG-EU/PROVIDERS/"
     "MICROSOFT.KEYVAULT/VAULTS/KV-CUSTOMERS-WEU/y=2026/m=03/d=02/h=09/m=00/PT1H.json: not found (HTTP 404)",
+    "sources[0].client: found keys sasl.password, expected sasl.password: a ${ENV_VAR} reference, not the secret",
+    "the client does not have authorization to perform action Microsoft.Insights/eventtypes/values/read; "
+    "signature: expired (AuthorizationFailed)",
 ])
 def test_messages_without_credentials_are_left_alone(text):
     assert redact(text) == text
