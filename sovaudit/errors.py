@@ -1,10 +1,15 @@
 """Exceptions that the CLI turns into one clear message and an exit code."""
 
+from sovaudit.redact import redact
+
 
 class SovauditError(Exception):
-    """A failure the user can act on; `str()` is the one-line message."""
+    """A failure the user can act on; `str()` is the one-line message, with any credential in it redacted."""
 
     exit_code = 2
+
+    def __init__(self, *args: object):
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class ConfigError(SovauditError):

@@ -12,6 +12,7 @@ from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
 from sovaudit.ingest.run import IngestRun
 from sovaudit.lake import Lake
 from sovaudit.lock import lake_lock
+from sovaudit.redact import redact
 from sovaudit.sources import PullContext, SourceConfig, source_of
 from sovaudit.timewindow import parse_window
 
@@ -95,16 +96,17 @@ def pull_source(lake: Lake, spec: SourceConfig, *, since: str | None = None, unt
         lake.recover()
         source = source_of(spec)
         run = IngestRun(lake, source.ledger_record(spec), source.preparer(spec), window=(start, end))
-        context = PullContext(lake, start, end, notes, progress.note)
+        context = PullContext(lake, start, end, notes, lambda message: progress.note(redact(message)))
         try:
             try:
                 _stage_all(run, source.items(spec, context), progress)
             except SourceError as exc:
-                run.add_failure(FailedInput({"kind": "source", "name": spec.name}, spec.name, str(exc)))
-                progress.note(str(exc))
+                failed = FailedInput({"kind": "source", "name": spec.name}, spec.name, str(exc))
+                run.add_failure(failed)
+                progress.note(failed.error)
             entry = run.commit()
         except BaseException:
             run.close()
             raise
     lake.refresh()
-    return PullResult(spec.name, entry, notes)
+    return PullResult(spec.name, entry, [redact(note) for note in notes])

@@ -1,5 +1,8 @@
+from datetime import UTC, datetime
+
 import duckdb
 
+from sovaudit.ingest.run import TIME_MACROS
 from sovaudit.resources import query_text
 from sovaudit.schema import COMMON_COLUMNS, lake_tables
 
@@ -21,8 +24,10 @@ def test_cloudtrail_normalize_output_matches_the_table_definition(tmp_path):
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(lake_tables()["cloudtrail"].ddl)
+    con.execute(query_text(TIME_MACROS))
     expected = [(r[0], r[1]) for r in con.execute("DESCRIBE cloudtrail").fetchall()]
     relation = con.sql(query_text("normalize/cloudtrail.sql"),
-                       params={"path": str(empty), "index_map": None, "blob": "b", "run": "r"})
+                       params={"path": str(empty), "index_map": None, "blob": "b", "run": "r",
+                               "pull_started": datetime.now(UTC)})
     produced = [(name, str(kind)) for name, kind in zip(relation.columns, relation.types, strict=True)]
     assert produced == [*expected, ("_problem", "VARCHAR")]

@@ -4,6 +4,7 @@
 --   $path         a JSON array file holding the blob's activity records, byte-for-byte as delivered
 --   $index_map    INTEGER[]: each array element's position in the original blob
 --   $blob         SHA-256 of the archived blob          $run  id of the pull
+--   $pull_started  when the pull started: a record time more than a day after it is quarantined
 --   $loc_patterns, $loc_regions   the source config's `locations`: resource-id globs and their location
 --
 -- Two shapes arrive here: the REST API's (eventTimestamp, operationName {value, localizedValue}, caller,
@@ -41,7 +42,7 @@ fields AS MATERIALIZED (
 typed AS MATERIALIZED (
     SELECT
         fields.*,
-        TRY_CAST(_time_text AS TIMESTAMPTZ) AS _time,
+        rfc3339_time(_time_text) AS _time,
         lower(_op) AS _op_l,
         coalesce(_status_value, j.resultType) AS _status,
         azure_claims(_claims_json) AS _c,
@@ -130,5 +131,6 @@ SELECT
     CASE
         WHEN _time_text IS NULL THEN 'record has no eventTimestamp or time'
         WHEN _time IS NULL THEN 'event time is not a timestamp: ' || left(_time_text, 64)
+        ELSE future_time_problem('event time', _time_text, _time, $pull_started)
     END AS _problem
 FROM typed

@@ -5,6 +5,7 @@
 --   $path         a JSON array file holding the blob's resource-log records, byte-for-byte as delivered
 --   $index_map    INTEGER[]: each array element's position in the original blob
 --   $blob         SHA-256 of the archived blob          $run  id of the pull
+--   $pull_started  when the pull started: a record time more than a day after it is quarantined
 --   $loc_patterns, $loc_regions   the source config's `locations`: resource-id globs and their location
 --
 -- Each record is parsed once (json_transform into a struct; every field VARCHAR or JSON, so a record with
@@ -44,7 +45,7 @@ fields AS MATERIALIZED (
 typed AS MATERIALIZED (
     SELECT
         fields.*,
-        TRY_CAST(_time_text AS TIMESTAMPTZ) AS _time,
+        rfc3339_time(_time_text) AS _time,
         coalesce(TRY_CAST(j.statusCode AS INTEGER), TRY_CAST(_p[1] AS INTEGER)) AS _status_code,
         contains(_rid_l, '/providers/microsoft.keyvault/') OR _category = 'AuditEvent' AS _keyvault,
         contains(_rid_l, '/providers/microsoft.storage/') OR _category IN ('StorageRead', 'StorageWrite', 'StorageDelete')
@@ -152,5 +153,6 @@ SELECT
     CASE
         WHEN _time_text IS NULL AND NOT _fragment THEN 'record has no time'
         WHEN _time IS NULL THEN 'time is not a timestamp: ' || left(_time_text, 64)
+        ELSE future_time_problem('time', _time_text, _time, $pull_started)
     END AS _problem
 FROM classified

@@ -5,6 +5,7 @@
 --   $index_map  INTEGER[] giving each array element's position in the original blob, or NULL
 --               when the array is the blob's own Records list (position = array position)
 --   $blob       SHA-256 of the archived blob          $run  id of the pull
+--   $pull_started  when the pull started: a record time more than a day after it is quarantined
 --
 -- Every column is read as VARCHAR or JSON so that a record with an odd type still loads;
 -- typed values come from TRY_CAST below, and a record that cannot be placed in time or has
@@ -29,7 +30,7 @@ typed AS MATERIALIZED (
     -- Each JSON column is parsed once: one multi-path extraction per column, read by position below.
     SELECT
         raw.*,
-        TRY_CAST(eventTime AS TIMESTAMPTZ) AS _time,
+        rfc3339_time(eventTime) AS _time,
         json_extract_string(userIdentity, ['$.type', '$.arn', '$.principalId', '$.accountId', '$.invokedBy',
                                            '$.accessKeyId', '$.userName', '$.sessionContext.sessionIssuer.arn']) AS _ui,
         json_extract_string(requestParameters, ['$.bucketName', '$.key', '$."x-amz-copy-source"', '$.Host',
@@ -184,5 +185,6 @@ SELECT
         WHEN eventID IS NULL OR trim(eventID) = '' THEN 'record has no eventID'
         WHEN eventTime IS NULL THEN 'record has no eventTime'
         WHEN _time IS NULL THEN 'eventTime is not a timestamp: ' || left(eventTime, 64)
+        ELSE future_time_problem('eventTime', eventTime, _time, $pull_started)
     END AS _problem
 FROM fields

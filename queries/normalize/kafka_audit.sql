@@ -4,6 +4,7 @@
 --   $path       a JSON array file of the blob's records, byte-for-byte as delivered
 --   $index_map  INTEGER[]: each array element's position (line) in the original blob
 --   $blob       SHA-256 of the archived blob          $run  id of the pull
+--   $pull_started  when the pull started: a record time more than a day after it is quarantined
 --   $region     the cluster's region, from its [[sources]] entry (NULL when not configured)
 --
 -- A record is either a CloudEvent as a file holds it, or, from a broker, an envelope
@@ -53,7 +54,7 @@ fields AS MATERIALIZED (
         ce.data.request AS _request,
         ce.data.requestMetadata AS _rm,
         ce.time AS _time_text,
-        TRY_CAST(ce.time AS TIMESTAMPTZ) AS _time,
+        rfc3339_time(ce.time) AS _time,
         ce.data.methodName AS _method,
         lower(ce.data.methodName) AS _method_l,
         ce.type AS _type,
@@ -189,5 +190,6 @@ SELECT
                  || '; found keys: ' || coalesce(nullif(array_to_string(_keys[1:8], ', '), ''), 'none')
         WHEN _time_text IS NULL THEN 'event has no time'
         WHEN _time IS NULL THEN 'event time is not a timestamp: ' || left(_time_text, 64)
+        ELSE future_time_problem('event time', _time_text, _time, $pull_started)
     END AS _problem
 FROM derived

@@ -1,6 +1,7 @@
 -- Normalize one blob of lineage header records into rows of the `kafka_lineage` table.
 --
--- Parameters: $path, $index_map, $blob, $run as for every table; $region, the cluster's configured region.
+-- Parameters: $path, $index_map, $blob, $run, $pull_started as for every table; $region, the cluster's
+-- configured region.
 -- Each record: {"kafka": {cluster_id, topic, partition, offset, timestamp}, "headers": {name: value}}, where a
 -- value that was not UTF-8 is {"base64": …}.
 WITH raw AS (
@@ -33,5 +34,6 @@ SELECT
     CASE
         WHEN r->>'$.kafka.offset' IS NULL THEN 'not a lineage header record: no kafka.offset'
         WHEN _time IS NULL THEN 'message has no timestamp'
+        ELSE future_time_problem('message timestamp', r->>'$.kafka.timestamp', _time, $pull_started)
     END AS _problem
 FROM fields

@@ -4,15 +4,15 @@
 -- snapshot itself reveals through `<alias>.heartbeats` and `<alias>.checkpoints.internal`. (A flow set up
 -- with IdentityReplicationPolicy keeps names unchanged and cannot be seen here.)
 --
--- Parameters: $path, $index_map, $blob, $run as for every table; $region, the cluster's configured region;
--- $aliases VARCHAR[], the configured mirror aliases.
+-- Parameters: $path, $index_map, $blob, $run, $pull_started as for every table; $region, the cluster's
+-- configured region; $aliases VARCHAR[], the configured mirror aliases.
 WITH raw AS (
     SELECT row_number() OVER () AS _position, json AS r
     FROM read_json_objects($path, format = 'array')
 ),
 topics AS MATERIALIZED (
     SELECT _position, r, r->>'$.topic' AS topic, r->'$.configs' AS configs,
-           TRY_CAST(r->>'$.snapshot_time' AS TIMESTAMPTZ) AS _time
+           r->>'$.snapshot_time' AS _time_text, rfc3339_time(r->>'$.snapshot_time') AS _time
     FROM raw
 ),
 snapshot AS (
@@ -61,6 +61,8 @@ SELECT
     CAST(_time AS DATE) AS date,
     CASE
         WHEN topic IS NULL THEN 'not an inventory record: no topic'
-        WHEN _time IS NULL THEN 'inventory record has no snapshot_time'
+        WHEN _time_text IS NULL THEN 'inventory record has no snapshot_time'
+        WHEN _time IS NULL THEN 'snapshot_time is not a timestamp: ' || left(_time_text, 64)
+        ELSE future_time_problem('snapshot_time', _time_text, _time, $pull_started)
     END AS _problem
 FROM roles

@@ -1,7 +1,7 @@
 """A DuckDB connection set up for checks: lake views, policy tables, the window, and the `checks` schema."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -26,11 +26,14 @@ class Window:
 
 def resolve_window(con: duckdb.DuckDBPyConnection, since: str | None, until: str | None,
                    baseline_days: int) -> Window:
-    """--since/--until, else the last 30 days of data in the lake (ending just after its newest event)."""
+    """--since/--until, else the last 30 days of data in the lake: ending just after its newest event, but never
+    after now. A record's time is the log's word, not ours: one dated in the future must not move the window (and
+    the cap is in SQL, as a lake pulled before such records were quarantined may hold times Python cannot hold)."""
     start, end = parse_window(since, until)
     if end is None:
-        newest = con.execute("SELECT max(time) FROM main.events").fetchall()[0][0]
-        end = (newest.replace(microsecond=0) + timedelta(seconds=1)) if newest else datetime.now().astimezone()
+        now = datetime.now(UTC)
+        newest = con.execute("SELECT least(max(time), ?) FROM main.events", [now]).fetchall()[0][0]
+        end = newest.replace(microsecond=0) + timedelta(seconds=1) if newest else now
     if start is None:
         start = end - timedelta(days=DEFAULT_WINDOW_DAYS)
     return Window(start, end, start - timedelta(days=baseline_days), since is None and until is None)

@@ -6,6 +6,8 @@ from typing import Any
 
 from isal import igzip
 
+from sovaudit.redact import redact
+
 
 @dataclass
 class RawBlob:
@@ -25,6 +27,9 @@ class FailedInput:
     origin: dict[str, Any]
     label: str
     error: str
+
+    def __post_init__(self) -> None:
+        self.error = redact(self.error)  # on its way to the terminal and the ledger
 
 
 @dataclass

@@ -31,7 +31,7 @@ class BlobPreparer(Protocol):
     setup_queries: tuple[str, ...]  # queries/ files run once per pull before any normalize SQL (e.g. macros)
 
     def sql_params(self, table: str) -> dict[str, Any]:
-        """Named parameters the table's normalize SQL takes besides path, index_map, blob and run."""
+        """Named parameters the table's normalize SQL takes besides path, index_map, blob, run and pull_started."""
 
     def fast(self, data: bytes, work: Path) -> PreparedBlob:
         """At most one slice, which DuckDB may read as is; or none (then `careful` runs on the payload, as it

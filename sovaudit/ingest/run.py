@@ -36,6 +36,8 @@ from sovaudit.schema import lake_tables
 from sovaudit.timewindow import iso
 
 FLUSH_ROWS = 100_000  # per worker: bounds memory (~2 KB a row in Arrow) while keeping part files large
+# How every normalize query reads a record's time and judges it against the pull's start ($pull_started).
+TIME_MACROS = "normalize/time_macros.sql"
 
 
 def new_run_id() -> str:
@@ -84,7 +86,7 @@ class IngestRun:
         self.db.execute("SET TimeZone = 'UTC'")
         self.db.execute("SET memory_limit = ?", [memory_limit])
         self.db.execute("SET temp_directory = ?", [str(self.work / "spill")])
-        for setup in self.preparer.setup_queries:
+        for setup in (TIME_MACROS, *self.preparer.setup_queries):
             self.db.execute(query_text(setup))  # macros the normalize SQL uses, seen by every cursor
         self.json_columns: dict[str, list[str]] = {}
         self.normalize_sql: dict[str, str] = {}
@@ -195,7 +197,8 @@ class IngestRun:
         """Run the table's normalize SQL into the stage; None when DuckDB refused the fast slice."""
         if piece.positions is not None and not piece.positions:
             return 0
-        params = {"path": str(piece.array_path), "index_map": piece.positions, "blob": digest, "run": self.run_id}
+        params = {"path": str(piece.array_path), "index_map": piece.positions, "blob": digest, "run": self.run_id,
+                  "pull_started": self.started_at}
         params.update(self.preparer.sql_params(piece.table))
         try:
             batch = stage.cursor.sql(self.normalize_sql[piece.table], params=params).to_arrow_table()

@@ -1,7 +1,5 @@
 """One clear line for an Azure failure. Messages carry status codes and names, never credentials."""
 
-import re
-
 from azure.core.exceptions import (
     AzureError,
     ClientAuthenticationError,
@@ -10,6 +8,8 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
+
+from sovaudit.redact import redact
 
 try:
     from azure.identity import CredentialUnavailableError
@@ -25,14 +25,6 @@ def _first_line(exc: Exception) -> str:
 def _code(exc: HttpResponseError) -> str | None:
     code = getattr(exc, "error_code", None) or getattr(getattr(exc, "error", None), "code", None)
     return getattr(code, "value", code)  # storage's codes are enum members
-
-
-# A SAS token's signature, or a key, can come back inside an error's text (urllib3 quotes the request URL).
-_SECRETS = re.compile(r"(?i)((?:sig|AccountKey|SharedAccessSignature|SharedAccessKey)=)[^&;\s'\"]+")
-
-
-def redact(text: str) -> str:
-    return _SECRETS.sub(r"\1REDACTED", text)
 
 
 def describe_azure_error(exc: Exception, where: str) -> str:
