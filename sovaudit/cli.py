@@ -41,7 +41,7 @@ err = Console(stderr=True)
 
 def _fail(exc: SovauditError) -> None:
     for line in str(exc).splitlines():
-        err.print(Text(f"error: {line}", style="bold red"))
+        err.print(Text(f"error: {line}", style="bold red"), soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -480,7 +480,7 @@ def _interactive(target: Lake, fmt: str, max_rows: int) -> None:
         try:
             _run_query(target, text, fmt, max_rows)
         except (SovauditError, duckdb.Error) as exc:
-            err.print(Text(f"error: {str(exc).splitlines()[0]}", style="red"))
+            err.print(Text(f"error: {str(exc).splitlines()[0]}", style="red"), soft_wrap=True)
             if not sys.stdin.isatty():
                 raise typer.Exit(2) from None
 

@@ -40,9 +40,9 @@ def fill(statement, root):
     return statement.format(lake=root / "lake", out=root / "cwd", parquet=parquet)
 
 
-def run_sql(root, *args, **kwargs):
+def run_sql(root, *args, env=None):
     return run_cli("sql", *args, "--lake", str(root / "lake"), cwd=root / "cwd",
-                   env={"HOME": str(root / "home"), "SOVAUDIT_HISTORY": str(root / "home" / "history")}, **kwargs)
+                   env={"HOME": str(root / "home"), "SOVAUDIT_HISTORY": str(root / "home" / "history"), **(env or {})})
 
 
 def run_lake_sql(root, statement):
@@ -136,6 +136,15 @@ def test_sovaudit_sql_refuses_writes_with_one_line_and_exit_2(root, statement):
     assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("error: "), proc.stderr
     assert "Traceback" not in proc.stderr
     assert fingerprint(root) == before
+
+
+def test_a_long_refusal_stays_one_line_on_a_narrow_terminal(root):
+    narrow = {"COLUMNS": "40"}
+    as_argument = run_sql(root, "EXPLAIN ANALYZE SELECT 1", env=narrow)
+    on_stdin = run_cli("sql", "--lake", str(root / "lake"), env=narrow, input="EXPLAIN ANALYZE SELECT 1;\n")
+    for proc in (as_argument, on_stdin):
+        assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+        assert "EXPLAIN ANALYZE runs its statement" in proc.stderr
 
 
 def test_the_statement_check_says_what_was_refused(root):
