@@ -3,6 +3,8 @@
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +19,7 @@ from sovaudit import __version__
 from sovaudit.cli_options import ConfigOpt, FormatOpt, LakeOpt, LockOpt, SinceOpt, UntilOpt
 from sovaudit.config import load_config, resolve_lake_path
 from sovaudit.errors import SovauditError, UsageError
+from sovaudit.fsutil import storage_errors
 from sovaudit.lake import Lake
 from sovaudit.output import dumps, write_rows
 from sovaudit.pull import PullResult, pull_source
@@ -43,6 +46,16 @@ def _fail(exc: SovauditError) -> None:
     for line in str(exc).splitlines():
         err.print(Text(f"error: {line}", style="bold red"), soft_wrap=True)
     raise typer.Exit(exc.exit_code)
+
+
+@contextmanager
+def _writing(what: str, path: Path) -> Iterator[None]:
+    """A refused write (permissions, read-only file system, full disk) ends the command with one line."""
+    try:
+        with storage_errors(what, path, scope=path.parent):
+            yield
+    except SovauditError as exc:
+        _fail(exc)
 
 
 def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
@@ -207,8 +220,9 @@ def _write_output(text: str, out: Path | None) -> None:
         return
     from sovaudit.fsutil import write_atomic
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(out, text.encode("utf-8"))
+    with _writing("the output", out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(out, text.encode("utf-8"))
     err.print(f"wrote {out}")
 
 
@@ -251,7 +265,7 @@ def check(
         _fail(exc)
     if fmt == "table":
         if out is not None:
-            with open(out, "w", encoding="utf-8") as handle:
+            with _writing("the output", out), open(out, "w", encoding="utf-8") as handle:
                 print_run(run, Console(file=handle, width=160), fail_on)
             err.print(f"wrote {out}")
         else:
@@ -374,12 +388,13 @@ def report(
     try:
         loaded = load_config(config)
         target = Lake(resolve_lake_path(lake, loaded))
-        with err.status("checking and rendering …"):
+        with err.status("checking and rendering …"), \
+                storage_errors("the report", target_path, scope=target_path.parent):
             result = write_reports(target, loaded, target_path.parent, formats=(fmt,), machine=False, since=since,
                                    until=until, fail_on=fail_on, stem=target_path.stem)
-        if target_path.suffix != f".{fmt}":
-            os.replace(result.files.pop(f"{target_path.stem}.{fmt}"), target_path)
-            result.files[target_path.name] = target_path
+            if target_path.suffix != f".{fmt}":
+                os.replace(result.files.pop(f"{target_path.stem}.{fmt}"), target_path)
+                result.files[target_path.name] = target_path
     except SovauditError as exc:
         _fail(exc)
     _print_report_set(result, target_path.parent, fail_on)
@@ -412,7 +427,8 @@ def scan(
             from sovaudit.demo.bundle import prepare_demo
 
             out_dir = out or Path("sovaudit-demo")
-            loaded, target, specs = prepare_demo(out_dir, Path(lake) if lake else None)
+            with storage_errors("the report set", out_dir):
+                loaded, target, specs = prepare_demo(out_dir, Path(lake) if lake else None)
         else:
             out_dir = out or Path("sovaudit-scan")
             loaded = load_config(config)
@@ -422,7 +438,8 @@ def scan(
                 raise UsageError("nothing to scan: no [[sources]] in the config and an empty lake "
                                  "(see `sovaudit init`, or try `sovaudit scan --demo`)")
         pulls = [_run_pull(target, spec, since, until, lock_timeout, quiet=False) for spec in specs]
-        with err.status("checking, verifying the lake and rendering the report …"):
+        with err.status("checking, verifying the lake and rendering the report …"), \
+                storage_errors("the report set", out_dir):
             result = write_reports(target, loaded, out_dir, formats=("html", "pdf"), since=since, until=until,
                                    fail_on=fail_on)
     except SovauditError as exc:

@@ -114,14 +114,16 @@ class Lake:
         con.execute(f"CREATE VIEW events AS {union}")
         quarantine = [str(p) for p in self.quarantine_files(entries)]
         if quarantine:
-            _json_view(con, "quarantine", quarantine, through_arrow)
+            _as_view(con, "quarantine", con.read_json(quarantine, format="newline_delimited"), through_arrow)
         else:
             con.execute(
                 "CREATE TABLE quarantine (run_id VARCHAR, source VARCHAR, origin VARCHAR, blob VARCHAR,"
                 " record_index INTEGER, byte_offset BIGINT, reason VARCHAR)"
             )
         if entries:
-            _json_view(con, "ledger", [str(self.ledger.path)], through_arrow)
+            # Only the committed lines: a pull that died mid-append leaves a torn last line until recover().
+            ledger = con.read_json(str(self.ledger.path), format="newline_delimited", ignore_errors=True)
+            _as_view(con, "ledger", ledger.limit(len(entries)), through_arrow)
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The connection `sql()` uses, for adding views (e.g. the checks schema) to it. It opens no file;
@@ -174,8 +176,8 @@ def _parquet_dataset(paths: list[str]) -> Any:
     return ds.dataset(paths, schema=schema, format="parquet")
 
 
-def _json_view(con: duckdb.DuckDBPyConnection, name: str, paths: list[str], through_arrow: bool) -> None:
-    relation = con.read_json(paths, format="newline_delimited")
+def _as_view(con: duckdb.DuckDBPyConnection, name: str, relation: duckdb.DuckDBPyRelation,
+             through_arrow: bool) -> None:
     if through_arrow:
         con.register(name, relation.to_arrow_table())
     else:

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from sovaudit import __version__
-from sovaudit.fsutil import fsync_dir
+from sovaudit.fsutil import fsync_dir, storage_errors
 from sovaudit.lake import Lake
 from sovaudit.lock import lake_lock
 from sovaudit.schema import lake_tables
@@ -31,7 +31,7 @@ def commit_verdicts(lake: Lake, validation: DigestValidation, verified_at: datet
     if not validation.verdicts:
         return None
     run_id = new_run_id()
-    with lake_lock(lake.root, timeout=lock_timeout):
+    with storage_errors("the lake", lake.root), lake_lock(lake.root, timeout=lock_timeout):
         lake.ensure_layout()
         lake.recover()
         lake.tmp_dir.mkdir(exist_ok=True)  # recover() clears the work space of killed pulls
