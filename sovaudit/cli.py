@@ -520,7 +520,8 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; omit for a
         since: Annotated[str | None, typer.Option("--since", help="Window start for the checks.* views.")] = None,
         until: Annotated[str | None, typer.Option("--until", help="Window end for the checks.* views.")] = None,
         ) -> None:
-    """Read-only SQL over the lake (DuckDB). Writes are refused.
+    """Read-only SQL over the lake (DuckDB). Writes are refused, and could not happen: the connection opens no
+    file (other files cannot be read either) and its settings are locked.
 
     Besides the lake's tables there are the policy tables (policy_regions, policy_data_classes, …) and a
     view per check, [bold]checks.xr_001[/bold] …, whose rows are its findings with their full evidence lists
