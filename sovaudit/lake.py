@@ -168,12 +168,11 @@ class Lake:
 
 def _parquet_dataset(paths: list[str]) -> Any:
     """The files as one pyarrow dataset, columns unified by name as DuckDB's union_by_name does."""
-    import pyarrow as pa  # here: the checks run, which never needs it, does not pay for the import
-    import pyarrow.dataset as ds
-    import pyarrow.parquet as pq
+    import pyarrow.dataset as ds  # here: the checks run, which never needs it, does not pay for the import
+    import pyarrow.fs
 
-    schema = pa.unify_schemas([pq.read_schema(p) for p in paths], promote_options="permissive")
-    return ds.dataset(paths, schema=schema, format="parquet")
+    factory = ds.FileSystemDatasetFactory(pyarrow.fs.LocalFileSystem(), paths, ds.ParquetFileFormat())
+    return factory.finish(factory.inspect(promote_options="permissive", fragments=None))  # every file's columns
 
 
 def _as_view(con: duckdb.DuckDBPyConnection, name: str, relation: duckdb.DuckDBPyRelation,
