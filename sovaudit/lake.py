@@ -171,7 +171,10 @@ def _parquet_dataset(paths: list[str]) -> Any:
     import pyarrow.dataset as ds  # here: the checks run, which never needs it, does not pay for the import
     import pyarrow.fs
 
-    factory = ds.FileSystemDatasetFactory(pyarrow.fs.LocalFileSystem(), paths, ds.ParquetFileFormat())
+    # Extension types on: a file DuckDB rewrote (duplicates dropped) has JSON columns as JSON, not strings.
+    parquet = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(
+        arrow_extensions_enabled=True))
+    factory = ds.FileSystemDatasetFactory(pyarrow.fs.LocalFileSystem(), paths, parquet)
     return factory.finish(factory.inspect(promote_options="permissive", fragments=None))  # every file's columns
 
 

@@ -25,6 +25,8 @@ def root(tmp_path_factory):
     pull_source(lake, config_from_flags("cloudtrail", path=str(SAMPLES)))
     bad = write_trail_file(root / "bad" / "bad.json.gz", [ct_event("ok-1"), {"eventTime": "2024-01-02T10:00:00Z"}])
     assert pull_source(lake, config_from_flags("cloudtrail", path=str(bad))).counts["quarantined"] == 1
+    again = write_trail_file(root / "again" / "again.json.gz", [ct_event("ok-1"), ct_event("ok-2")])
+    assert pull_source(lake, config_from_flags("cloudtrail", path=str(again))).counts["duplicate"] == 1  # rewritten
     for directory in ("cwd", "home"):
         (root / directory).mkdir()
     return root
@@ -188,11 +190,11 @@ def test_files_outside_the_lake_cannot_be_read_either(root):
 
 
 READS = {
-    "SELECT count(*) FROM events": [("1818",)],
+    "SELECT count(*) FROM events": [("1819",)],
     "SELECT count(*) FROM cloudtrail WHERE event_id = 'ok-1'": [("1",)],
     "SELECT count(*) FROM quarantine": [("1",)],
-    "SELECT count(*) FROM ledger": [("2",)],
-    "SELECT count(*) FROM query_table('cloudtrail')": [("1818",)],
+    "SELECT count(*) FROM ledger": [("3",)],
+    "SELECT count(*) FROM query_table('cloudtrail')": [("1819",)],
     "SELECT count(*) FROM azure_activity": [("0",)],
     "SELECT count(*) > 0 FROM policy_regions": [("True",)],
     "SELECT count(*) >= 0 FROM checks.xr_001": [("True",)],
