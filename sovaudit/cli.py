@@ -3,6 +3,8 @@
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +19,7 @@ from sovaudit import __version__
 from sovaudit.cli_options import ConfigOpt, FormatOpt, LakeOpt, LockOpt, SinceOpt, UntilOpt
 from sovaudit.config import load_config, resolve_lake_path
 from sovaudit.errors import SovauditError, UsageError
+from sovaudit.fsutil import storage_errors
 from sovaudit.lake import Lake
 from sovaudit.output import dumps, visible, write_rows
 from sovaudit.pull import PullResult, pull_source
@@ -43,6 +46,16 @@ def _fail(exc: SovauditError) -> None:
     for line in str(exc).splitlines():
         err.print(Text(f"error: {visible(line)}", style="bold red"), soft_wrap=True)
     raise typer.Exit(exc.exit_code)
+
+
+@contextmanager
+def _writing(what: str, path: Path) -> Iterator[None]:
+    """A refused write (permissions, read-only file system, full disk) ends the command with one line."""
+    try:
+        with storage_errors(what, path, scope=path.parent):
+            yield
+    except SovauditError as exc:
+        _fail(exc)
 
 
 def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
@@ -217,8 +230,9 @@ def _write_output(text: str, out: Path | None) -> None:
         return
     from sovaudit.fsutil import write_atomic
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(out, text.encode("utf-8"))
+    with _writing("the output", out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(out, text.encode("utf-8"))
     err.print(f"wrote {out}")
 
 
@@ -261,7 +275,7 @@ def check(
         _fail(exc)
     if fmt == "table":
         if out is not None:
-            with open(out, "w", encoding="utf-8") as handle:
+            with _writing("the output", out), open(out, "w", encoding="utf-8") as handle:
                 print_run(run, Console(file=handle, width=160), fail_on)
             err.print(f"wrote {out}")
         else:
@@ -384,12 +398,13 @@ def report(
     try:
         loaded = load_config(config)
         target = _read_lake(Lake(resolve_lake_path(lake, loaded)))
-        with err.status("checking and rendering …"):
+        with err.status("checking and rendering …"), \
+                storage_errors("the report", target_path, scope=target_path.parent):
             result = write_reports(target, loaded, target_path.parent, formats=(fmt,), machine=False, since=since,
                                    until=until, fail_on=fail_on, stem=target_path.stem)
-        if target_path.suffix != f".{fmt}":
-            os.replace(result.files.pop(f"{target_path.stem}.{fmt}"), target_path)
-            result.files[target_path.name] = target_path
+            if target_path.suffix != f".{fmt}":
+                os.replace(result.files.pop(f"{target_path.stem}.{fmt}"), target_path)
+                result.files[target_path.name] = target_path
     except SovauditError as exc:
         _fail(exc)
     _print_report_set(result, target_path.parent, fail_on)
@@ -422,7 +437,8 @@ def scan(
             from sovaudit.demo.bundle import prepare_demo
 
             out_dir = out or Path("sovaudit-demo")
-            loaded, target, specs = prepare_demo(out_dir, Path(lake) if lake else None)
+            with storage_errors("the report set", out_dir):
+                loaded, target, specs = prepare_demo(out_dir, Path(lake) if lake else None)
         else:
             out_dir = out or Path("sovaudit-scan")
             loaded = load_config(config)
@@ -434,7 +450,8 @@ def scan(
             if not specs:
                 _read_lake(target)  # a pull would refuse an altered ledger, and remove a torn line, itself
         pulls = [_run_pull(target, spec, since, until, lock_timeout, quiet=False) for spec in specs]
-        with err.status("checking, verifying the lake and rendering the report …"):
+        with err.status("checking, verifying the lake and rendering the report …"), \
+                storage_errors("the report set", out_dir):
             result = write_reports(target, loaded, out_dir, formats=("html", "pdf"), since=since, until=until,
                                    fail_on=fail_on)
     except SovauditError as exc:
@@ -492,7 +509,7 @@ def _interactive(target: Lake, fmt: str, max_rows: int) -> None:
         try:
             _run_query(target, text, fmt, max_rows)
         except (SovauditError, duckdb.Error) as exc:
-            err.print(Text(f"error: {visible(str(exc).splitlines()[0])}", style="red"))
+            err.print(Text(f"error: {visible(str(exc).splitlines()[0])}", style="red"), soft_wrap=True)
             if not sys.stdin.isatty():
                 raise typer.Exit(2) from None
 
@@ -515,7 +532,8 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; omit for a
         since: Annotated[str | None, typer.Option("--since", help="Window start for the checks.* views.")] = None,
         until: Annotated[str | None, typer.Option("--until", help="Window end for the checks.* views.")] = None,
         ) -> None:
-    """Read-only SQL over the lake (DuckDB). Writes are refused.
+    """Read-only SQL over the lake (DuckDB). Writes are refused, and could not happen: the connection opens no
+    file (other files cannot be read either) and its settings are locked.
 
     Besides the lake's tables there are the policy tables (policy_regions, policy_data_classes, …) and a
     view per check, [bold]checks.xr_001[/bold] …, whose rows are its findings with their full evidence lists

@@ -28,6 +28,13 @@ class ReadOnlyViolation(SovauditError):
     exit_code = 2
 
 
+class StorageError(SovauditError):
+    """The lake or an output path cannot be written: no permission, a read-only file system, a full disk,
+    a file where a directory should be. What was committed before stays as it was."""
+
+    exit_code = 2
+
+
 class SourceError(SovauditError):
     """A source could not be read completely: the evidence is partial."""
 

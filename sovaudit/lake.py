@@ -18,12 +18,10 @@ from typing import Any
 import duckdb
 
 from sovaudit.archive import EvidenceArchive
-from sovaudit.errors import ReadOnlyViolation
 from sovaudit.fsutil import contained_path
 from sovaudit.ledger import Ledger, canonical
+from sovaudit.readonly import CONNECT_CONFIG, assert_read_only, freeze_tables, lock_down
 from sovaudit.schema import COMMON_COLUMN_NAMES, lake_tables
-
-_ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
 
 class Lake:
@@ -83,8 +81,22 @@ class Lake:
     # -- reading -----------------------------------------------------------------------------------
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB connection with one view per lake table, plus `events`, `quarantine`, `ledger`."""
+        """An in-memory DuckDB connection with one view per lake table, plus `events`, `quarantine`, `ledger`.
+        DuckDB reads the files itself and the connection can write: for sovaudit's own SQL (the checks run).
+        User SQL goes through `sql()`."""
         con = duckdb.connect(":memory:")
+        self._add_views(con, through_arrow=False)
+        return con
+
+    def _read_only_connect(self) -> duckdb.DuckDBPyConnection:
+        """The same views over data DuckDB does not open itself, on a connection locked down before any
+        other SQL runs on it (see sovaudit.readonly)."""
+        con = duckdb.connect(":memory:", config=CONNECT_CONFIG)
+        self._add_views(con, through_arrow=True)
+        lock_down(con)
+        return con
+
+    def _add_views(self, con: duckdb.DuckDBPyConnection, through_arrow: bool) -> None:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")  # it would write into piped query output
         con.execute("SET parquet_metadata_cache = true")  # views and queries re-read the same footers
@@ -92,17 +104,19 @@ class Lake:
         files = self.committed_files(entries)
         for name, schema in lake_tables().items():
             paths = [str(p) for p in files.get(name, [])]
-            if paths:
-                con.read_parquet(paths, union_by_name=True).create_view(name)
-            else:
+            if not paths:
                 con.execute(schema.ddl)
+            elif through_arrow:
+                con.register(name, _parquet_dataset(paths))
+            else:
+                con.read_parquet(paths, union_by_name=True).create_view(name)
         common = ", ".join(COMMON_COLUMN_NAMES)
         union = " UNION ALL ".join(f"SELECT {common} FROM {name}"  # noqa: S608
                                    for name, schema in lake_tables().items() if schema.in_events)
         con.execute(f"CREATE VIEW events AS {union}")
         quarantine = [str(p) for p in self.quarantine_files(entries)]
         if quarantine:
-            con.read_json(quarantine, format="newline_delimited").create_view("quarantine")
+            _as_view(con, "quarantine", con.read_json(quarantine, format="newline_delimited"), through_arrow)
         else:
             con.execute(
                 "CREATE TABLE quarantine (run_id VARCHAR, source VARCHAR, origin VARCHAR, blob VARCHAR,"
@@ -110,15 +124,15 @@ class Lake:
             )
         if entries:
             _create_ledger_table(con, entries)
-        return con
 
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """The connection `sql()` uses, for adding read-only views (e.g. the checks schema) to it."""
+        """The connection `sql()` uses, for adding views (e.g. the checks schema) to it. It opens no file;
+        tables added to it become read-only views at the next `sql()`."""
         return self._connection()
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            self._con = self.connect()
+            self._con = self._read_only_connect()
         return self._con
 
     def refresh(self) -> None:
@@ -127,16 +141,22 @@ class Lake:
         self._con = None
 
     def sql(self, query: str, params: Any = None) -> duckdb.DuckDBPyRelation | None:
-        """Run read-only SQL; returns the DuckDB relation of the last statement. Writes are refused."""
-        con = self._connection()
+        """Run read-only SQL; returns the DuckDB relation of the last statement. Writes are refused, and the
+        connection could not carry them out anyway."""
+        con = self._read_only()
         assert_read_only(con, query)
         return con.sql(query, params=params)
 
     def split_statements(self, query: str) -> list[str]:
         """The statements of a script, each checked read-only, so that each result can be shown."""
-        con = self._connection()
+        con = self._read_only()
         assert_read_only(con, query)
         return [statement.query for statement in con.extract_statements(query)]
+
+    def _read_only(self) -> duckdb.DuckDBPyConnection:
+        con = self._connection()
+        freeze_tables(con)
+        return con
 
     def table_columns(self) -> dict[str, list[tuple[str, str]]]:
         con = self._connection()
@@ -155,17 +175,25 @@ def _create_ledger_table(con: duckdb.DuckDBPyConnection, entries: list[dict[str,
         con.read_json(str(path), format="newline_delimited").create("ledger")
 
 
-def assert_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
-    try:
-        statements = con.extract_statements(query)
-    except duckdb.Error as exc:
-        raise ReadOnlyViolation(f"SQL error: {exc}") from None
-    for statement in statements:
-        if statement.type not in _ALLOWED_STATEMENTS:
-            kind = statement.type.name
-            raise ReadOnlyViolation(
-                f"the lake is read-only: a {kind} statement is not allowed here (only SELECT and EXPLAIN)"
-            )
+
+def _parquet_dataset(paths: list[str]) -> Any:
+    """The files as one pyarrow dataset, columns unified by name as DuckDB's union_by_name does."""
+    import pyarrow.dataset as ds  # here: the checks run, which never needs it, does not pay for the import
+    import pyarrow.fs
+
+    # Extension types on: a file DuckDB rewrote (duplicates dropped) has JSON columns as JSON, not strings.
+    parquet = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(
+        arrow_extensions_enabled=True))
+    factory = ds.FileSystemDatasetFactory(pyarrow.fs.LocalFileSystem(), paths, parquet)
+    return factory.finish(factory.inspect(promote_options="permissive", fragments=None))  # every file's columns
+
+
+def _as_view(con: duckdb.DuckDBPyConnection, name: str, relation: duckdb.DuckDBPyRelation,
+             through_arrow: bool) -> None:
+    if through_arrow:
+        con.register(name, relation.to_arrow_table())
+    else:
+        relation.create_view(name)
 
 
 def open_lake(path: str | Path | None = None) -> Lake:

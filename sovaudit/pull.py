@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sovaudit.errors import SourceError
+from sovaudit.fsutil import storage_errors
 from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
 from sovaudit.ingest.run import IngestRun
 from sovaudit.lake import Lake
@@ -91,7 +92,7 @@ def pull_source(lake: Lake, spec: SourceConfig, *, since: str | None = None, unt
     progress = progress or _Silent()
     start, end = parse_window(since or spec.since, until or spec.until)
     notes: list[str] = []
-    with lake_lock(lake.root, timeout=lock_timeout, on_wait=on_lock_wait):
+    with storage_errors("the lake", lake.root), lake_lock(lake.root, timeout=lock_timeout, on_wait=on_lock_wait):
         lake.ensure_layout()
         lake.recover()
         source = source_of(spec)

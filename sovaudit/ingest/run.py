@@ -286,11 +286,11 @@ class IngestRun:
             for (filename,) in self.db.execute("SELECT DISTINCT filename FROM drops").fetchall():
                 rewritten = Path(filename).with_suffix(".rewrite")
                 self.db.execute(
-                    f"COPY (SELECT * FROM read_parquet(?) AS part WHERE NOT EXISTS (SELECT 1 FROM drops "  # noqa: S608
-                    f"WHERE drops.filename = ? AND drops.evidence_blob = part.evidence_blob "
-                    f"AND drops.evidence_index = part.evidence_index)) TO '{rewritten}' "
-                    f"(FORMAT parquet, COMPRESSION snappy)",
-                    [filename, filename])
+                    "COPY (SELECT * FROM read_parquet($part) AS part WHERE NOT EXISTS (SELECT 1 FROM drops "
+                    "WHERE drops.filename = $part AND drops.evidence_blob = part.evidence_blob "
+                    "AND drops.evidence_index = part.evidence_index)) TO $rewritten "
+                    "(FORMAT parquet, COMPRESSION snappy)",
+                    {"part": filename, "rewritten": str(rewritten)})
                 os.replace(rewritten, filename)
 
     def _commit_parts(self) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from sovaudit import __version__
-from sovaudit.fsutil import fsync_dir
+from sovaudit.fsutil import fsync_dir, storage_errors
 from sovaudit.lake import Lake
 from sovaudit.lock import lake_lock
 from sovaudit.schema import lake_tables
@@ -31,7 +31,7 @@ def commit_verdicts(lake: Lake, validation: DigestValidation, verified_at: datet
     if not validation.verdicts:
         return None
     run_id = new_run_id()
-    with lake_lock(lake.root, timeout=lock_timeout):
+    with storage_errors("the lake", lake.root), lake_lock(lake.root, timeout=lock_timeout):
         lake.ensure_layout()
         lake.recover()
         lake.tmp_dir.mkdir(exist_ok=True)  # recover() clears the work space of killed pulls
@@ -47,7 +47,7 @@ def commit_verdicts(lake: Lake, validation: DigestValidation, verified_at: datet
             con.execute(lake_tables()[TABLE].ddl)
             con.register("verdicts", pa.Table.from_pylist(rows))
             con.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM verdicts")  # noqa: S608 (a constant)
-            con.execute(f"COPY {TABLE} TO '{staged}' (FORMAT parquet, COMPRESSION snappy)")  # noqa: S608 (our path)
+            con.execute(f"COPY {TABLE} TO ? (FORMAT parquet, COMPRESSION snappy)", [str(staged)])  # noqa: S608 (a constant)
         finally:
             con.close()
         with open(staged, "rb") as handle:
