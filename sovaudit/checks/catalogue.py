@@ -14,7 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from sovaudit.errors import ConfigError
+from sovaudit.errors import ConfigError, ReadOnlyViolation
+from sovaudit.readonly import assert_read_only
 from sovaudit.resources import resource_dir
 
 FAMILIES = ("cross_region", "egress", "key_use", "retention", "integrity")
@@ -145,6 +146,11 @@ def _select_sql(header: RawHeader) -> str:
         raise CheckDefinitionError(f"{path}:{body_start}: the SQL does not parse: {str(exc).splitlines()[0]}") from None
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         raise CheckDefinitionError(f"{path}:{body_start}: a check is exactly one SELECT statement")
+    # The checks run on a connection that can write: a COPY or INSERT hidden in a WITH clause parses as a SELECT.
+    try:
+        assert_read_only(duckdb.connect(":memory:"), sql)
+    except ReadOnlyViolation as exc:
+        raise CheckDefinitionError(f"{path}:{body_start}: a check only reads: {exc}") from None
     return sql
 
 
