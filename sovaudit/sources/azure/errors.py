@@ -9,8 +9,6 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from sovaudit.redact import redact
-
 try:
     from azure.identity import CredentialUnavailableError
 except ImportError:  # pragma: no cover - azure-identity is a dependency
@@ -28,10 +26,7 @@ def _code(exc: HttpResponseError) -> str | None:
 
 
 def describe_azure_error(exc: Exception, where: str) -> str:
-    return redact(_describe(exc, where))
-
-
-def _describe(exc: Exception, where: str) -> str:
+    """One line; every caller raises it as a SourceError or records it as a FailedInput, which redact it."""
     if isinstance(exc, CredentialUnavailableError):
         return (f"{where}: no Azure credentials found (DefaultAzureCredential: sign in with `az login`, or set "
                 "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or run with a managed identity)")
