@@ -73,3 +73,11 @@ def register_azure(pull_app: typer.Typer, pull: PullCommand) -> None:
         """
         pull("azure", {"path": path},
              since=since, until=until, lake=lake, config=config, fmt=fmt, lock_timeout=lock_timeout)
+
+
+# Each source type's command, by type (its Source's register_command looks it up).
+COMMANDS = {
+    "azure-activity": register_azure_activity,
+    "azure-storage": register_azure_storage,
+    "azure": register_azure,
+}

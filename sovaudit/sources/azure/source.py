@@ -22,15 +22,15 @@ class _AzureMonitorSource(BaseSource):
     def preparer(self, spec: AzureSourceConfig) -> AzurePreparer:
         return AzurePreparer(spec.locations)
 
+    def register_command(self, pull_app, pull) -> None:
+        from sovaudit.sources.azure.command import COMMANDS
+
+        COMMANDS[self.type](pull_app, pull)
+
 
 class AzureFilesSource(_AzureMonitorSource):
     type = "azure"
     config = AzureFilesSourceConfig
-
-    def register_command(self, pull_app, pull) -> None:
-        from sovaudit.sources.azure.command import register_azure
-
-        register_azure(pull_app, pull)
 
     def items(self, spec: AzureFilesSourceConfig, context: PullContext) -> Items:
         from sovaudit.sources.local_files import local_blobs
@@ -44,11 +44,6 @@ class AzureActivitySource(_AzureMonitorSource):
 
     def where(self, record: dict[str, Any]) -> str | None:
         return record.get("subscription")
-
-    def register_command(self, pull_app, pull) -> None:
-        from sovaudit.sources.azure.command import register_azure_activity
-
-        register_azure_activity(pull_app, pull)
 
     def items(self, spec: AzureActivitySourceConfig, context: PullContext) -> Items:
         # Imported here (as in every source) so that loading the registry does not load the Azure SDK.
@@ -87,11 +82,6 @@ class AzureStorageSource(_AzureMonitorSource):
         record = spec.ledger_record()
         record["account_url"] = public_url(record["account_url"])  # a SAS in the URL is a credential
         return record
-
-    def register_command(self, pull_app, pull) -> None:
-        from sovaudit.sources.azure.command import register_azure_storage
-
-        register_azure_storage(pull_app, pull)
 
     def items(self, spec: AzureStorageSourceConfig, context: PullContext) -> Items:
         from sovaudit.sources.azure.credentials import default_credential

@@ -97,3 +97,11 @@ def register_kafka_lineage(pull_app: typer.Typer, pull: PullCommand) -> None:
         pull("kafka-lineage", {"bootstrap": bootstrap, "path": path, "topics": topic, "headers": header,
                                "region": region},
              since=since, until=until, lake=lake, config=config, fmt=fmt, lock_timeout=lock_timeout)
+
+
+# Each source type's command, by type (its Source's register_command looks it up).
+COMMANDS = {
+    "kafka-audit": register_kafka_audit,
+    "kafka-inventory": register_kafka_inventory,
+    "kafka-lineage": register_kafka_lineage,
+}

@@ -21,6 +21,11 @@ class _KafkaSource(BaseSource):
     def preparer(self, spec: KafkaSourceConfig) -> KafkaPreparer:
         return KafkaPreparer(self.tables[0], {"region": spec.region})
 
+    def register_command(self, pull_app, pull) -> None:
+        from sovaudit.sources.kafka.command import COMMANDS
+
+        COMMANDS[self.type](pull_app, pull)
+
     def base_entry(self, flags: dict[str, Any], configured: Iterable[Any]) -> dict[str, Any]:
         """The [[sources]] entry of this type for the same cluster (its client settings and region), which the
         flags override; a flag that picks the other input replaces the entry's."""
@@ -56,11 +61,6 @@ class KafkaAuditSource(_KafkaSource):
     config = KafkaAuditSourceConfig
     tables = ("kafka_audit",)
 
-    def register_command(self, pull_app, pull) -> None:
-        from sovaudit.sources.kafka.command import register_kafka_audit
-
-        register_kafka_audit(pull_app, pull)
-
     def blobs(self, spec: KafkaAuditSourceConfig, context: PullContext) -> Items:
         from sovaudit.sources.kafka.audit import audit_blobs
 
@@ -75,11 +75,6 @@ class KafkaInventorySource(_KafkaSource):
     def preparer(self, spec: KafkaInventorySourceConfig) -> KafkaPreparer:
         return KafkaPreparer(self.tables[0], {"region": spec.region, "aliases": list(spec.mirror_aliases)})
 
-    def register_command(self, pull_app, pull) -> None:
-        from sovaudit.sources.kafka.command import register_kafka_inventory
-
-        register_kafka_inventory(pull_app, pull)
-
     def blobs(self, spec: KafkaInventorySourceConfig, context: PullContext) -> Items:
         from sovaudit.sources.kafka.inventory import inventory_blobs
 
@@ -90,11 +85,6 @@ class KafkaLineageSource(_KafkaSource):
     type = "kafka-lineage"
     config = KafkaLineageSourceConfig
     tables = ("kafka_lineage",)
-
-    def register_command(self, pull_app, pull) -> None:
-        from sovaudit.sources.kafka.command import register_kafka_lineage
-
-        register_kafka_lineage(pull_app, pull)
 
     def blobs(self, spec: KafkaLineageSourceConfig, context: PullContext) -> Items:
         from sovaudit.sources.kafka.lineage import lineage_blobs
