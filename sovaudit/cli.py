@@ -71,8 +71,9 @@ def _lake(lake: str | None, config: str | None) -> Lake:
 def _read_lake(target: Lake) -> Lake:
     """The lake for a verb that reads it: refused if its ledger was altered, with a warning if a pull's last
     append was cut short (the next pull removes it)."""
-    target.ledger.entries()
-    torn = target.ledger.torn_tail()
+    lines = target.ledger.lines()
+    target.ledger.entries(lines)
+    torn = target.ledger.torn_tail(lines)
     if torn:
         err.print(Text(f"warning: {visible(torn)}", style="yellow"), soft_wrap=True)
     return target

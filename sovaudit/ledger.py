@@ -102,9 +102,9 @@ class Ledger:
                                     "the lake is not read (sovaudit verify shows what broke)") from None
         return out
 
-    def torn_tail(self) -> str | None:
+    def torn_tail(self, lines: LedgerLines | None = None) -> str | None:
         """A warning about an interrupted append's partial last line, or None when there is none."""
-        lines = self.lines()
+        lines = self.lines() if lines is None else lines
         if lines.torn is None:
             return None
         return (f"{self.path} line {len(lines.numbered) + 1} is an incomplete entry ({len(lines.torn)} bytes) from "
