@@ -17,7 +17,7 @@ from rich.text import Text
 
 from sovaudit import __version__
 from sovaudit.cli_options import ConfigOpt, FormatOpt, LakeOpt, LockOpt, SinceOpt, UntilOpt
-from sovaudit.config import load_config, resolve_lake_path
+from sovaudit.config import ip_ranges_of, load_config, resolve_lake_path
 from sovaudit.errors import SovauditError, UsageError
 from sovaudit.fsutil import storage_errors
 from sovaudit.lake import Lake
@@ -127,13 +127,13 @@ class _RichProgress:
         self.progress.console.print(Text(f"warning: {visible(message)}", style="yellow"))
 
 
-def _run_pull(lake: Lake, spec, since, until, lock_timeout, quiet: bool) -> PullResult:
+def _run_pull(lake: Lake, spec, since, until, lock_timeout, quiet: bool, ip_ranges=None) -> PullResult:
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err,
                   disable=quiet, transient=False) as progress:
         task = progress.add_task(f"pull {spec.name}", total=None, stats="")
         return pull_source(lake, spec, since=since, until=until, progress=_RichProgress(progress, task),
-                           lock_timeout=lock_timeout,
+                           lock_timeout=lock_timeout, ip_ranges=ip_ranges,
                            on_lock_wait=lambda pid: err.print(f"waiting for the lake lock held by pid {pid} …"))
 
 
@@ -192,7 +192,8 @@ def pull(ctx: typer.Context, lake: LakeOpt = None, config: ConfigOpt = None, sin
         if not specs:
             raise UsageError("no [[sources]] to pull: add them to sovaudit.toml (see `sovaudit init`) "
                              f"or pull one with `sovaudit pull TYPE …` ({', '.join(SOURCES)})")
-        results = [_run_pull(target, s, since, until, lock_timeout, fmt == "json") for s in specs]
+        ranges = ip_ranges_of(loaded)
+        results = [_run_pull(target, s, since, until, lock_timeout, fmt == "json", ranges) for s in specs]
     except SovauditError as exc:
         _fail(exc)
     raise typer.Exit(_report_pulls(results, fmt))
@@ -206,7 +207,7 @@ def _pull_from_flags(source_type: str, flags: dict, *, since: str | None, until:
         loaded = load_config(config)
         target = Lake(resolve_lake_path(lake, loaded))
         spec = config_from_flags(source_type, loaded.config.sources, **flags)
-        result = _run_pull(target, spec, since, until, lock_timeout, fmt == "json")
+        result = _run_pull(target, spec, since, until, lock_timeout, fmt == "json", ip_ranges_of(loaded))
     except SovauditError as exc:
         _fail(exc)
     raise typer.Exit(_report_pulls([result], fmt))
@@ -450,7 +451,8 @@ def scan(
                                  "(see `sovaudit init`, or try `sovaudit scan --demo`)")
             if not specs:
                 _read_lake(target)  # a pull would refuse an altered ledger, and remove a torn line, itself
-        pulls = [_run_pull(target, spec, since, until, lock_timeout, quiet=False) for spec in specs]
+        ranges = ip_ranges_of(loaded)
+        pulls = [_run_pull(target, spec, since, until, lock_timeout, False, ranges) for spec in specs]
         with err.status("checking, verifying the lake and rendering the report …"), \
                 storage_errors("the report set", out_dir):
             result = write_reports(target, loaded, out_dir, formats=("html", "pdf"), since=since, until=until,
