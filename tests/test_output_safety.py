@@ -65,7 +65,7 @@ def test_check_csv_prefixes_formula_cells(hostile):
     by_actor = {r[6]: r for r in rows[1:] if r[0] == "XR-001"}
     assert set(by_actor) >= {"'" + MINUS, "'" + PLUS}
     assert by_actor["'" + MINUS][15] == "'" + FORMULA  # evidence: the value intact after the quote
-    assert by_actor["'" + MINUS][11] == "1"  # event_count, a number
+    assert by_actor["'" + MINUS][12] == "1"  # event_count, a number
 
 
 def test_report_csv_files_prefix_formula_cells(hostile, tmp_path):
