@@ -452,3 +452,43 @@ def test_not_assessed_without_an_evidence_period(planted_scenario):
     assert result.status == "NOT_ASSESSED"
     assert result.status_reason == ("policy missing: no evidence period is declared ([organisation] "
                                     "evidence_period_days)")
+
+
+def test_an_ec2_caller_in_the_eu_is_no_transfer(planted_run, planted_scenario):
+    """The segment builder reads tier-1 loyalty data daily from an EC2 instance's public address in
+    eu-west-1. AWS registers the address to the US, so by registration alone XR-002 and the flow matrix
+    would call it an EU→US transfer; AWS's published ranges place it in eu-west-1."""
+    from sovaudit.demo.scenario import EC2_EU_IP
+
+    _, lake, _ = planted_scenario
+    rows = lake.sql("SELECT event_uid, src_country, src_cloud, src_cloud_region, src_cloud_service FROM events "
+                    "WHERE src_ip = ?", [EC2_EU_IP]).fetchall()
+    assert len(rows) >= 30 and {r[1:] for r in rows} == {("US", "aws", "eu-west-1", "EC2")}
+    uids = {r[0] for r in rows}
+    # The checks that judge where a caller is. (EG-003, a spike in a bucket's bytes out, cites every read of
+    # the day, wherever from.)
+    for check_id in ("XR-002", "EG-001", "KU-001"):
+        assert not _findings_citing(planted_run, check_id, uids), check_id
+
+
+def test_a_read_through_azure_storage_in_east_us_is_a_transfer_and_says_so(planted_run, planted_scenario):
+    """An Azure Storage front-end address (tag Storage.EastUS) reading a North Europe account: a real
+    cross-border read, placed by Microsoft's service tags rather than by registration."""
+    from sovaudit.demo.scenario_azure import AZURE_STORAGE_EASTUS_IP
+
+    scenario, _, _ = planted_scenario
+    reads = {r.uid for r in scenario.azure if r.record.get("callerIpAddress", "").startswith(AZURE_STORAGE_EASTUS_IP)}
+    assert len(reads) == 1
+    (xr,) = _findings_citing(planted_run, "XR-002", reads)
+    assert f"was accessed from Azure Storage in eastus (US), address {AZURE_STORAGE_EASTUS_IP}" in xr.reason
+    assert (xr.region, xr.region_jurisdiction, xr.counterpart_jurisdiction) == ("northeurope", "EU", "US")
+    assert xr.details["src_cloud_service"] == "AzureStorage"
+
+
+def test_reasons_never_double_a_place(planted_run):
+    """"from CN (CN)" said the same thing twice; a jurisdiction is shown only where it adds something."""
+    import re
+
+    for result in planted_run.values():
+        for f in result.findings:
+            assert not re.search(r"\b([A-Z]{2}) \(\1\)", f.reason), f.reason
