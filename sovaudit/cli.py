@@ -17,7 +17,7 @@ from rich.text import Text
 
 from sovaudit import __version__
 from sovaudit.cli_options import ConfigOpt, FormatOpt, LakeOpt, LockOpt, SinceOpt, UntilOpt
-from sovaudit.config import load_config, resolve_lake_path
+from sovaudit.config import ip_ranges_of, load_config, resolve_lake_path
 from sovaudit.errors import SovauditError, UsageError
 from sovaudit.fsutil import storage_errors
 from sovaudit.lake import Lake
@@ -127,13 +127,13 @@ class _RichProgress:
         self.progress.console.print(Text(f"warning: {visible(message)}", style="yellow"))
 
 
-def _run_pull(lake: Lake, spec, since, until, lock_timeout, quiet: bool) -> PullResult:
+def _run_pull(lake: Lake, spec, since, until, lock_timeout, quiet: bool, ip_ranges=None) -> PullResult:
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err,
                   disable=quiet, transient=False) as progress:
         task = progress.add_task(f"pull {spec.name}", total=None, stats="")
         return pull_source(lake, spec, since=since, until=until, progress=_RichProgress(progress, task),
-                           lock_timeout=lock_timeout,
+                           lock_timeout=lock_timeout, ip_ranges=ip_ranges,
                            on_lock_wait=lambda pid: err.print(f"waiting for the lake lock held by pid {pid} …"))
 
 
@@ -192,7 +192,8 @@ def pull(ctx: typer.Context, lake: LakeOpt = None, config: ConfigOpt = None, sin
         if not specs:
             raise UsageError("no [[sources]] to pull: add them to sovaudit.toml (see `sovaudit init`) "
                              f"or pull one with `sovaudit pull TYPE …` ({', '.join(SOURCES)})")
-        results = [_run_pull(target, s, since, until, lock_timeout, fmt == "json") for s in specs]
+        ranges = ip_ranges_of(loaded)
+        results = [_run_pull(target, s, since, until, lock_timeout, fmt == "json", ranges) for s in specs]
     except SovauditError as exc:
         _fail(exc)
     raise typer.Exit(_report_pulls(results, fmt))
@@ -206,7 +207,7 @@ def _pull_from_flags(source_type: str, flags: dict, *, since: str | None, until:
         loaded = load_config(config)
         target = Lake(resolve_lake_path(lake, loaded))
         spec = config_from_flags(source_type, loaded.config.sources, **flags)
-        result = _run_pull(target, spec, since, until, lock_timeout, fmt == "json")
+        result = _run_pull(target, spec, since, until, lock_timeout, fmt == "json", ip_ranges_of(loaded))
     except SovauditError as exc:
         _fail(exc)
     raise typer.Exit(_report_pulls([result], fmt))
@@ -341,6 +342,95 @@ def checks_show(check_id: Annotated[str, typer.Argument(help="A check id, e.g. X
     console.print(check_detail(chosen))
 
 
+# -- ip-ranges -------------------------------------------------------------------------------------
+
+ip_ranges_app = typer.Typer(rich_markup_mode="rich", no_args_is_help=True,
+                            help="The cloud providers' published address ranges that place a caller in a cloud region.")
+app.add_typer(ip_ranges_app, name="ip-ranges")
+
+
+@ip_ranges_app.command("show")
+def ip_ranges_show(address: Annotated[str, typer.Argument(help="An IPv4 or IPv6 address.", metavar="ADDRESS")],
+                   fmt: FormatOpt = "table", config: ConfigOpt = None) -> None:
+    """What sovaudit knows of an address: the country it is registered to, the cloud, region and service
+    whose published range holds it, the jurisdiction the checks give it and why, and the data's dates.
+
+    Example: [cyan]sovaudit ip-ranges show 34.240.1.1[/cyan]
+    """
+    from sovaudit.ip_ranges.address import describe
+
+    _check_format(fmt, ("table", "json"))
+    try:
+        loaded = load_config(config)
+        known = describe(address, ip_ranges_of(loaded), loaded.config.jurisdictions)
+    except SovauditError as exc:
+        _fail(exc)
+    if fmt == "json":
+        print(dumps(known, indent=2))
+        return
+    table = Table(title=f"address {known['address']}", header_style="bold cyan", title_justify="left",
+                  show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    rows = [("registered to", known["registered_country"] or ("-" if known["public"] else "- (not a public address)")),
+            ("cloud", " ".join(filter(None, (known["cloud_label"], known["cloud_service"]))) or "-"),
+            ("cloud region", known["cloud_region"] or "-"),
+            ("jurisdiction", f"{known['jurisdiction']} (from {known['jurisdiction_from']})"
+             if known["jurisdiction"] else "unknown: the checks do not place this caller"),
+            ("prefixes", "\n".join(f"{p['prefix']} {p['cloud']} {p['region'] or '(no region)'} "
+                                   f"{p['service'] or ''}".rstrip() for p in known["prefixes"]) or "-")]
+    rows += [(f"{cloud} data", f"{about.get('published') or 'date unknown'} · {about.get('file')}")
+             for cloud, about in known["data"].items() if isinstance(about, dict)]
+    rows.append(("registration data", known["data"]["registration"]))
+    for what, value in rows:
+        table.add_row(what, Text(visible(str(value))))
+    console.print(table)
+
+
+@ip_ranges_app.command("update")
+def ip_ranges_update(
+        directory: Annotated[Path | None, typer.Option("--dir", help="Where to write the files (else \\[geo] "
+                                                       "ip_ranges_dir, else ./ip-ranges).", metavar="DIR")] = None,
+        fmt: FormatOpt = "table", config: ConfigOpt = None,
+        timeout: Annotated[float, typer.Option("--timeout", help="Seconds per download.")] = 60.0) -> None:
+    """Download the providers' current files (AWS ip-ranges.json, Azure ServiceTags_Public, Google Cloud
+    cloud.json) from their official addresses, or \\[geo] urls. Pulls use them once \\[geo] ip_ranges_dir
+    names the directory; until then they use the snapshot shipped with sovaudit.
+
+    Example: [cyan]sovaudit ip-ranges update --dir ip-ranges[/cyan]
+    """
+    from sovaudit.ip_ranges.update import update
+
+    _check_format(fmt, ("table", "json"))
+    try:
+        loaded = load_config(config)
+        geo = loaded.config.geo
+        base = loaded.path.parent if loaded.path else Path.cwd()
+        target = directory or (base / geo.ip_ranges_dir if geo.ip_ranges_dir else Path("ip-ranges"))
+        with storage_errors("the ip-ranges directory", target):
+            results = update(target, dict(geo.urls), timeout=timeout)
+    except SovauditError as exc:
+        _fail(exc)
+    failed = [r for r in results if not r.ok]
+    if fmt == "json":
+        print(dumps({"dir": str(target), "providers": [{"cloud": r.cloud, "url": r.url, "ok": r.ok,
+                                                         "message": r.message, **r.about} for r in results]},
+                    indent=2))
+    else:
+        table = Table(title=f"ip-ranges update → {target}", header_style="bold cyan", title_justify="left")
+        for column in ("provider", "status", "published", "url", "detail"):
+            table.add_column(column)
+        for r in results:
+            table.add_row(r.cloud, Text("ok", "green") if r.ok else Text("failed", "bold red"),
+                          r.about.get("published") or "-", Text(visible(r.url)), Text(visible(r.message)))
+        console.print(table)
+        if not loaded.config.geo.ip_ranges_dir and not failed:
+            err.print(f"pulls use these files once the config says: [geo] ip_ranges_dir = \"{target}\"")
+    for r in failed:
+        err.print(Text(f"error: {r.cloud}: {visible(r.url)}: {visible(r.message)}", style="bold red"), soft_wrap=True)
+    raise typer.Exit(0 if not failed else 3 if len(failed) < len(results) else 2)
+
+
 # -- report and scan -------------------------------------------------------------------------------
 
 FailOnOpt = Annotated[str, typer.Option("--fail-on", help="Exit 1 on findings at or above: critical, high, medium "
@@ -450,7 +540,8 @@ def scan(
                                  "(see `sovaudit init`, or try `sovaudit scan --demo`)")
             if not specs:
                 _read_lake(target)  # a pull would refuse an altered ledger, and remove a torn line, itself
-        pulls = [_run_pull(target, spec, since, until, lock_timeout, quiet=False) for spec in specs]
+        ranges = ip_ranges_of(loaded)
+        pulls = [_run_pull(target, spec, since, until, lock_timeout, False, ranges) for spec in specs]
         with err.status("checking, verifying the lake and rendering the report …"), \
                 storage_errors("the report set", out_dir):
             result = write_reports(target, loaded, out_dir, formats=("html", "pdf"), since=since, until=until,

@@ -5,7 +5,7 @@ and expected."""
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -18,6 +18,9 @@ from pydantic import (
 )
 
 from sovaudit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sovaudit.ip_ranges.files import IpRanges
 from sovaudit.geography import normalise_jurisdiction
 from sovaudit.sources import SOURCES
 from sovaudit.sources.base import StrictModel
@@ -94,6 +97,18 @@ class ChecksSection(StrictModel):
     paths: list[str] = []
 
 
+class GeoSection(StrictModel):
+    """The cloud providers' published address ranges: a directory `sovaudit ip-ranges update` fills, or
+    files downloaded by hand; without either, the snapshot shipped with sovaudit. Relative paths are
+    relative to the config file."""
+    ip_ranges_dir: str | None = None
+    aws_ip_ranges: str | None = None
+    azure_service_tags: str | None = None
+    gcp_ip_ranges: str | None = None
+    # Where `ip-ranges update` downloads from instead of the providers' own addresses (a mirror or proxy).
+    urls: dict[Literal["aws", "azure", "gcp"], str] = {}
+
+
 SOURCE_TYPES = tuple(SOURCES)
 # Every source family's config model, told apart by `type`.
 AnySourceConfig = Annotated[Union[tuple(source.config for source in SOURCES.values())],  # noqa: UP007
@@ -111,6 +126,7 @@ class Config(StrictModel):
     thresholds: Thresholds = Thresholds()
     processing_activities: list[ProcessingActivity] = []
     checks: ChecksSection = ChecksSection()
+    geo: GeoSection = GeoSection()
     sources: list[AnySourceConfig] = []
 
     @field_validator("jurisdictions")
@@ -225,3 +241,10 @@ def resolve_lake_path(cli_lake: str | None, loaded: LoadedConfig) -> Path:
             configured = loaded.path.parent / configured
         return configured
     return Path(DEFAULT_LAKE)
+
+
+def ip_ranges_of(loaded: LoadedConfig) -> "IpRanges":
+    """The address ranges the config names ([geo]), else the snapshot shipped with sovaudit."""
+    from sovaudit.ip_ranges.files import load_ip_ranges
+
+    return load_ip_ranges(loaded.config.geo, loaded.path.parent if loaded.path else None)

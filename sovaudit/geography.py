@@ -41,6 +41,7 @@ class Geography:
         for provider, section, group in (
             ("aws", "aws_regions", "partition"),
             ("azure", "azure_locations", "cloud"),
+            ("gcp", "gcp_regions", "cloud"),
         ):
             for code, entry in raw[section].items():
                 regions[code] = Region(code, provider, entry["country"], entry["name"], entry[group])

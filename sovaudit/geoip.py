@@ -1,9 +1,15 @@
-"""Offline IP-to-country lookup at ingest (iptocc: RIR allocation data embedded in its wheel)."""
+"""Where a caller's address is, at ingest: the country it is registered to (iptocc: RIR allocation data
+embedded in its wheel) and, for a cloud provider's address, the cloud, region and service its published
+ranges place it in."""
 
 import ipaddress
+import threading
 from importlib.metadata import version
+from typing import NamedTuple
 
 import iptocc
+
+from sovaudit.ip_ranges.files import IpRanges
 
 
 def data_vintage() -> str:
@@ -22,3 +28,36 @@ def countries(ips: list[str]) -> list[str | None]:
     public = [ip for ip in ips if _public(ip)]
     looked_up = dict(zip(public, iptocc.country_code(public), strict=True)) if public else {}
     return [looked_up.get(ip) for ip in ips]
+
+
+class CallerPlace(NamedTuple):
+    country: str | None
+    cloud: str | None
+    cloud_region: str | None
+    cloud_service: str | None
+
+
+NOWHERE = CallerPlace(None, None, None, None)
+
+
+class CallerLocator:
+    """Each distinct address looked up once: a pull's many events from few callers cost a few lookups."""
+
+    def __init__(self, ranges: IpRanges):
+        self.ranges = ranges
+        self._known: dict[str, CallerPlace] = {}
+        self._lock = threading.Lock()
+
+    def locate(self, ips: list[str]) -> list[CallerPlace]:
+        with self._lock:
+            new = [ip for ip in dict.fromkeys(ips) if ip not in self._known]
+            public = [ip for ip in new if _public(ip)]
+            registered = dict(zip(public, iptocc.country_code(public), strict=True)) if public else {}
+            for ip in new:
+                if ip not in registered:
+                    self._known[ip] = NOWHERE
+                    continue
+                cloud = self.ranges.place(ip)
+                self._known[ip] = CallerPlace(registered[ip], *(cloud and (cloud.cloud, cloud.region,
+                                                                          cloud.service) or (None,) * 3))
+            return [self._known[ip] for ip in ips]

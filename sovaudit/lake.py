@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +108,14 @@ class Lake:
             if not paths:
                 con.execute(schema.ddl)
             elif through_arrow:
-                con.register(name, _parquet_dataset(paths))
+                con.register(name, _parquet_dataset(paths, name))
             else:
-                con.read_parquet(paths, union_by_name=True).create_view(name)
+                relation = con.read_parquet(paths, union_by_name=True)
+                missing = [(c, kind) for c, kind in _declared_columns(name) if c not in relation.columns]
+                if missing:  # files written before a column was added: it reads as NULL there
+                    relation = relation.project(", ".join(
+                        ['*', *(f'CAST(NULL AS {kind}) AS "{c}"' for c, kind in missing)]))
+                relation.create_view(name)
         common = ", ".join(COMMON_COLUMN_NAMES)
         union = " UNION ALL ".join(f"SELECT {common} FROM {name}"  # noqa: S608
                                    for name, schema in lake_tables().items() if schema.in_events)
@@ -176,8 +182,23 @@ def _create_ledger_table(con: duckdb.DuckDBPyConnection, entries: list[dict[str,
 
 
 
-def _parquet_dataset(paths: list[str]) -> Any:
-    """The files as one pyarrow dataset, columns unified by name as DuckDB's union_by_name does."""
+@cache
+def _declared(name: str) -> tuple[tuple[tuple[str, str], ...], Any]:
+    """A table's columns as its schema file declares them: (name, DuckDB type) pairs and the Arrow schema."""
+    with duckdb.connect(":memory:") as scratch:
+        scratch.execute(lake_tables()[name].ddl)
+        columns = tuple((r[0], r[1]) for r in scratch.execute(f"DESCRIBE {name}").fetchall())
+        return columns, scratch.table(name).arrow().schema
+
+
+def _declared_columns(name: str) -> tuple[tuple[str, str], ...]:
+    return _declared(name)[0]
+
+
+def _parquet_dataset(paths: list[str], table: str) -> Any:
+    """The files as one pyarrow dataset, columns unified by name as DuckDB's union_by_name does, and the
+    columns the table declares but older files lack read as NULL."""
+    import pyarrow as pa
     import pyarrow.dataset as ds  # here: the checks run, which never needs it, does not pay for the import
     import pyarrow.fs
 
@@ -185,7 +206,10 @@ def _parquet_dataset(paths: list[str]) -> Any:
     parquet = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(
         arrow_extensions_enabled=True))
     factory = ds.FileSystemDatasetFactory(pyarrow.fs.LocalFileSystem(), paths, parquet)
-    return factory.finish(factory.inspect(promote_options="permissive", fragments=None))  # every file's columns
+    schema = factory.inspect(promote_options="permissive", fragments=None)  # every file's columns
+    declared = _declared(table)[1]
+    missing = [declared.field(c) for c in declared.names if c not in schema.names]
+    return factory.finish(pa.schema([*schema, *missing]) if missing else schema)
 
 
 def _as_view(con: duckdb.DuckDBPyConnection, name: str, relation: duckdb.DuckDBPyRelation,

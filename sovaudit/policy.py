@@ -9,6 +9,7 @@ Tables (all in the connection's main schema):
   policy_resource_regions  pattern, region: where a resource lives when the logs do not say
   policy_thresholds        one row, one column per threshold, and evidence_period_days ([organisation])
   policy_audit_topics      topic: the Kafka audit-log topics (the default, and each kafka-audit source's)
+  policy_clouds            cloud (aws | azure | gcp), label: the providers whose ranges give src_cloud
 """
 
 from typing import Any
@@ -18,6 +19,7 @@ import pyarrow as pa
 
 from sovaudit.config import Config
 from sovaudit.geography import load_geography
+from sovaudit.ip_ranges.providers import providers
 from sovaudit.sources.kafka.config import DEFAULT_AUDIT_TOPIC
 
 
@@ -73,6 +75,8 @@ def policy_tables(config: Config) -> dict[str, pa.Table]:
             [(k, pa.int64() if k == "evidence_period_days" else pa.scalar(v).type) for k, v in thresholds.items()])),
         "policy_audit_topics": pa.Table.from_pylist([{"topic": t} for t in audit_topics],
                                                     schema=pa.schema([("topic", pa.string())])),
+        "policy_clouds": pa.Table.from_pylist([{"cloud": p.cloud, "label": p.label} for p in providers().values()],
+                                              schema=pa.schema([("cloud", pa.string()), ("label", pa.string())])),
     }
 
 

@@ -11,6 +11,7 @@ from sovaudit.errors import SourceError
 from sovaudit.fsutil import storage_errors
 from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
 from sovaudit.ingest.run import IngestRun
+from sovaudit.ip_ranges.files import IpRanges
 from sovaudit.lake import Lake
 from sovaudit.lock import lake_lock
 from sovaudit.redact import redact
@@ -88,7 +89,8 @@ def _stage_all(run: IngestRun, items: Iterable[RawBlob | FailedInput | ListingDo
 
 def pull_source(lake: Lake, spec: SourceConfig, *, since: str | None = None, until: str | None = None,
                 progress: PullProgress | None = None, lock_timeout: float = 60.0,
-                on_lock_wait: Callable[[str], None] | None = None) -> PullResult:
+                on_lock_wait: Callable[[str], None] | None = None, ip_ranges: IpRanges | None = None) -> PullResult:
+    """ip_ranges: the cloud providers' address ranges ([geo] in the config); the shipped snapshot if None."""
     progress = progress or _Silent()
     start, end = parse_window(since or spec.since, until or spec.until)
     notes: list[str] = []
@@ -96,7 +98,8 @@ def pull_source(lake: Lake, spec: SourceConfig, *, since: str | None = None, unt
         lake.ensure_layout()
         lake.recover()
         source = source_of(spec)
-        run = IngestRun(lake, source.ledger_record(spec), source.preparer(spec), window=(start, end))
+        run = IngestRun(lake, source.ledger_record(spec), source.preparer(spec), window=(start, end),
+                        ip_ranges=ip_ranges)
         context = PullContext(lake, start, end, notes, lambda message: progress.note(redact(message)))
         try:
             try:

@@ -22,7 +22,7 @@ GOOD_HEADER = """\
 --   Continued on a second line.
 -- remediation: Talk to the intern.
 """
-GOOD_SQL = """SELECT resource, actor, region, NULL AS jurisdiction, min(time) AS first_seen, max(time) AS last_seen,
+GOOD_SQL = """SELECT resource, actor, region, NULL AS region_jurisdiction, NULL AS counterpart_jurisdiction, min(time) AS first_seen, max(time) AS last_seen,
        count(*) AS event_count, 'the intern read it' AS reason, list(event_uid ORDER BY time) AS evidence
 FROM events WHERE actor LIKE '%summer-intern%' AND action_class = 'read' GROUP BY ALL
 """

@@ -119,20 +119,21 @@ def test_retention_of_compacted_and_over_long_classed_topics(kafka_run):
         "days pii data may be kept",
         f"topic pii.profiles on cluster {EU}: cleanup.policy=compact: the latest message of every key is kept with no "
         "time limit; pii data must be deleted after 30 days"]
-    assert {f.jurisdiction for f in kafka_run["RT-004"].findings} == {"EU"}
+    assert {f.region_jurisdiction for f in kafka_run["RT-004"].findings} == {"EU"}
 
 
 def test_a_region_origin_that_names_no_place_is_reported_not_read_as_home(kafka_run):
     findings = {f.details["region_origin"]: f for f in kafka_run["XR-005"].findings}
     assert set(findings) == {"Mars-1", "US"}
-    assert findings["Mars-1"].jurisdiction is None and findings["Mars-1"].event_count == 2
+    assert findings["Mars-1"].counterpart_jurisdiction is None and findings["Mars-1"].event_count == 2
     assert "region_origin Mars-1, which names no known region or country" in findings["Mars-1"].reason
-    assert findings["US"].jurisdiction == "US" and findings["US"].evidence == [f"{EU}/pii.orders/0@5"]
+    assert findings["US"].counterpart_jurisdiction == "US" and findings["US"].region_jurisdiction == "EU"
+    assert findings["US"].evidence == [f"{EU}/pii.orders/0@5"]
 
 
 def test_a_mirror_on_a_cluster_without_a_region_cannot_be_placed(kafka_run):
     [finding] = kafka_run["EG-004"].findings
-    assert finding.resource == f"{NOWHERE}/eu.pii.orders" and finding.jurisdiction is None
+    assert finding.resource == f"{NOWHERE}/eu.pii.orders" and finding.region_jurisdiction is None
     assert finding.reason == (f"topic pii.orders (pii data, home EU) is mirrored by MirrorMaker 2 (alias eu) as "
                               f"eu.pii.orders on cluster {NOWHERE}, whose region is not configured and cannot be "
                               "placed in a jurisdiction")

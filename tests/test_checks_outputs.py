@@ -42,7 +42,7 @@ def test_json_has_the_stable_shape(planted_json, planted_scenario):
         assert check["status"] in ("PASS", "FAIL", "NOT_ASSESSED")
         assert isinstance(check["gdpr"], list)
         for finding in check["findings"]:
-            assert set(finding) >= {"resource", "actor", "region", "jurisdiction", "first_seen", "last_seen",
+            assert set(finding) >= {"resource", "actor", "region", "region_jurisdiction", "counterpart_jurisdiction", "first_seen", "last_seen",
                                     "event_count", "reason", "evidence"}
             assert 0 < len(finding["evidence"]) <= 50
     ku3 = next(c for c in doc["checks"] if c["id"] == "KU-003")["findings"][0]

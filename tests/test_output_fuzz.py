@@ -44,7 +44,7 @@ def encodable(value: str) -> str:
 
 def _run(v: list[str], count: int = 1) -> CheckRun:
     """XR-001 failing with one finding made of the values, XR-002 not assessed with v[6] as its reason."""
-    finding = Finding(v[0], v[1], v[2], v[3], NOW, NOW, count, v[4], [v[5], v[6]], 2)
+    finding = Finding(v[0], v[1], v[2], v[3], v[3], NOW, NOW, count, v[4], [v[5], v[6]], 2)
     results = [CheckResult(CHECKS["XR-001"], "FAIL", v[4], [finding], 0.1),
                CheckResult(CHECKS["XR-002"], "NOT_ASSESSED", v[6], [], 0.0)]
     return CheckRun(results, Window(NOW, NOW, NOW, False), [], v[7], None, None, [v[7]], NOW)
@@ -64,7 +64,7 @@ def test_findings_csv_parses_back_with_no_live_formula(values, count):
     cells = dict(zip(header, row, strict=True))
     assert not [c for name, c in cells.items() if c.startswith(FORMULA_START) and name != "event_count"]
     assert cells["event_count"] == str(count)  # a number, negative or not, is data
-    for column, value in zip(("resource", "actor", "region", "jurisdiction", "reason"), values, strict=False):
+    for column, value in zip(("resource", "actor", "region", "region_jurisdiction", "reason"), values, strict=False):
         assert cells[column] == _csv_expected(value), column
     assert cells["evidence"] == _csv_expected(f"{values[5]} {values[6]}")
 
@@ -104,7 +104,8 @@ def test_sarif_is_json_and_round_trips(values):
     assert result["message"]["text"] == encodable(values[4])
     assert result["locations"][0]["logicalLocations"][0]["name"] == encodable(values[0] or "(unknown resource)")
     props = result["properties"]
-    assert [props["actor"], props["region"], props["jurisdiction"]] == [encodable(v) for v in values[1:4]]
+    assert [props["actor"], props["region"], props["region_jurisdiction"]] == [encodable(v) for v in values[1:4]]
+    assert props["counterpart_jurisdiction"] == encodable(values[3])
     assert props["evidence"] == [encodable(values[5]), encodable(values[6])]
     notification = run["invocations"][0]["toolExecutionNotifications"][0]
     assert notification["message"]["text"] == f"XR-002 NOT_ASSESSED: {encodable(values[6])}"

@@ -64,8 +64,8 @@ def test_check_csv_prefixes_formula_cells(hostile):
     _no_formula_cells(rows)
     by_actor = {r[6]: r for r in rows[1:] if r[0] == "XR-001"}
     assert set(by_actor) >= {"'" + MINUS, "'" + PLUS}
-    assert by_actor["'" + MINUS][14] == "'" + FORMULA  # evidence: the value intact after the quote
-    assert by_actor["'" + MINUS][11] == "1"  # event_count, a number
+    assert by_actor["'" + MINUS][15] == "'" + FORMULA  # evidence: the value intact after the quote
+    assert by_actor["'" + MINUS][12] == "1"  # event_count, a number
 
 
 def test_report_csv_files_prefix_formula_cells(hostile, tmp_path):
@@ -112,7 +112,7 @@ def _run_with(value: str):
 
     check = next(c for c in discover() if c.id == "XR-001")
     now = datetime(2024, 3, 5, tzinfo=UTC)
-    finding = Finding(value, value, value, value, now, now, 1, value, [value], 1)
+    finding = Finding(value, value, value, value, value, now, now, 1, value, [value], 1)
     return CheckRun([CheckResult(check, "FAIL", value, [finding], 0.1)], Window(now, now, now, False), [],
                     value, None, None, [value], now)
 

@@ -25,7 +25,7 @@ USER_CHECK = """\
 -- report: key_weakening
 -- description: The intern tried to use a data class's key and was refused.
 -- remediation: Ask the intern why.
-SELECT e.key_id AS resource, e.actor, e.region, NULL AS jurisdiction, min(e.time) AS first_seen,
+SELECT e.key_id AS resource, e.actor, e.region, NULL AS region_jurisdiction, NULL AS counterpart_jurisdiction, min(e.time) AS first_seen,
        max(e.time) AS last_seen, count(*) AS event_count, 'decrypt refused to the intern' AS reason,
        list(e.event_uid ORDER BY e.time, e.event_uid) AS evidence, kc.class_name AS data_class
 FROM events AS e

@@ -43,7 +43,8 @@ SELECT
     CASE WHEN count(DISTINCT c.actor) = 1 THEN min(c.actor)
          ELSE format('{} actors', count(DISTINCT c.actor)) END AS actor,
     min(c.region) AS region,
-    NULL AS jurisdiction,
+    NULL AS region_jurisdiction,
+    CAST(NULL AS VARCHAR) AS counterpart_jurisdiction,
     min(c.time) AS first_seen,
     max(c.time) AS last_seen,
     count(*) AS event_count,

@@ -14,7 +14,8 @@
 --   flow), delete the remote topic on the foreign cluster, or declare the transfer and its safeguard.
 WITH inventory AS (
     SELECT t.cluster_id || '/' || t.topic AS resource, CAST(NULL AS VARCHAR) AS actor, t.region,
-           r.jurisdiction, min(t.snapshot_time) AS first_seen, max(t.snapshot_time) AS last_seen,
+           r.jurisdiction AS region_jurisdiction, CAST(NULL AS VARCHAR) AS counterpart_jurisdiction,
+           min(t.snapshot_time) AS first_seen, max(t.snapshot_time) AS last_seen,
            count(*) AS event_count,
            CASE WHEN r.jurisdiction IS NULL
                 THEN format('topic {} ({} data, home {}) is mirrored by MirrorMaker 2 (alias {}) as {} on cluster {}, '
@@ -36,23 +37,25 @@ WITH inventory AS (
     GROUP BY t.cluster_id, t.topic, t.mirrored_topic, t.mirror_alias, t.region, r.jurisdiction, tc.class_name, tc.home
 ),
 mirror_fetches AS (
-    SELECT a.*, checks.mirror_flow(a.user_agent) AS flow, checks.kafka_topic(a.resource) AS topic
+    SELECT a.*, checks.mirror_flow(a.user_agent) AS flow, checks.kafka_topic(a.resource) AS topic,
+           checks.caller_jurisdiction(a.src_cloud_region, a.src_country) AS src_jurisdiction,
+           checks.caller_place(a.src_cloud, a.src_cloud_region, a.src_cloud_service, a.src_country) AS caller
     FROM kafka_audit AS a
     WHERE a.action = 'kafka.FetchConsumer' AND a.outcome = 'success' AND checks.mirror_flow(a.user_agent) IS NOT NULL
 ),
 replication AS (
-    SELECT m.resource, m.actor, m.region, c.jurisdiction, min(m.time) AS first_seen, max(m.time) AS last_seen,
+    SELECT m.resource, m.actor, m.region, checks.place_jurisdiction(m.region) AS region_jurisdiction,
+           m.src_jurisdiction AS counterpart_jurisdiction, min(m.time) AS first_seen, max(m.time) AS last_seen,
            count(*) AS event_count,
-           format('MirrorMaker 2 flow {}->{} replicated topic {} ({} data, home {}) from cluster {} to a consumer in '
-                  || '{} ({}), address {}', m.flow.source, m.flow.target, m.topic, tc.class_name, tc.home,
-                  m.account, m.src_country, c.jurisdiction, min(m.src_ip)) AS reason,
+           format('MirrorMaker 2 flow {}->{} replicated topic {} ({} data, home {}) from cluster {} to a consumer '
+                  || 'from {}, address {}', m.flow.source, m.flow.target, m.topic, tc.class_name, tc.home,
+                  m.account, m.caller, min(m.src_ip)) AS reason,
            list(m.event_uid ORDER BY m.time, m.event_uid) AS evidence,
            tc.class_name AS data_class
     FROM mirror_fetches AS m
     JOIN topic_class AS tc ON tc.topic = m.topic
-    JOIN policy_countries AS c ON c.country = m.src_country
-    WHERE c.jurisdiction <> tc.home AND NOT checks.transfer_allowed(tc.class_name, c.jurisdiction)
-    GROUP BY m.resource, m.topic, m.account, m.actor, m.region, m.src_country, c.jurisdiction, tc.class_name,
+    WHERE m.src_jurisdiction <> tc.home AND NOT checks.transfer_allowed(tc.class_name, m.src_jurisdiction)
+    GROUP BY m.resource, m.topic, m.account, m.actor, m.region, m.src_jurisdiction, m.caller, tc.class_name,
              tc.home, m.flow.source, m.flow.target
 )
 SELECT * FROM inventory

@@ -63,7 +63,8 @@ SELECT
     NULL AS actor,
     g.region,
     (SELECT any_value(p.jurisdiction) FROM policy_regions AS p WHERE p.region = checks.region_key(g.region))
-        AS jurisdiction,
+        AS region_jurisdiction,
+    CAST(NULL AS VARCHAR) AS counterpart_jurisdiction,
     g.gap_start AS first_seen,
     g.gap_end AS last_seen,
     0 AS event_count,

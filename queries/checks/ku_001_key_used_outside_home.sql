@@ -7,8 +7,8 @@
 -- policy: classed_keys
 -- description: A key of a data class was used (KMS Decrypt, GenerateDataKey*, ReEncrypt*, Encrypt and other
 --   cryptographic calls; Key Vault KeyDecrypt, KeyUnwrap, KeySign …) through a region whose jurisdiction is
---   not the class's home or one of its allowed transfers, or, for Key Vault, by a caller whose address is
---   registered in such a country. A multi-region replica key (mrk-) is classed like the key it replicates,
+--   not the class's home or one of its allowed transfers, or, for Key Vault, by a caller in such a
+--   jurisdiction (the cloud region its address is published in, else the country it is registered to). A multi-region replica key (mrk-) is classed like the key it replicates,
 --   so decrypting with a replica abroad is reported. A Key Vault key lives in its vault's location, so the
 --   caller's country is what shows it used from abroad; KMS calls are judged by region, as before (a KMS
 --   caller abroad reading the classed data itself shows in XR-002). Private addresses have no country.
@@ -27,28 +27,29 @@ WITH judged AS (
 ),
 used AS (
     -- a key used through a foreign region is about the region, whoever called
-    SELECT * EXCLUDE (src_country, src_jurisdiction),
-           CASE WHEN region_abroad THEN NULL ELSE src_country END AS src_country,
-           CASE WHEN region_abroad THEN NULL ELSE src_jurisdiction END AS src_jurisdiction
+    SELECT * EXCLUDE (src_country, src_jurisdiction, src_cloud, src_cloud_region, src_cloud_service),
+           CASE WHEN region_abroad THEN NULL ELSE src_jurisdiction END AS src_jurisdiction,
+           CASE WHEN region_abroad THEN NULL
+                ELSE checks.caller_place(src_cloud, src_cloud_region, src_cloud_service, src_country) END AS caller
     FROM judged WHERE region_abroad OR caller_abroad
 )
 SELECT
     u.key_id AS resource,
     checks.principal(u.actor) AS actor,
     u.region,
-    CASE WHEN u.region_abroad THEN u.jurisdiction ELSE u.src_jurisdiction END AS jurisdiction,
+    u.jurisdiction AS region_jurisdiction,
+    CASE WHEN u.region_abroad THEN NULL ELSE u.src_jurisdiction END AS counterpart_jurisdiction,
     min(u.time) AS first_seen,
     max(u.time) AS last_seen,
     count(*) AS event_count,
     format('key of {} (home {}) used {} time(s) {}{}: {}',
            u.class_name, u.home, count(*),
            CASE WHEN u.region_abroad THEN format('through {} ({})', u.region, u.jurisdiction)
-                ELSE format('through {} by a caller in {} ({}), address {}', u.region, u.src_country,
-                            u.src_jurisdiction, min(u.src_ip)) END,
+                ELSE format('through {} by a caller from {}, address {}', u.region, u.caller, min(u.src_ip)) END,
            CASE WHEN contains(u.key_id, ':key/mrk-') THEN ', a multi-region key' ELSE '' END,
            string_agg(DISTINCT u.action, ', ' ORDER BY u.action)) AS reason,
     list(u.event_uid ORDER BY u.time, u.event_uid) AS evidence,
     u.class_name AS data_class
 FROM used AS u
 GROUP BY u.class_name, u.home, u.key_id, checks.principal(u.actor), u.region, u.jurisdiction, u.region_abroad,
-         u.src_country, u.src_jurisdiction
+         u.caller, u.src_jurisdiction

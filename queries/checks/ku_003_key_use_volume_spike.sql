@@ -38,7 +38,8 @@ SELECT
     CASE WHEN count(DISTINCT u.actor) = 1 THEN min(u.actor) ELSE format('{} actors', count(DISTINCT u.actor)) END
         AS actor,
     min(u.region) AS region,
-    NULL AS jurisdiction,
+    NULL AS region_jurisdiction,
+    CAST(NULL AS VARCHAR) AS counterpart_jurisdiction,
     min(u.time) AS first_seen,
     max(u.time) AS last_seen,
     count(*) AS event_count,

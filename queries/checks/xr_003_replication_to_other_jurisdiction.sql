@@ -38,6 +38,7 @@ replication AS (
 located AS (
     SELECT r.*,
            coalesce(rc.home, src.jurisdiction) AS source_jurisdiction,
+           src.jurisdiction AS served_jurisdiction,
            rc.class_name,
            coalesce(r.known_region, loc.region) AS destination_region,
            CASE WHEN r.known_region IS NOT NULL THEN 'source config' ELSE loc.located_by END AS located_by,
@@ -53,7 +54,8 @@ SELECT
     checks.resource_root(resource) AS resource,
     actor,
     region,
-    destination_jurisdiction AS jurisdiction,
+    served_jurisdiction AS region_jurisdiction,
+    destination_jurisdiction AS counterpart_jurisdiction,
     min(time) AS first_seen,
     max(last_time) AS last_seen,
     sum(len(evidence)) AS event_count,

@@ -15,21 +15,24 @@
 --   the transfer and its safeguard.
 WITH reads AS (
     SELECT a.event_uid, a.time, a.actor, a.account, a.region, a.resource, a.src_ip, a.src_country,
-           a.user_agent AS client_id, checks.kafka_topic(a.resource) AS topic, c.jurisdiction AS src_jurisdiction
+           a.user_agent AS client_id, checks.kafka_topic(a.resource) AS topic,
+           checks.place_jurisdiction(a.region) AS region_jurisdiction,
+           checks.caller_jurisdiction(a.src_cloud_region, a.src_country) AS src_jurisdiction,
+           checks.caller_place(a.src_cloud, a.src_cloud_region, a.src_cloud_service, a.src_country) AS caller
     FROM kafka_audit AS a
-    LEFT JOIN policy_countries AS c ON c.country = a.src_country
     WHERE a.action = 'kafka.FetchConsumer' AND a.outcome = 'success' AND checks.mirror_flow(a.user_agent) IS NULL
 )
 SELECT
     r.resource,
     r.actor,
     r.region,
-    r.src_jurisdiction AS jurisdiction,
+    r.region_jurisdiction,
+    r.src_jurisdiction AS counterpart_jurisdiction,
     min(r.time) AS first_seen,
     max(r.time) AS last_seen,
     count(*) AS event_count,
-    format('topic {} on cluster {} ({} data, home {}) was consumed from {} ({}), address {}{}, client id {}',
-           r.topic, r.account, tc.class_name, tc.home, r.src_country, r.src_jurisdiction, min(r.src_ip),
+    format('topic {} on cluster {} ({} data, home {}) was consumed from {}, address {}{}, client id {}',
+           r.topic, r.account, tc.class_name, tc.home, r.caller, min(r.src_ip),
            CASE WHEN count(DISTINCT r.src_ip) > 1
                 THEN format(' and {} other address(es)', count(DISTINCT r.src_ip) - 1) ELSE '' END,
            string_agg(DISTINCT coalesce(r.client_id, '(none)'), ', ' ORDER BY coalesce(r.client_id, '(none)'))) AS reason,
@@ -41,4 +44,5 @@ JOIN topic_class AS tc ON tc.topic = r.topic
 WHERE r.src_jurisdiction IS NOT NULL
   AND r.src_jurisdiction <> tc.home
   AND NOT checks.transfer_allowed(tc.class_name, r.src_jurisdiction)
-GROUP BY r.resource, r.topic, r.account, r.actor, r.region, r.src_country, r.src_jurisdiction, tc.class_name, tc.home
+GROUP BY r.resource, r.topic, r.account, r.actor, r.region, r.region_jurisdiction, r.src_country, r.src_jurisdiction, r.caller, tc.class_name,
+         tc.home

@@ -134,6 +134,9 @@ SELECT
     lower(coalesce(_c[4], _c[6], _req[4], j.tenantId)) AS actor_account,
     azure_ip(j.callerIpAddress) AS src_ip,
     CAST(NULL AS VARCHAR) AS src_country,
+    CAST(NULL AS VARCHAR) AS src_cloud,
+    CAST(NULL AS VARCHAR) AS src_cloud_region,
+    CAST(NULL AS VARCHAR) AS src_cloud_service,
     coalesce(_p[3], _p[4]) AS user_agent,
     -- A copy's record sits in the destination account's log: resource is the source, as its URL.
     CASE WHEN _copy AND _copy_source IS NOT NULL THEN split_part(_copy_source, '?', 1)

@@ -142,6 +142,9 @@ SELECT
     CASE WHEN regexp_full_match(sourceIPAddress, '[0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*')
          THEN sourceIPAddress END AS src_ip,
     CAST(NULL AS VARCHAR) AS src_country,
+    CAST(NULL AS VARCHAR) AS src_cloud,
+    CAST(NULL AS VARCHAR) AS src_cloud_region,
+    CAST(NULL AS VARCHAR) AS src_cloud_service,
     userAgent AS user_agent,
     CASE
         WHEN eventName IN ('CopyObject', 'UploadPartCopy') AND _copy_source IS NOT NULL

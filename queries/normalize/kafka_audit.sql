@@ -166,6 +166,9 @@ SELECT
         ELSE _host_port
     END, '') AS src_ip,
     CAST(NULL AS VARCHAR) AS src_country,
+    CAST(NULL AS VARCHAR) AS src_cloud,
+    CAST(NULL AS VARCHAR) AS src_cloud_region,
+    CAST(NULL AS VARCHAR) AS src_cloud_service,
     coalesce(_request->>'$.client_id', _request->>'$.clientId') AS user_agent,
     coalesce(ce.data.resourceName, _authz->>'$.resourceName', ce.subject) AS resource,
     CASE WHEN _cluster IS NOT NULL THEN $region END AS resource_region,

@@ -72,6 +72,37 @@ CREATE OR REPLACE MACRO checks.resource_root(r) AS
              THEN regexp_extract(r, '^(https://[^/]+\.blob\.core\.windows\.net)/', 1)
          ELSE r END;
 
+-- A caller's jurisdiction: its cloud region's, where its address is in a provider's published ranges with a
+-- region of known jurisdiction, else its address's registration country's (lake_core's src_jurisdiction).
+CREATE OR REPLACE MACRO checks.caller_jurisdiction(cloud_region, registered_to) AS
+    coalesce((SELECT any_value(r.jurisdiction) FROM policy_regions AS r WHERE r.region = cloud_region),
+             (SELECT any_value(c.jurisdiction) FROM policy_countries AS c WHERE c.country = registered_to));
+
+-- Where a caller is, in words, for a reason: "AWS EC2 in eu-west-1 (EU)" when its address is in a cloud
+-- region of known jurisdiction, or else "an address registered to US", with the jurisdiction when it is not
+-- the country ("registered to DE (EU)") and the cloud when one publishes the address without a region.
+CREATE OR REPLACE MACRO checks.caller_place(for_cloud, cloud_region, cloud_service, registered_to) AS (
+    SELECT CASE
+        WHEN region_j IS NOT NULL
+            THEN concat_ws(' ', label, service) || ' in ' || cloud_region || ' (' || region_j || ')'
+        WHEN registered_to IS NOT NULL
+            THEN 'an address '
+                 || CASE WHEN for_cloud IS NOT NULL
+                         THEN 'of ' || concat_ws(' ', coalesce(label, for_cloud), service)
+                              || coalesce(' in ' || cloud_region, '') || ', '
+                         ELSE '' END
+                 || 'registered to ' || registered_to
+                 || CASE WHEN country_j IS DISTINCT FROM registered_to
+                         THEN ' (' || coalesce(country_j, 'no known jurisdiction') || ')' ELSE '' END
+        END
+    FROM (SELECT (SELECT any_value(r.jurisdiction) FROM policy_regions AS r WHERE r.region = cloud_region) AS region_j,
+                 (SELECT any_value(c.jurisdiction) FROM policy_countries AS c WHERE c.country = registered_to)
+                     AS country_j,
+                 (SELECT any_value(k.label) FROM policy_clouds AS k WHERE k.cloud = for_cloud) AS label,
+                 -- Azure's service tags name services AzureStorage, AzureSQL …: "Azure Storage in eastus"
+                 regexp_replace(cloud_service, '^Azure([A-Z])', '\1') AS service)
+);
+
 -- Whether a class may go to a jurisdiction ([[data_classes]] allowed_transfers).
 CREATE OR REPLACE MACRO checks.transfer_allowed(for_class, for_jurisdiction) AS
     EXISTS (SELECT 1 FROM policy_allowed_transfers AS t

@@ -36,12 +36,15 @@ def print_run(run: CheckRun, console: Console, fail_on: str) -> None:
             continue
         table = Table(title=f"{r.check.id} {r.check.title} [{r.check.severity}]", header_style="bold cyan",
                       title_justify="left", show_lines=True)
-        for column in ("resource", "actor", "region", "first seen", "last seen", "events", "reason", "evidence"):
+        for column in ("resource", "actor", "region", "counterpart", "first seen", "last seen", "events", "reason",
+                       "evidence"):
             table.add_column(column, justify="right" if column == "events" else "left")
         for f in r.findings:
             more = f" +{f.evidence_total - 3} more" if f.evidence_total > 3 else ""
-            region = f"{f.region or '-'} ({f.jurisdiction})" if f.jurisdiction else (f.region or "-")
+            region = (f"{f.region or '-'} ({f.region_jurisdiction})" if f.region_jurisdiction
+                      else (f.region or "-"))
             table.add_row(Text(visible(f.resource or "-")), Text(visible(f.actor or "-")), Text(visible(region)),
+                          Text(visible(f.counterpart_jurisdiction or "-")),
                           iso(f.first_seen) or "-", iso(f.last_seen) or "-", f"{f.event_count:,}",
                           Text(visible(f.reason)), Text(visible("\n".join(f.evidence[:3]) + more)))
         console.print(table)

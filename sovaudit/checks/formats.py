@@ -10,8 +10,8 @@ from sovaudit.checks.runner import CheckRun
 from sovaudit.output import csv_cell, dumps, visible
 
 INFORMATION_URI = "https://github.com/sovaudit/sovaudit"
-CSV_COLUMNS = ("check_id", "title", "family", "severity", "gdpr", "resource", "actor", "region", "jurisdiction",
-               "first_seen", "last_seen", "event_count", "reason", "evidence_total", "evidence")
+CSV_COLUMNS = ("check_id", "title", "family", "severity", "gdpr", "resource", "actor", "region",
+               "region_jurisdiction", "counterpart_jurisdiction", "first_seen", "last_seen", "event_count", "reason", "evidence_total", "evidence")
 _SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
 
@@ -32,7 +32,7 @@ def to_csv(run: CheckRun) -> str:
             d = f.as_dict()
             writer.writerow([csv_cell(v) for v in (
                 c.id, c.title, c.family, c.severity, "; ".join(c.gdpr), d["resource"], d["actor"], d["region"],
-                d["jurisdiction"], d["first_seen"], d["last_seen"], d["event_count"], d["reason"],
+                d["region_jurisdiction"], d["counterpart_jurisdiction"], d["first_seen"], d["last_seen"], d["event_count"], d["reason"],
                 d["evidence_total"], " ".join(d["evidence"]))])
     return buffer.getvalue()
 
@@ -110,7 +110,8 @@ def to_sarif(run: CheckRun) -> str:
                     "logicalLocations": [{"name": f.resource or "(unknown resource)", "kind": "resource"}],
                 }],
                 "partialFingerprints": {"sovauditFinding/v1": _fingerprint(c.id, f)},
-                "properties": {"actor": f.actor, "region": f.region, "jurisdiction": f.jurisdiction,
+                "properties": {"actor": f.actor, "region": f.region, "region_jurisdiction": f.region_jurisdiction,
+                               "counterpart_jurisdiction": f.counterpart_jurisdiction,
                                "first_seen": f.as_dict()["first_seen"], "last_seen": f.as_dict()["last_seen"],
                                "event_count": f.event_count, "evidence": f.evidence,
                                "evidence_total": f.evidence_total},

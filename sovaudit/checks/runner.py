@@ -19,8 +19,8 @@ from sovaudit.ledger import Ledger
 from sovaudit.timewindow import iso
 
 MAX_EVIDENCE = 50
-FINDING_COLUMNS = ("resource", "actor", "region", "jurisdiction", "first_seen", "last_seen", "event_count",
-                   "reason", "evidence")
+FINDING_COLUMNS = ("resource", "actor", "region", "region_jurisdiction", "counterpart_jurisdiction", "first_seen",
+                   "last_seen", "event_count", "reason", "evidence")
 _POLICY_QUERIES = {
     "classed_resources": "SELECT count(*) FROM checks.resource_class",
     "classed_keys": "SELECT count(*) FROM checks.key_class",
@@ -33,7 +33,10 @@ class Finding:
     resource: str | None
     actor: str | None
     region: str | None
-    jurisdiction: str | None
+    # The jurisdiction of `region`, and of the other end when the finding is about a flow: the caller,
+    # a copy's or replica's destination, a mirror.
+    region_jurisdiction: str | None
+    counterpart_jurisdiction: str | None
     first_seen: datetime | None
     last_seen: datetime | None
     event_count: int
@@ -44,7 +47,8 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         return {"resource": self.resource, "actor": self.actor, "region": self.region,
-                "jurisdiction": self.jurisdiction, "first_seen": iso(self.first_seen),
+                "region_jurisdiction": self.region_jurisdiction,
+                "counterpart_jurisdiction": self.counterpart_jurisdiction, "first_seen": iso(self.first_seen),
                 "last_seen": iso(self.last_seen), "event_count": self.event_count, "reason": self.reason,
                 "evidence": self.evidence, "evidence_total": self.evidence_total, **(
                     {"details": self.details} if self.details else {})}
@@ -188,15 +192,18 @@ def _findings(con: duckdb.DuckDBPyConnection, check: Check) -> list[Finding]:
     columns = relation.columns
     missing = [c for c in FINDING_COLUMNS if c not in columns]
     if missing:
+        renamed = (" (`jurisdiction` is now two columns: region_jurisdiction, the region's, and "
+                   "counterpart_jurisdiction, the other end's)" if "jurisdiction" in columns else "")
         raise ValueError(f"{check.path}: the result lacks the column(s) {', '.join(missing)} "
-                         f"(a check returns {', '.join(FINDING_COLUMNS)})")
+                         f"(a check returns {', '.join(FINDING_COLUMNS)}){renamed}")
     findings = []
     for row in relation.fetchall():
         values = dict(zip(columns, row, strict=True))
         evidence = [str(e) for e in (values.pop("evidence") or []) if e is not None]
         finding = Finding(
             resource=values.pop("resource"), actor=values.pop("actor"), region=values.pop("region"),
-            jurisdiction=values.pop("jurisdiction"), first_seen=values.pop("first_seen"),
+            region_jurisdiction=values.pop("region_jurisdiction"),
+            counterpart_jurisdiction=values.pop("counterpart_jurisdiction"), first_seen=values.pop("first_seen"),
             last_seen=values.pop("last_seen"), event_count=int(values.pop("event_count") or 0),
             reason=str(values.pop("reason")), evidence=evidence[:MAX_EVIDENCE], evidence_total=len(evidence),
             details={k: v for k, v in values.items() if v is not None},

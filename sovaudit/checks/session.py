@@ -51,7 +51,8 @@ SESSION_SCRIPTS = ("common.sql", "cloudtrail.sql", "azure.sql", "kafka.sql", "co
 _DERIVED = ("resource_class", "key_class", "topic_class", "cloudtrail_changes", "azure_changes", "resource_location")
 # The common columns the built-in checks read; user_agent, evidence_blob and the like stay on disk.
 CORE_COLUMNS = ("event_uid", "source", "time", "account", "region", "action", "action_class", "outcome",
-                "error_code", "actor", "src_ip", "src_country", "resource", "resource_region", "dest_resource",
+                "error_code", "actor", "src_ip", "src_country", "src_cloud", "src_cloud_region",
+                "src_cloud_service", "resource", "resource_region", "dest_resource",
                 "dest_region", "key_id", "bytes_out")
 
 

@@ -43,6 +43,8 @@ BACKUP_KEY = f"arn:aws:kms:eu-west-1:{EU_ACCOUNT}:key/0b1c2d3e-4f50-4617-8293-a4
 PO_KEY = f"arn:aws:kms:us-east-1:{US_ACCOUNT}:key/7e6d5c4b-3a29-4817-8e6f-5d4c3b2a1908"
 OFFICE_IPS = {"DE": "217.0.0.41", "FR": "90.0.0.17", "IE": "87.32.0.9", "GB": "81.2.69.142", "US": "12.0.0.77"}
 ATTACKER_IPS = {"CN": "1.0.1.1", "RU": "95.108.128.1"}
+# An EC2 instance's public address in eu-west-1 (34.240.0.0/13 is EC2 eu-west-1 in AWS's ip-ranges.json).
+EC2_EU_IP = "34.240.18.201"
 
 _AZURE_PII_RESOURCES = (",\n" + " " * 13).join(f'"{p}"' for p in PII_RESOURCES)
 
@@ -229,6 +231,7 @@ def build(planted: bool = True, seed: int = 20261127) -> Scenario:
     support = _user(EU_ACCOUNT, "uk-support-agent")
     platform = _user(EU_ACCOUNT, "platform-admin")
     vpc_ip_eu, vpc_ip_us = "10.20.4.17", "10.40.8.23"
+    segment_builder = _role(EU_ACCOUNT, "segment-builder")
     backups_written: list[tuple[datetime, str]] = []
 
     for day in range(DAYS):
@@ -267,6 +270,10 @@ def build(planted: bool = True, seed: int = 20261127) -> Scenario:
             restore_at, restore_key = backups_written[day - 7]
             b.s3(midnight + timedelta(hours=4), EU_ACCOUNT, "eu-west-1", "GetObject", "acme-backups-eu", restore_key,
                  backup_job, vpc_ip_eu, nbytes=40_000_000 + rng.randrange(4_000_000))
+        # Daily: the segment builder, an EC2 instance in eu-west-1, reads through its public address (AWS
+        # registers it to the US; AWS's published ranges place it in eu-west-1, so it is no transfer).
+        b.s3(midnight + timedelta(hours=6, minutes=day % 30), EU_ACCOUNT, "eu-west-1", "GetObject",
+             "acme-loyalty-eu", "segments/daily.parquet", segment_builder, EC2_EU_IP, nbytes=9_000_000)
         # Daily: replication to the EU replica, analyst reads from the office, UK support (allowed transfer).
         b.s3(midnight + timedelta(hours=2), EU_ACCOUNT, "eu-central-1", "GetObject", "acme-loyalty-replica-eu",
              "members/00001.json", loyalty_app, vpc_ip_eu, nbytes=3_000)

@@ -56,6 +56,8 @@ CONTRACTOR_APP = ("9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "2c3d4e5f-6a7b-4c8d-9e
 PARTNER_APP = ("7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d", "6f5e4d3c-2b1a-4f9e-8d7c-6b5a4f3e2d1c")
 FOREIGN_OBJECT = "c0ffee00-1234-4abc-8def-0123456789ab"
 VNET_IP = "10.30.1.17"
+# An Azure Storage front-end address (52.239.246.0/23: tag Storage.EastUS in ServiceTags_Public).
+AZURE_STORAGE_EASTUS_IP = "52.239.246.5"
 
 
 def uid_of(record: dict[str, Any]) -> str:
@@ -298,6 +300,10 @@ def _plant(b: AzureBuilder, start: datetime, window: datetime) -> None:
     for n in range(3):
         b.blob(day(22, 15, n), LOYALTY_STORAGE, "northeurope", "GetBlob", f"members/export-{n}.json",
                _app(PARTNER_APP), OFFICE["US"], nbytes=500_000_000 + n, planted="XR-002", also=("EG-001", "EG-003"))
+    # XR-002 again: a sync service in East US reads through Azure Storage's front end there. Microsoft
+    # publishes the address under Storage.EastUS, so the caller is placed in eastus (US): a real transfer.
+    b.blob(day(22, 18), LOYALTY_STORAGE, "northeurope", "GetBlob", "members/export-sync.json", _app(PARTNER_APP),
+           AZURE_STORAGE_EASTUS_IP, nbytes=20_000, planted="XR-002")
     # EG-002 (and XR-001: the copy lands in East US): a member file copied to a US partner account.
     b.blob(day(23, 9), PARTNER_US_STORAGE, "eastus", "CopyBlob", "inbox/members.json", intern, OFFICE["DE"],
            source_uri="https://acmeloyaltyneu.blob.core.windows.net/members/00007.json?sv=2022-11-02&sig=REDACTED",

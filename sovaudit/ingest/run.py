@@ -25,10 +25,11 @@ from sovaudit import __version__
 from sovaudit.errors import SourceError
 from sovaudit.failpoints import hit
 from sovaudit.fsutil import fsync_dir, write_atomic
-from sovaudit.geoip import countries, data_vintage
+from sovaudit.geoip import CallerLocator, data_vintage
 from sovaudit.ingest.blobs import FailedInput, RawBlob
 from sovaudit.ingest.prepared import BlobPreparer, TableSlice
 from sovaudit.ingest.records import SetAside
+from sovaudit.ip_ranges.files import IpRanges, load_ip_ranges
 from sovaudit.lake import Lake
 from sovaudit.ledger import Ledger
 from sovaudit.resources import query_text
@@ -38,6 +39,10 @@ from sovaudit.timewindow import iso
 FLUSH_ROWS = 100_000  # per worker: bounds memory (~2 KB a row in Arrow) while keeping part files large
 # How every normalize query reads a record's time and judges it against the pull's start ($pull_started).
 TIME_MACROS = "normalize/time_macros.sql"
+
+
+# What CallerLocator says of an address, in CallerPlace's order.
+CALLER_PLACE_COLUMNS = ("src_country", "src_cloud", "src_cloud_region", "src_cloud_service")
 
 
 def new_run_id() -> str:
@@ -71,7 +76,8 @@ class IngestRun:
     how a blob becomes records of its tables."""
 
     def __init__(self, lake: Lake, source_record: dict[str, Any], preparer: BlobPreparer,
-                 window: tuple[datetime | None, datetime | None] = (None, None), memory_limit: str = "768MB"):
+                 window: tuple[datetime | None, datetime | None] = (None, None), memory_limit: str = "768MB",
+                 ip_ranges: IpRanges | None = None):
         self.lake = lake
         self.source_record = source_record
         self.preparer = preparer
@@ -104,7 +110,7 @@ class IngestRun:
         self.failures: list[dict[str, Any]] = []
         self.quarantine: list[dict[str, Any]] = []
         self.origins: dict[str, str] = {}
-        self._country_of: dict[str, str | None] = {}
+        self.callers = CallerLocator(ip_ranges or load_ip_ranges())
         self.ingested_blobs = {
             i["blob"] for e in lake.ledger.entries() if set(Ledger.tables_of(e)) & set(self.tables)
             for i in e.get("inputs", []) if i.get("status") == "ingested"
@@ -209,15 +215,18 @@ class IngestRun:
         stage.batches[piece.table].append(batch)
         return batch.num_rows
 
-    def _countries(self, ips: pa.ChunkedArray) -> pa.Array:
-        """src_country for a column of addresses: each distinct address looked up once per pull."""
+    def _with_caller_places(self, good: pa.Table) -> pa.Table:
+        """src_country and src_cloud* from src_ip: facts about the address, looked up once per distinct
+        address (CallerLocator keeps them for the pull)."""
+        ips = good["src_ip"]
         distinct = pc.unique(ips).drop_null()
-        with self._lock:
-            new = [ip for ip in distinct.to_pylist() if ip not in self._country_of]
-            if new:
-                self._country_of.update(zip(new, countries(new), strict=True))
-            looked_up = pa.array([self._country_of[ip] for ip in distinct.to_pylist()], pa.string())
-        return pc.take(looked_up, pc.index_in(ips, value_set=distinct))
+        places = self.callers.locate(distinct.to_pylist())
+        positions = pc.index_in(ips, value_set=distinct)
+        for column, values in zip(CALLER_PLACE_COLUMNS, zip(*places, strict=True) if places else
+                                  [()] * len(CALLER_PLACE_COLUMNS), strict=True):
+            good = good.set_column(good.schema.get_field_index(column), column,
+                                   pc.take(pa.array(values, pa.string()), positions))
+        return good
 
     def _flush(self, stage: _Stage) -> None:
         """Write a stage's good rows to part files (one per table and date), set its problem rows aside, empty it."""
@@ -235,8 +244,7 @@ class IngestRun:
             good = table.filter(pc.invert(problem))
         good = good.drop_columns(["_problem"])
         if "src_country" in good.schema.names:  # tables outside `events` (e.g. inventories) have no caller
-            good = good.set_column(good.schema.get_field_index("src_country"), "src_country",
-                                   self._countries(good["src_ip"]))
+            good = self._with_caller_places(good)
         for column in self.json_columns[name]:
             index = good.schema.get_field_index(column)
             good = good.set_column(index, pa.field(column, pa.json_()), pa.chunked_array(
@@ -356,6 +364,7 @@ class IngestRun:
             "files": files,
             "quarantine_file": quarantine_file,
             "geoip": data_vintage(),
+            "ip_ranges": self.callers.ranges.about(),
         }
         hit("before-ledger")
         entry = self.lake.ledger.append(entry)
