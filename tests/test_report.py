@@ -70,6 +70,9 @@ def test_json_report_has_article_30_records_beside_the_evidence(demo, tmp_path):
     assert loyalty["key_weakening"] and "CreateGrant" in loyalty["key_weakening"][0]["reason"]
     us = next(t for t in loyalty["observed_transfers"] if t["destination"] == "US")
     assert "mirrored to Kafka cluster AcmeUsKafkaCluster0001 in us-east-1" in us["how"]
+    # Where the callers were, by the rule that placed them; the EC2 reader in eu-west-1 is no transfer.
+    assert "accessed from Azure Storage in eastus (US)" in us["how"]
+    assert "accessed from an address registered to US" in us["how"] and "EC2" not in us["how"]
     kept = {(t["topic"], t["kept"], t["within_limit"]) for t in loyalty["topic_retention"]}
     assert ("eu.loyalty.clickstream", "kept forever", False) in kept
     assert ("emea.eu.loyalty.transactions", "7.0 days", True) in kept

@@ -5,7 +5,9 @@ WITH flows AS (
     SELECT class_name, home, jurisdiction AS destination, 'served in ' || region AS how, event_uid, time, bytes_out
     FROM class_events WHERE jurisdiction IS NOT NULL AND jurisdiction <> home
     UNION ALL
-    SELECT class_name, home, src_jurisdiction, 'accessed from ' || src_country, event_uid, time, bytes_out
+    SELECT class_name, home, src_jurisdiction,
+           'accessed from ' || checks.caller_place(src_cloud, src_cloud_region, src_cloud_service, src_country),
+           event_uid, time, bytes_out
     FROM class_events
     WHERE src_jurisdiction IS NOT NULL AND src_jurisdiction <> home AND NOT checks.is_service_actor(actor)
     UNION ALL

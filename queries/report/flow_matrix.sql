@@ -1,5 +1,5 @@
--- Where data was served (rows) and where it went (columns): callers' countries for reads, destinations of
--- copies. Service principals and callers without a public address are left out.
+-- Where data was served (rows) and where it went (columns): callers' jurisdictions for reads (their cloud
+-- region's, else their address's registration country's), destinations of copies. Service principals and callers without a public address are left out.
 WITH flows AS (
     SELECT jurisdiction AS origin, src_jurisdiction AS destination, bytes_out
     FROM checks.events_geo
