@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sovaudit.ingest.records import NotARecord, describe_keys, json_type, member_span
+from sovaudit.ingest.records import NotARecord, describe_keys, json_error, json_type, member_span
 
 WHERE = "an Elasticsearch/OpenSearch hit"
 
@@ -50,7 +50,7 @@ def open_hit(span: bytes, hit: dict[str, Any], is_raw: Callable[[dict[str, Any]]
     try:
         record = json.loads(original)
     except json.JSONDecodeError as exc:
-        raise NotARecord(f"{WHERE} whose event.original is not JSON: {exc.msg} at character {exc.pos}") from None
+        raise NotARecord(f"{WHERE} whose event.original is not JSON: {json_error(exc)} at character {exc.pos}") from None
     if not isinstance(record, dict):
         raise NotARecord(f"{WHERE} whose event.original holds a JSON {json_type(record)}, expected a {what} "
                          "record (an object)")

@@ -115,6 +115,11 @@ class ArrayFile:
             self._finish()
 
 
+def json_error(exc: json.JSONDecodeError) -> str:
+    """The decoder's message, without the dangling "at" some of them end in ("Invalid control character at")."""
+    return exc.msg.removesuffix(" at")
+
+
 def _byte_offset(text: str, char_pos: int) -> int:
     return len(text[:char_pos].encode("utf-8", "surrogateescape"))
 
@@ -163,7 +168,7 @@ def split_array(text: str, start: int, sink: RecordSink, result: SplitResult, fi
         try:
             value, end = _DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            _set_aside_rest(text, pos, first_index + index, result, f"invalid JSON: {exc.msg}", base)
+            _set_aside_rest(text, pos, first_index + index, result, f"invalid JSON: {json_error(exc)}", base)
             return None
         _take(text, pos, end, value, first_index + index, base, sink, result)
         index += 1
@@ -298,7 +303,7 @@ def split_lines(payload: bytes, sink: RecordSink, result: SplitResult, wrappers:
             if text[stop:].strip():
                 raise json.JSONDecodeError("extra data after the record", text, stop)
         except json.JSONDecodeError as exc:
-            result.set_aside.append(SetAside(f"invalid JSON on line {line_no + 1}: {exc.msg}", index, line_offset))
+            result.set_aside.append(SetAside(f"invalid JSON on line {line_no + 1}: {json_error(exc)}", index, line_offset))
             continue
         if _holds_wrapped_array(value, wrappers):
             result.records_read -= 1  # the wrapper is not a record; its elements are
@@ -327,7 +332,7 @@ def _broken_document(text: str, first: int, exc: json.JSONDecodeError, result: S
     """A blob that opens like one JSON object but does not parse, and is not JSON lines either:
     one damaged record, not one complaint per line."""
     where = _byte_offset(text, exc.pos)
-    why = f"{exc.msg} at line {exc.lineno} column {exc.colno} (byte offset {where})"
+    why = f"{json_error(exc)} at line {exc.lineno} column {exc.colno} (byte offset {where})"
     if '"""' in text:
         why += ('; """-quoted strings, as the Kibana Dev Tools console shows them, are not JSON: save the '
                 "response itself (curl, or Copy as cURL)")
@@ -348,11 +353,11 @@ def _split_documents(text: str, first: int, wrappers: Wrappers, sink: RecordSink
             return
         except json.JSONDecodeError as exc:
             if result.records_read > read_before:  # a wrapper whose records were read, broken after them
-                _set_aside_rest(text, exc.pos, wrapped.next_index, result, f"invalid JSON: {exc.msg}")
+                _set_aside_rest(text, exc.pos, wrapped.next_index, result, f"invalid JSON: {json_error(exc)}")
             elif pos == first:
                 _broken_document(text, first, exc, result)
             else:
-                _set_aside_rest(text, pos, wrapped.next_index, result, f"invalid JSON: {exc.msg}")
+                _set_aside_rest(text, pos, wrapped.next_index, result, f"invalid JSON: {json_error(exc)}")
             return
 
 

@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sovaudit.ingest.records import NotARecord, describe_keys, json_type
+from sovaudit.ingest.records import NotARecord, describe_keys, json_error, json_type
 
 FIELD = "CloudTrailEvent"
 
@@ -39,7 +39,7 @@ def open_event(event: Mapping[str, Any]) -> tuple[bytes, dict[str, Any]]:
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise NotARecord(f"{FIELD} is not valid JSON: {exc.msg} at character {exc.pos} of the string") from None
+        raise NotARecord(f"{FIELD} is not valid JSON: {json_error(exc)} at character {exc.pos} of the string") from None
     if not isinstance(record, dict):
         raise NotARecord(f"{FIELD} holds a JSON {json_type(record)}, expected a CloudTrail record (an object)")
     return record_bytes(text), record
