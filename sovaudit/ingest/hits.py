@@ -2,9 +2,9 @@
 
 A hit (`{"_index": …, "_id": …, "_source": {…}}`, from a search response's `hits.hits`, an elasticdump or
 OpenSearch export with one per line, or a document copied from Kibana's Discover) keeps the indexed document
-in `_source`. A pipeline that indexes the raw record stores it there as it came. One that maps it to ECS
-fields (Elastic's aws.cloudtrail and azure integrations) keeps the raw JSON, if at all, as the string
-`event.original` (with the `preserve_original_event` tag). Anything else holds no record this tool can read.
+in `_source`. A pipeline that indexes the raw record stores it there as it came. One that maps it to ECS fields
+(as Elastic's integrations do) keeps the raw JSON, if at all, as the string `event.original` (with the
+`preserve_original_event` tag). Anything else holds no record this tool can read.
 """
 
 import json
