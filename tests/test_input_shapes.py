@@ -145,19 +145,20 @@ def test_lookup_pages_one_after_another_or_one_per_line_ingest_every_event_and_a
 # -- Elasticsearch / OpenSearch exports -----------------------------------------------------------------------
 
 def test_raw_cloudtrail_records_in_elasticsearch_hits_ingest_from_each_export_shape(tmp_path):
-    records = REAL[100:106]
+    records = REAL[100:107]
     src = tmp_path / "in"
     src.mkdir()
     fields_only = {"_index": "cloudtrail-2023.07.10", "_id": "fields-only", "_score": 1.0,
                    "fields": {"eventName": ["ListBuckets"], "eventID": ["x"]}}
-    lines = [hit(0, records[0]), fields_only, hit(1, records[1]), hit(2, records[2])]
+    # The last one indexed lookup-events output: its _source is a lookup event.
+    lines = [hit(0, records[0]), fields_only, hit(1, records[1]), hit(2, records[2]), hit(6, cli_event(records[6]))]
     (src / "elasticdump.ndjson").write_text("".join(json.dumps(line) + "\n" for line in lines))
     (src / "search.json").write_text(json.dumps(search_response([hit(3, records[3]), hit(4, records[4])]), indent=2))
     discover = {**hit(5, records[5]), "_version": 1, "fields": {"eventName": [records[5]["eventName"]]}}
     (src / "discover-document.json").write_text(json.dumps(discover, indent=2))  # Kibana's Discover, JSON tab
     lake = tmp_path / "lake"
     code, counts = pull("cloudtrail", src, lake)
-    assert (code, counts) == (3, {"read": 7, "stored": 6, "duplicate": 0, "quarantined": 1})
+    assert (code, counts) == (3, {"read": 8, "stored": 7, "duplicate": 0, "quarantined": 1})
     assert quarantined(lake) == {("elasticdump.ndjson", 1): (
         "an Elasticsearch/OpenSearch hit without a _source object (export the documents with _source); found keys: "
         "_id, _index, _score, fields")}
@@ -168,7 +169,8 @@ def test_raw_cloudtrail_records_in_elasticsearch_hits_ingest_from_each_export_sh
                                                           "discover-document.json"))
     assert where == {records[0]["eventID"]: (dump, 0), records[1]["eventID"]: (dump, 2),
                      records[2]["eventID"]: (dump, 3), records[3]["eventID"]: (search, 0),
-                     records[4]["eventID"]: (search, 1), records[5]["eventID"]: (one, 0)}
+                     records[4]["eventID"]: (search, 1), records[5]["eventID"]: (one, 0),
+                     records[6]["eventID"]: (dump, 4)}
     by_id = {r["eventID"]: r for r in records}
     for uid, _b, _i, name, params in rows:
         assert name == by_id[uid]["eventName"]

@@ -36,7 +36,8 @@ def looks_like_digest(data: bytes) -> bool:
 
 
 def is_cloudtrail_record(value: dict[str, Any]) -> bool:
-    return not _RECORD_KEYS.isdisjoint(value)
+    """A raw record, or a lookup event holding one (as a hit's _source may be)."""
+    return not _RECORD_KEYS.isdisjoint(value) or lookup_events.is_lookup_event(value)
 
 
 class CloudTrailRecords(ArrayFile):
