@@ -125,3 +125,20 @@ def test_missing_path_is_a_usage_error(lake_dir, tmp_path):
     assert proc.returncode == 2 and "no CloudTrail files found" in proc.stderr
     both = run_cli("pull", "cloudtrail", "--path", "x", "--bucket", "y", "--lake", str(lake_dir))
     assert both.returncode == 2 and "exactly one of path, bucket or lookup" in both.stderr
+
+
+def test_only_a_trail_file_holding_a_record_without_an_event_id_leaves_the_fast_path(lake_dir, tmp_path, monkeypatch):
+    from sovaudit.sources.cloudtrail.preparer import CloudTrailPreparer
+
+    split = []
+    careful = CloudTrailPreparer.careful
+    monkeypatch.setattr(CloudTrailPreparer, "careful", lambda self, payload, work: split.append(payload)
+                        or careful(self, payload, work))
+    no_id = ct_event("x")
+    del no_id["eventID"]
+    write_trail_file(tmp_path / "in" / "a-good.json.gz", [ct_event("g1"), ct_event("g2", time="yesterday-ish")])
+    bad = write_trail_file(tmp_path / "in" / "b-no-id.json.gz", [ct_event("g3"), no_id])
+    result = pull(lake_dir, tmp_path / "in")
+    assert result.counts == {"read": 4, "stored": 2, "duplicate": 0, "quarantined": 2}
+    # A bad time is the SQL's to judge on the fast path; a missing eventID sends its file to be split.
+    assert split == [gzip.decompress(bad.read_bytes())]
