@@ -59,8 +59,10 @@ def test_records_without_event_id_or_time_are_quarantined_with_their_reason(lake
     result = pull(lake_dir, tmp_path / "in")
     assert result.counts == {"read": 4, "stored": 1, "duplicate": 0, "quarantined": 3}
     reasons = {index: reason for _o, index, _b, reason in quarantine_rows(lake_dir)}
-    assert reasons == {1: "record has no eventID", 2: "record has no eventTime",
-                       3: "eventTime is not a timestamp: yesterday-ish"}
+    # The missing eventID sends the standard file from the fast path to the careful one, which names the keys.
+    assert reasons == {1: "no eventID; found keys: additionalEventData, awsRegion, eventCategory, eventName, "
+                          "eventSource, eventTime, eventType, eventVersion (and 8 more)",
+                       2: "record has no eventTime", 3: "eventTime is not a timestamp: yesterday-ish"}
 
 
 def test_a_non_utf8_byte_costs_only_its_own_record(lake_dir, tmp_path):
@@ -123,3 +125,20 @@ def test_missing_path_is_a_usage_error(lake_dir, tmp_path):
     assert proc.returncode == 2 and "no CloudTrail files found" in proc.stderr
     both = run_cli("pull", "cloudtrail", "--path", "x", "--bucket", "y", "--lake", str(lake_dir))
     assert both.returncode == 2 and "exactly one of path, bucket or lookup" in both.stderr
+
+
+def test_only_a_trail_file_holding_a_record_without_an_event_id_leaves_the_fast_path(lake_dir, tmp_path, monkeypatch):
+    from sovaudit.sources.cloudtrail.preparer import CloudTrailPreparer
+
+    split = []
+    careful = CloudTrailPreparer.careful
+    monkeypatch.setattr(CloudTrailPreparer, "careful", lambda self, payload, work: split.append(payload)
+                        or careful(self, payload, work))
+    no_id = ct_event("x")
+    del no_id["eventID"]
+    write_trail_file(tmp_path / "in" / "a-good.json.gz", [ct_event("g1"), ct_event("g2", time="yesterday-ish")])
+    bad = write_trail_file(tmp_path / "in" / "b-no-id.json.gz", [ct_event("g3"), no_id])
+    result = pull(lake_dir, tmp_path / "in")
+    assert result.counts == {"read": 4, "stored": 2, "duplicate": 0, "quarantined": 2}
+    # A bad time is the SQL's to judge on the fast path; a missing eventID sends its file to be split.
+    assert split == [gzip.decompress(bad.read_bytes())]

@@ -152,3 +152,23 @@ def test_lookup_access_denied_exits_3_naming_the_call_and_region(lookup_server, 
     assert "AccessDenied" in message or "access denied" in message, message
     assert len(server.requests) == 1  # a refusal is not retried
     assert Lake(lake_dir).ledger.entries()[-1]["failures"][0]["error"] == message
+
+
+def test_an_api_event_without_its_record_is_quarantined_naming_its_lookup_fields(aws_env, lookup_server, tmp_path):
+    events, since, until = recent_sample_events()
+    events = events[:6]
+    hollow = dict(events[2])
+    del hollow["CloudTrailEvent"]
+    events[2] = hollow
+    server = lookup_server(events, page_size=50)
+    lake = Lake(tmp_path / "lake")
+    spec = config_from_flags("cloudtrail", lookup=True, regions=["us-east-1"], endpoint_url=server.url)
+    result = pull_source(lake, spec, since=_iso(since), until=_iso(until))
+
+    assert result.exit_code == 3
+    assert result.counts == {"read": 6, "stored": 5, "duplicate": 0, "quarantined": 1}
+    [(index, reason)] = lake.sql("SELECT record_index, reason FROM quarantine").fetchall()
+    assert reason == ("no eventID; found keys: EventId, EventName, EventSource, EventTime, ReadOnly, Resources, "
+                      "Username")
+    # The API serves newest first: the line of the quarantined event is where the hollow one was served.
+    assert [e.get("EventId") for e in server.served[0]].index(hollow["EventId"]) == index

@@ -185,6 +185,9 @@ SELECT
     CAST(_time AS DATE) AS date,
 
     CASE
+        -- Without an eventID a record is most likely no CloudTrail record at all. The careful path sets it aside
+        -- naming the keys it has, which this query cannot see: read whole ($index_map NULL), the blob goes there.
+        WHEN eventID IS NULL AND $index_map IS NULL THEN error('a record without an eventID: split the blob')
         WHEN eventID IS NULL OR trim(eventID) = '' THEN 'record has no eventID'
         WHEN eventTime IS NULL THEN 'record has no eventTime'
         WHEN _time IS NULL THEN 'eventTime is not a timestamp: ' || left(eventTime, 64)

@@ -4,10 +4,24 @@ The fast path hands DuckDB the blob's own `[...]` slice untouched. This module i
 it walks the records one by one so that a damaged record costs only itself, and hands each good
 record, byte-for-byte, to a sink: a JSON array file plus the list of the records' positions in the
 blob, or a router that sorts records into one such file per table.
+
+How a blob is read, in this order:
+
+1. JSON lines, when its first line is a whole JSON value and more follows: each line is a record.
+2. Otherwise a bare array: each element is a record.
+3. Otherwise one JSON object, or several one after another (pretty-printed or not): each is a record.
+4. Anything else is read as lines, so that each bad line is set aside on its own.
+
+A source may name record arrays that an object wraps (`wrappers`: `{"Records": [...]}`, a LookupEvents page's
+`{"Events": [...]}`, a search response's `{"hits": {"hits": [...]}}`). An object (a whole document, or a line)
+holding one is not a record: the array's elements are, wherever the key stands in the object. A record's
+position is its line number or array index; the elements of a wrapper in a file of several take the positions
+after the previous record's, so that positions stay unique in the blob.
 """
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -15,11 +29,14 @@ from typing import Protocol
 MAX_RECORD_BYTES = 10 * 1024 * 1024
 # The JSON handed to one normalize query: well inside the pull's DuckDB memory limit (768 MB) for any table.
 SLICE_BYTES = 16 * 1024 * 1024
+# How many keys a reason names, and how much of each: a record's keys are as hostile as its values.
+SHOWN_KEYS = 8
+SHOWN_KEY_CHARS = 64
 
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\r\n]*")
-# A record array wrapped in an object: {"Records": [...]}, {"records": [...]}, or an API page's {"value": [...]}.
-_WRAPPER = re.compile(r'\s*\{\s*"(?:Records|records|value)"\s*:\s*\[')
+
+Wrappers = tuple[tuple[str, ...], ...]
 
 
 @dataclass
@@ -35,9 +52,28 @@ class SplitResult:
     set_aside: list[SetAside] = field(default_factory=list)
 
 
+class NotARecord(ValueError):
+    """A value that carries no record a sink can use; the message says why."""
+
+
 class RecordSink(Protocol):
     def add(self, index: int, offset: int, span: bytes, value: dict) -> SetAside | None:
         """Take one good record (position, byte offset, bytes, parsed); a SetAside when it cannot use it."""
+
+
+def describe_keys(record: dict) -> str:
+    """The record's keys for a reason: sorted, at most SHOWN_KEYS of them, each cut to SHOWN_KEY_CHARS, and a
+    lone surrogate (which no UTF-8 file can hold) in its escape form. Never a value."""
+    keys = sorted(record)
+    shown = [key if len(key) <= SHOWN_KEY_CHARS else key[: SHOWN_KEY_CHARS - 1] + "…" for key in keys[:SHOWN_KEYS]]
+    text = ", ".join(key.encode("utf-8", "backslashreplace").decode("utf-8") for key in shown) or "none"
+    return text + (f" (and {len(keys) - SHOWN_KEYS} more)" if len(keys) > SHOWN_KEYS else "")
+
+
+def json_type(value: object) -> str:
+    """A parsed value's JSON type, for reasons."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
 
 
 class ArrayFile:
@@ -79,6 +115,11 @@ class ArrayFile:
             self._finish()
 
 
+def json_error(exc: json.JSONDecodeError) -> str:
+    """The decoder's message, without the dangling "at" some of them end in ("Invalid control character at")."""
+    return exc.msg.removesuffix(" at")
+
+
 def _byte_offset(text: str, char_pos: int) -> int:
     return len(text[:char_pos].encode("utf-8", "surrogateescape"))
 
@@ -98,48 +139,153 @@ def _check_record(span: str, value: object, index: int, offset: int) -> SetAside
     return None
 
 
-def split_array(text: str, start: int, sink: RecordSink, result: SplitResult) -> None:
-    """Walk the array whose '[' is at text[start]."""
+def _take(text: str, start: int, end: int, value: object, index: int, base: int, sink: RecordSink,
+          result: SplitResult) -> None:
+    """One record, text[start:end], at position `index`; `base` is the byte offset of `text` in the blob."""
+    result.records_read += 1
+    span = text[start:end]
+    offset = base + _byte_offset(text, start)
+    problem = _check_record(span, value, index, offset) or sink.add(index, offset, span.encode("utf-8"), value)
+    if problem:
+        result.set_aside.append(problem)
+
+
+def split_array(text: str, start: int, sink: RecordSink, result: SplitResult, first_index: int = 0,
+                base: int = 0) -> int | None:
+    """Walk the array whose '[' is at text[start]; its elements take positions from `first_index`. Returns the
+    position after its ']', or None when the rest could not be split (and was set aside)."""
     pos = start + 1
     index = 0
     while True:
         pos = _WS.match(text, pos).end()
         if pos < len(text) and text[pos] == "]":
-            return
+            return pos + 1
         if index:
             if pos >= len(text) or text[pos] != ",":
-                _set_aside_rest(text, pos, index, result, "expected ',' or ']' between records")
-                return
+                _set_aside_rest(text, pos, first_index + index, result, "expected ',' or ']' between records", base)
+                return None
             pos = _WS.match(text, pos + 1).end()
         try:
             value, end = _DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            _set_aside_rest(text, pos, index, result, f"invalid JSON: {exc.msg}")
-            return
-        result.records_read += 1
-        span = text[pos:end]
-        offset = _byte_offset(text, pos)
-        problem = _check_record(span, value, index, offset) or sink.add(index, offset, span.encode("utf-8"), value)
-        if problem:
-            result.set_aside.append(problem)
+            _set_aside_rest(text, pos, first_index + index, result, f"invalid JSON: {json_error(exc)}", base)
+            return None
+        _take(text, pos, end, value, first_index + index, base, sink, result)
         index += 1
         pos = end
 
 
-def _set_aside_rest(text: str, pos: int, index: int, result: SplitResult, why: str) -> None:
+def _set_aside_rest(text: str, pos: int, index: int, result: SplitResult, why: str, base: int = 0) -> None:
     offset = _byte_offset(text, pos)
     remaining = len(text.encode("utf-8", "surrogateescape")) - offset
+    rest = (f"the remaining {remaining:,} bytes cannot be split into records" if remaining
+            else "the blob ends there")
     result.records_read += 1
-    result.set_aside.append(
-        SetAside(f"{why} at byte offset {offset} (record {index}); the remaining {remaining:,} bytes "
-                 "cannot be split into records", index, offset)
-    )
+    result.set_aside.append(SetAside(f"{why} at byte offset {base + offset} (record {index}); {rest}",
+                                     index, base + offset))
 
 
-def split_lines(payload: bytes, sink: RecordSink, result: SplitResult) -> None:
-    """One JSON record per line; a record's position is its line number."""
+def _walk_object(text: str, pos: int, paths: Wrappers,
+                 on_value: Callable[[int], int | None]) -> tuple[int, dict | None]:
+    """Walk the object whose '{' is at text[pos] member by member. The value at the end of one of `paths` is offered
+    to `on_value(its position)`, which returns the position after it when it takes it, else None; other values are
+    decoded whole. Returns the position after the '}', and the object as decoded, or None when `on_value` took a
+    value of it."""
+    members: dict = {}
+    taken = False
+    pos = _WS.match(text, pos + 1).end()
+    if text.startswith("}", pos):
+        return pos + 1, members
+    while True:
+        if not text.startswith('"', pos):
+            raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
+        key, pos = _DECODER.raw_decode(text, pos)
+        pos = _WS.match(text, pos).end()
+        if not text.startswith(":", pos):
+            raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
+        pos = _WS.match(text, pos + 1).end()
+        deeper = tuple(path[1:] for path in paths if path and path[0] == key)
+        end = on_value(pos) if () in deeper else None
+        if end is not None:
+            pos, taken = end, True
+        elif any(deeper) and text.startswith("{", pos):
+            pos, inner = _walk_object(text, pos, tuple(path for path in deeper if path), on_value)
+            if inner is None:
+                taken = True
+            else:
+                members[key] = inner
+        else:
+            members[key], pos = _DECODER.raw_decode(text, pos)
+        pos = _WS.match(text, pos).end()
+        if text.startswith(",", pos):
+            pos = _WS.match(text, pos + 1).end()
+        elif text.startswith("}", pos):
+            return pos + 1, None if taken else members
+        else:
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+
+
+def member_span(text: str, key: str) -> tuple[int, int] | None:
+    """Where the value of the top-level member `key` stands in `text`, a JSON object: (start, end), or None."""
+    spans: list[tuple[int, int]] = []
+
+    def take(pos: int) -> int:
+        end = _DECODER.raw_decode(text, pos)[1]
+        spans.append((pos, end))
+        return end
+
+    _walk_object(text, _WS.match(text).end(), ((key,),), take)
+    return spans[-1] if spans else None  # the last one, as a decoder keeps of a repeated key
+
+
+class _BrokenOff(Exception):
+    """A wrapped array could not be split to its end; what was left of the blob was set aside."""
+
+
+class _Wrapped:
+    """Splits the record arrays of wrapper objects in one blob, numbering their elements on from `next_index`."""
+
+    def __init__(self, text: str, wrappers: Wrappers, sink: RecordSink, result: SplitResult, base: int = 0):
+        self.text, self.wrappers, self.sink, self.result, self.base = text, wrappers, sink, result, base
+        self.next_index = 0
+
+    def array(self, pos: int) -> int | None:
+        if not self.text.startswith("[", pos):
+            return None
+        before = self.result.records_read
+        end = split_array(self.text, pos, self.sink, self.result, self.next_index, self.base)
+        self.next_index += self.result.records_read - before
+        if end is None:
+            raise _BrokenOff
+        return end
+
+    def document(self, pos: int) -> int:
+        """One top-level value at text[pos]: a wrapper's records, or one record. Returns the position after it."""
+        if self.wrappers and self.text.startswith("{", pos):
+            end, value = _walk_object(self.text, pos, self.wrappers, self.array)
+        else:
+            value, end = _DECODER.raw_decode(self.text, pos)
+        if value is not None:
+            _take(self.text, pos, end, value, self.next_index, self.base, self.sink, self.result)
+            self.next_index += 1
+        return end
+
+
+def _holds_wrapped_array(value: object, wrappers: Wrappers) -> bool:
+    for path in wrappers:
+        inner = value
+        for key in path:
+            inner = inner.get(key) if isinstance(inner, dict) else None
+        if isinstance(inner, list):
+            return True
+    return False
+
+
+def split_lines(payload: bytes, sink: RecordSink, result: SplitResult, wrappers: Wrappers = ()) -> None:
+    """One JSON record per line; a record's position is its line number (a wrapper line's records take the
+    positions from its line number on, and the lines after them move up)."""
     # Walked by offsets rather than split(): a list of every line would copy the whole blob once more.
-    offset, line_no, size = 0, -1, len(payload)
+    offset, line_no, size, next_index = 0, -1, len(payload), 0
     while offset < size or (offset == size and line_no < 0):
         end = payload.find(b"\n", offset)
         end = size if end < 0 else end
@@ -147,36 +293,29 @@ def split_lines(payload: bytes, sink: RecordSink, result: SplitResult) -> None:
         offset = end + 1
         if not line.strip():
             continue
+        index = max(line_no, next_index)
+        next_index = index + 1
         result.records_read += 1
         text = line.decode("utf-8", "surrogateescape")
+        start = _WS.match(text).end()
         try:
-            value, end = _DECODER.raw_decode(text, _WS.match(text).end())
-            if text[end:].strip():
-                raise json.JSONDecodeError("extra data after the record", text, end)
+            value, stop = _DECODER.raw_decode(text, start)
+            if text[stop:].strip():
+                raise json.JSONDecodeError("extra data after the record", text, stop)
         except json.JSONDecodeError as exc:
-            result.set_aside.append(SetAside(f"invalid JSON on line {line_no + 1}: {exc.msg}", line_no, line_offset))
+            result.set_aside.append(SetAside(f"invalid JSON on line {line_no + 1}: {json_error(exc)}", index, line_offset))
             continue
-        problem = (_check_record(text, value, line_no, line_offset)
-                   or sink.add(line_no, line_offset, line.strip(), value))
+        if _holds_wrapped_array(value, wrappers):
+            result.records_read -= 1  # the wrapper is not a record; its elements are
+            wrapped = _Wrapped(text, wrappers, sink, result, line_offset)
+            wrapped.next_index = index
+            wrapped.document(start)  # cannot break off: the line decoded whole
+            next_index = wrapped.next_index
+            continue
+        problem = (_check_record(text, value, index, line_offset)
+                   or sink.add(index, line_offset, line.strip(), value))
         if problem:
             result.set_aside.append(problem)
-
-
-def _single_object(text: str, first: int, sink: RecordSink, result: SplitResult) -> bool:
-    """A whole blob that is one JSON object (possibly pretty-printed) is one record at position 0."""
-    try:
-        value, end = _DECODER.raw_decode(text, first)
-    except json.JSONDecodeError:
-        return False
-    if text[end:].strip():
-        return False
-    result.records_read += 1
-    span = text[first:end]
-    offset = _byte_offset(text, first)
-    problem = _check_record(span, value, 0, offset) or sink.add(0, offset, span.encode("utf-8"), value)
-    if problem:
-        result.set_aside.append(problem)
-    return True
 
 
 def _first_line_is_a_record(text: str, first: int) -> bool:
@@ -189,18 +328,37 @@ def _first_line_is_a_record(text: str, first: int) -> bool:
     return not line[stop:].strip()
 
 
-def _broken_document(text: str, first: int, result: SplitResult) -> None:
+def _broken_document(text: str, first: int, exc: json.JSONDecodeError, result: SplitResult) -> None:
     """A blob that opens like one JSON object but does not parse, and is not JSON lines either:
     one damaged record, not one complaint per line."""
-    try:
-        _DECODER.decode(text[first:])
-        why = "not a JSON object"
-    except json.JSONDecodeError as exc:
-        where = _byte_offset(text, first + exc.pos)
-        why = f"{exc.msg} at line {exc.lineno} column {exc.colno} (byte offset {where})"
+    where = _byte_offset(text, exc.pos)
+    why = f"{json_error(exc)} at line {exc.lineno} column {exc.colno} (byte offset {where})"
+    if '"""' in text:
+        why += ('; """-quoted strings, as the Kibana Dev Tools console shows them, are not JSON: save the '
+                "response itself (curl, or Copy as cURL)")
     result.records_read += 1
     result.set_aside.append(SetAside(f"invalid JSON: {why}; the document is one record that cannot be read",
                                      0, _byte_offset(text, first)))
+
+
+def _split_documents(text: str, first: int, wrappers: Wrappers, sink: RecordSink, result: SplitResult) -> None:
+    """One JSON object, or several one after another."""
+    wrapped = _Wrapped(text, wrappers, sink, result)
+    pos = first
+    while pos < len(text):
+        read_before = result.records_read
+        try:
+            pos = _WS.match(text, wrapped.document(pos)).end()
+        except _BrokenOff:
+            return
+        except json.JSONDecodeError as exc:
+            if result.records_read > read_before:  # a wrapper whose records were read, broken after them
+                _set_aside_rest(text, exc.pos, wrapped.next_index, result, f"invalid JSON: {json_error(exc)}")
+            elif pos == first:
+                _broken_document(text, first, exc, result)
+            else:
+                _set_aside_rest(text, pos, wrapped.next_index, result, f"invalid JSON: {json_error(exc)}")
+            return
 
 
 def _is_json_lines(payload: bytes) -> bool:
@@ -215,25 +373,20 @@ def _is_json_lines(payload: bytes) -> bool:
     return _first_line_is_a_record(payload[first:end].decode("utf-8", "surrogateescape"), 0)
 
 
-def split_records(payload: bytes, sink: RecordSink) -> SplitResult:
-    """Accept `{"Records"|"records"|"value": [...]}`, a bare `[...]`, JSON lines, or one JSON object."""
+def split_records(payload: bytes, sink: RecordSink, wrappers: Wrappers = ()) -> SplitResult:
+    """JSON lines, a bare `[...]`, or JSON objects, with the record arrays of `wrappers` split (module docstring)."""
     result = SplitResult()
     if _is_json_lines(payload):
-        split_lines(payload, sink, result)
+        split_lines(payload, sink, result, wrappers)
         return result
     text = payload.decode("utf-8", "surrogateescape")
-    wrapper = _WRAPPER.match(text)
     first = _WS.match(text).end()
-    if wrapper:
-        split_array(text, wrapper.end() - 1, sink, result)
-    elif first < len(text) and text[first] == "[":
+    if first >= len(text):
+        pass
+    elif text[first] == "[":
         split_array(text, first, sink, result)
-    elif first >= len(text):
-        pass
-    elif _single_object(text, first, sink, result):
-        pass
-    elif text[first] == "{" and not _first_line_is_a_record(text, first):
-        _broken_document(text, first, result)
+    elif text[first] == "{":
+        _split_documents(text, first, wrappers, sink, result)
     else:
-        split_lines(payload, sink, result)
+        split_lines(payload, sink, result, wrappers)
     return result

@@ -8,8 +8,9 @@ from pathlib import Path
 from sovaudit.errors import UsageError
 from sovaudit.ingest.blobs import FailedInput, ListingDone, RawBlob
 
-# What a log file on disk may be called: JSON, JSON lines or NDJSON, each optionally gzipped.
-SUFFIXES = (".json", ".json.gz", ".gz", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+# What a log file on disk may be called: JSON, JSON lines, NDJSON or `.log` (as exporters and Elastic's test data
+# name JSON lines), each optionally gzipped (any `.gz`).
+SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".gz")
 
 
 def find_files(path_or_glob: str, what: str, suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:
@@ -21,7 +22,8 @@ def find_files(path_or_glob: str, what: str, suffixes: tuple[str, ...] = SUFFIXE
     else:
         found = [Path(p) for p in glob.glob(os.path.expanduser(path_or_glob), recursive=True) if Path(p).is_file()]
     if not found:
-        raise UsageError(f"--path {path_or_glob}: no {what} files found (expected *.json, *.jsonl or *.json.gz)")
+        expected = ", ".join(f"*{suffix}" for suffix in suffixes if suffix != ".gz")
+        raise UsageError(f"--path {path_or_glob}: no {what} files found (expected {expected}, or any of them .gz)")
     return sorted(found)
 
 

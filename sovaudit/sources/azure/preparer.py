@@ -9,9 +9,10 @@ at which top-level keys a record has; the mapping itself is SQL (queries/normali
 from pathlib import Path
 from typing import Any
 
+from sovaudit.ingest import hits
 from sovaudit.ingest.blobs import DecompressError, gunzip_if_needed
 from sovaudit.ingest.prepared import PreparedBlob, TableSlice
-from sovaudit.ingest.records import ArrayFile, SetAside, split_records
+from sovaudit.ingest.records import ArrayFile, NotARecord, SetAside, describe_keys, split_records
 
 ACTIVITY = "azure_activity"
 RESOURCE = "azure_resource"
@@ -19,6 +20,9 @@ RESOURCE = "azure_resource"
 _ACTIVITY_CATEGORIES = {"administrative", "security", "servicehealth", "alert", "recommendation", "policy",
                         "autoscale", "resourcehealth", "write", "delete", "action"}
 _RESOURCE_LOG_KEYS = ("time", "resourceId", "operationName", "category")
+# Objects whose array holds the records: an export's `records`, a REST page's `value`, an Elasticsearch/OpenSearch
+# search response (or its `hits`).
+WRAPPERS = (("records",), ("Records",), ("value",), ("hits",), ("hits", "hits"))
 
 
 def is_storage_fragment(record: dict[str, Any]) -> bool:
@@ -44,6 +48,10 @@ def detect_table(record: dict[str, Any]) -> str | None:
     return RESOURCE
 
 
+def is_azure_record(value: dict[str, Any]) -> bool:
+    return detect_table(value) is not None
+
+
 class _Router:
     """A record sink that writes each record into its table's array file."""
 
@@ -52,12 +60,16 @@ class _Router:
         self.files: dict[str, ArrayFile] = {}
 
     def add(self, index: int, offset: int, span: bytes, value: dict) -> SetAside | None:
+        if hits.is_hit(value):
+            try:
+                span, value = hits.open_hit(span, value, is_azure_record, "Azure Monitor")
+            except NotARecord as exc:
+                return SetAside(str(exc), index, offset)
         table = detect_table(value)
         if table is None:
-            keys = ", ".join(list(value)[:8]) or "none"
             return SetAside("not an Azure Monitor record: expected eventTimestamp (activity log, REST shape) or "
-                            f"time/resourceId/operationName/category (resource-log shape); found keys: {keys}",
-                            index, offset)
+                            "time/resourceId/operationName/category (resource-log shape); found keys: "
+                            f"{describe_keys(value)}", index, offset)
         if table not in self.files:
             self.files[table] = ArrayFile(self.work.with_name(f"{self.work.name}.{table}.json"))
         self.files[table].add(index, offset, span, value)
@@ -89,7 +101,7 @@ class AzurePreparer:
     def careful(self, payload: bytes, work: Path) -> PreparedBlob:
         router = _Router(work)
         try:
-            result = split_records(payload, router)
+            result = split_records(payload, router, WRAPPERS)
         finally:
             router.close()
         slices = [TableSlice(table, path, positions) for table, file in router.files.items()

@@ -1,4 +1,5 @@
-"""CloudTrail from local files: `.json` / `.json.gz`, `{"Records": [...]}` or one event per line."""
+"""CloudTrail from local files: trail files, one event per line, lookup-events output, Elasticsearch exports (the
+shapes are the preparer's; README, "Input files for --path")."""
 
 from collections.abc import Iterator
 from pathlib import Path

@@ -4,6 +4,7 @@ Only management events of the last 90 days are visible through this API. Each pa
 as JSON lines of the `CloudTrailEvent` strings exactly as the API returned them.
 """
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,11 +13,22 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sovaudit.errors import SourceError
 from sovaudit.ingest.blobs import RawBlob
+from sovaudit.ingest.records import NotARecord
 from sovaudit.sources.cloudtrail.aws_errors import describe_aws_error
+from sovaudit.sources.cloudtrail.lookup_events import FIELD, record_bytes, record_text
 
 LOOKUP_RETENTION = timedelta(days=90)
 LOOKUP_NOTE = ("LookupEvents sees only the last 90 days of management events; data events such as "
                "S3 object reads and KMS use need a trail bucket (--bucket)")
+
+
+def _line(event: dict[str, Any]) -> bytes:
+    """The event's record; an event without one as the lookup fields it has, so that the careful path sets it
+    aside naming them rather than the pull failing."""
+    try:
+        return record_bytes(record_text(event))
+    except NotARecord:
+        return json.dumps({key: value for key, value in event.items() if key != FIELD}, default=str).encode()
 
 
 class LookupEventsSource:
@@ -36,7 +48,7 @@ class LookupEventsSource:
                 events = page.get("Events", [])
                 if not events:
                     continue
-                data = b"\n".join(e["CloudTrailEvent"].encode("utf-8") for e in events) + b"\n"
+                data = b"\n".join(_line(event) for event in events) + b"\n"
                 origin = {"kind": "lookup", "region": self.region, "page": number,
                           "start": self.since.isoformat(), "end": self.until.isoformat()}
                 yield RawBlob(data, origin, f"{where}, page {number}")

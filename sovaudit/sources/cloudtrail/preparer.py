@@ -4,12 +4,26 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sovaudit.ingest import hits
 from sovaudit.ingest.blobs import DecompressError, gunzip_if_needed
 from sovaudit.ingest.prepared import PreparedBlob, TableSlice
-from sovaudit.ingest.records import MAX_RECORD_BYTES, ArrayFile, SetAside, split_records
+from sovaudit.ingest.records import (
+    MAX_RECORD_BYTES,
+    ArrayFile,
+    NotARecord,
+    SetAside,
+    describe_keys,
+    split_records,
+)
+from sovaudit.sources.cloudtrail import lookup_events
 
 _HEAD = re.compile(rb'\A\s*\{\s*"Records"\s*:\s*\[')
 _TAIL = re.compile(rb'\]\s*\}\s*\Z')
+# Objects whose array holds the records: a trail's log file, an API page (`value`), a LookupEvents page as the API
+# and `aws cloudtrail lookup-events` return it, an Elasticsearch/OpenSearch search response (or its `hits`).
+WRAPPERS = (("Records",), ("records",), ("value",), ("Events",), ("hits",), ("hits", "hits"))
+# Keys only a CloudTrail record has at its top level, unlike a mapped (ECS) document.
+_RECORD_KEYS = frozenset({"eventID", "eventTime", "eventVersion", "eventSource", "eventName"})
 
 
 def looks_like_digest(data: bytes) -> bool:
@@ -19,6 +33,28 @@ def looks_like_digest(data: bytes) -> bool:
     except DecompressError:
         return False
     return (b'"digestStartTime"' in head and b'"logFiles"' in head) or b'"digestPublicKeyFingerprint"' in head
+
+
+def is_cloudtrail_record(value: dict[str, Any]) -> bool:
+    """A raw record, or a lookup event holding one (as a hit's _source may be)."""
+    return not _RECORD_KEYS.isdisjoint(value) or lookup_events.is_lookup_event(value)
+
+
+class CloudTrailRecords(ArrayFile):
+    """The careful path's sink: a hit or a lookup event gives up the record it holds, and a record without an
+    eventID is set aside naming the keys it has (the fast path's SQL refuses such a blob, so it comes here)."""
+
+    def add(self, index: int, offset: int, span: bytes, value: dict) -> SetAside | None:
+        try:
+            if hits.is_hit(value):
+                span, value = hits.open_hit(span, value, is_cloudtrail_record, "CloudTrail")
+            if lookup_events.is_lookup_event(value):
+                span, value = lookup_events.open_event(value)
+        except NotARecord as exc:
+            return SetAside(str(exc), index, offset)
+        if value.get("eventID") is None:
+            return SetAside(f"no eventID; found keys: {describe_keys(value)}", index, offset)
+        return super().add(index, offset, span, value)
 
 
 class CloudTrailPreparer:
@@ -46,9 +82,9 @@ class CloudTrailPreparer:
         return PreparedBlob([], None, payload=payload)
 
     def careful(self, payload: bytes, work: Path) -> PreparedBlob:
-        sink = ArrayFile(work.with_suffix(".json"))
+        sink = CloudTrailRecords(work.with_suffix(".json"))
         try:
-            result = split_records(payload, sink)
+            result = split_records(payload, sink, WRAPPERS)
         finally:
             sink.close()
         return PreparedBlob([TableSlice("cloudtrail", path, positions) for path, positions in sink.chunks],

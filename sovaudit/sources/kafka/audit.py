@@ -21,7 +21,7 @@ from sovaudit.sources.kafka.reader import read_topics
 from sovaudit.sources.local_files import SUFFIXES, local_blobs
 
 # A sink connector's files (FileStreamSink writes .txt) are read too; non-JSON ones are quarantined.
-FILE_SUFFIXES = (*SUFFIXES, ".txt", ".log")
+FILE_SUFFIXES = (*SUFFIXES, ".txt")
 
 
 def _embeddable(value: bytes) -> bool:
