@@ -55,7 +55,8 @@ def view_name(check: Check) -> str:
 SESSION_SCRIPTS = ("common.sql", "collected.sql", "cloudtrail.sql", "azure.sql", "kafka.sql", "combined.sql")
 
 # In this order: collected_spans reads collected, resource_location reads cloudtrail_changes.
-_DERIVED = ("collected", "collected_spans", "resource_class", "key_class", "topic_class", "cloudtrail_changes", "azure_changes", "resource_location")
+_DERIVED = ("collected", "collected_spans", "resource_class", "key_class", "topic_class", "cloudtrail_changes",
+            "trail_changes", "azure_changes", "resource_location")
 # The common columns the built-in checks read; user_agent, evidence_blob and the like stay on disk.
 CORE_COLUMNS = ("event_uid", "source", "time", "account", "region", "action", "action_class", "outcome",
                 "error_code", "actor", "src_ip", "src_country", "resource", "resource_region", "dest_resource",
