@@ -137,3 +137,18 @@ def test_a_file_pull_collected_the_span_of_its_records(tmp_path):
     assert json.loads(proc.stdout) == [{"table_name": "cloudtrail", "source_name": "cli",
                                         "since": "2024-01-02T10:00:00+00:00", "until": "2024-01-05T11:00:00+00:00",
                                         "basis": "the records of its files"}]
+
+
+def test_ledger_values_of_the_wrong_type_collect_nothing_and_break_nothing():
+    """The ledger is read as data: an entry whose values have other types than a pull writes yields rows with
+    what can be read (a naive time read as UTC, failures that are not a list as one) and nothing else."""
+    from sovaudit.checks.collected import pull_rows
+
+    rows = pull_rows([
+        {"run_id": 7, "tables": ["cloudtrail", {"x": 1}, "cloudtrail_digest"], "source": "not a record",
+         "window": {"since": "yesterday", "until": 5}, "started_at": "2024-01-02T10:00:00", "failures": 3,
+         "counts": {"stored": True}},
+    ])
+    assert rows == [{"seq": 1, "run_id": None, "table_name": "cloudtrail", "source_name": None, "source_type": None,
+                     "source_key": "{}", "from_files": False, "window_since": None, "window_until": None,
+                     "started_at": datetime(2024, 1, 2, 10, tzinfo=UTC), "failures": 1, "stored": None}]

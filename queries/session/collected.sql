@@ -6,9 +6,9 @@
 --   * a pull of local files (its ledger record has a `path`): from the first to the last record it stored in
 --     any of its tables, the span of its files. Files are read whole, so its --since/--until say nothing;
 --   * a pull with a failed input: the same, since it did not read all it asked for;
---   * any other pull (an API, a bucket, a topic): from its --since, else from where the previous pull of the same
---     source ended (such a pull goes on from there), else from its first record; to its --until, else to the
---     time it started, never later; widened to the records it stored.
+--   * any other pull (an API, a bucket, a topic): from its --since, else from where the previous pull of the
+--     same source that read all it asked for ended (such a pull goes on from there), else from its first
+--     record; to its --until, else to the time it started, never later; widened to the records it stored.
 -- A pull that stored nothing and asked for no window collected nothing anyone can name: since is NULL.
 CREATE OR REPLACE VIEW checks.collected AS
 WITH runs AS (
@@ -21,7 +21,9 @@ pulls AS (
     FROM checks.pulls AS p LEFT JOIN runs AS r ON r.ingest_run = p.run_id
 ),
 continued AS (
-    SELECT *, lag(asked_until) OVER (PARTITION BY source_key, table_name ORDER BY seq) AS previous_until
+    SELECT *, last_value(CASE WHEN failures = 0 THEN asked_until END IGNORE NULLS)
+                  OVER (PARTITION BY source_key, table_name ORDER BY seq
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_until
     FROM pulls
 )
 SELECT table_name, source_name, source_type, run_id, seq,

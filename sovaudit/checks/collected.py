@@ -4,7 +4,7 @@ with a time. queries/session/collected.sql turns it into the time each pull coll
 A pull's own words are kept, not judged here: its window, when it started, whether it read local files (its
 ledger record has a `path`), and how many inputs failed. The SQL decides what interval that means."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -25,9 +25,14 @@ def _time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def pull_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -38,17 +43,19 @@ def pull_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         source = entry.get("source") if isinstance(entry.get("source"), dict) else {}
         window = entry.get("window") if isinstance(entry.get("window"), dict) else {}
         counts = entry.get("counts") if isinstance(entry.get("counts"), dict) else {}
+        failures = entry.get("failures")
         for table in Ledger.tables_of(entry):
-            if table not in timed:
+            if not isinstance(table, str) or table not in timed:
                 continue
             rows.append({
-                "seq": entry.get("seq", number), "run_id": entry.get("run_id"), "table_name": table,
-                "source_name": source.get("name"), "source_type": source.get("type"),
+                "seq": number, "run_id": _text(entry.get("run_id")), "table_name": table,
+                "source_name": _text(source.get("name")), "source_type": _text(source.get("type")),
                 # The same source pulled again (the same settings) continues where it left off.
                 "source_key": canonical(source).decode(), "from_files": "path" in source,
                 "window_since": _time(window.get("since")), "window_until": _time(window.get("until")),
-                "started_at": _time(entry.get("started_at")), "failures": len(entry.get("failures") or []),
-                "stored": counts.get("stored") if isinstance(counts.get("stored"), int) else None,
+                "started_at": _time(entry.get("started_at")),
+                "failures": len(failures) if isinstance(failures, list) else int(bool(failures)),
+                "stored": counts.get("stored") if type(counts.get("stored")) is int else None,
             })
     return rows
 
