@@ -608,13 +608,15 @@ def _interactive(target: Lake, fmt: str, max_rows: int) -> None:
 
 def _attach_checks(target: Lake, config: str | None, since: str | None, until: str | None) -> None:
     """Policy tables and one view per check (checks.xr_001 …) with full evidence lists, for `sovaudit sql`."""
+    from sovaudit.checks.collected import live_until
     from sovaudit.checks.runner import load_catalogue
     from sovaudit.checks.session import prepare, resolve_window
 
     loaded = load_config(config)
     con = target.connection()
-    window = resolve_window(con, since, until, loaded.config.thresholds.baseline_days)
-    prepare(con, loaded.config, window, load_catalogue(loaded))
+    entries = target.ledger.entries()
+    window = resolve_window(con, since, until, loaded.config.thresholds.baseline_days, live_until(entries))
+    prepare(con, loaded.config, window, load_catalogue(loaded), entries)
 
 
 @app.command()

@@ -73,6 +73,9 @@ class Thresholds(StrictModel):
     key_failure_burst: int = Field(default=10, gt=0)
     coverage_min_share: float = Field(default=0.75, gt=0, le=1)
     kafka_denied_burst: int = Field(default=20, gt=0)
+    # How late a log may arrive: CloudTrail delivers within about 15 minutes, S3 server access logs and Azure
+    # exports within an hour. Silence shorter than this at the end of what was collected is not judged.
+    delivery_delay_hours: int = Field(default=2, ge=0)
 
 
 class DeclaredTransfer(StrictModel):

@@ -57,11 +57,16 @@ def test_stop_logging_and_delete_trail_are_reported(sample_check):
 
 
 def test_event_selector_tampering_is_reported(sample_check):
-    """Stratus technique aws.defense-evasion.cloudtrail-event-selectors: data events and management events off."""
+    """Stratus technique aws.defense-evasion.cloudtrail-event-selectors: the trail Terraform created (CloudTrail's
+    default selectors: all management events) is given a read-only selector with management events off and data
+    resources that select nothing. Judged against the trail's state after CreateTrail, which itself is quiet."""
     _, doc, _ = sample_check
     in002 = next(c for c in doc["checks"] if c["id"] == "IN-002")
     assert in002["status"] == "FAIL"
-    assert "no data events recorded" in in002["findings"][0]["reason"]
+    [finding] = in002["findings"]
+    assert finding["reason"] == "PutEventSelectors: management events no longer recorded"
+    assert finding["resource"] == "arn:aws:cloudtrail:us-east-1:123837392027:trail/stratus-red-team-ctes-trail-qyxyekjbtk"
+    assert len(finding["evidence"]) == 2  # the CreateTrail it is compared with, and the change
 
 
 def test_kms_use_outside_the_declared_home_is_reported(sample_check):

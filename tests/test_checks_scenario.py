@@ -120,13 +120,16 @@ def test_not_assessed_when_its_source_has_no_events_in_the_window(check_id, empt
     result = next(r for r in empty_window_run.results if r.check.id == check_id)
     check = BY_ID[check_id]
     assert result.status == "NOT_ASSESSED" and not result.out_of_scope
-    span = "in the window 2020-01-01T00:00:00Z – 2020-02-01T00:00:00Z"
-    if check.requires_any:
-        assert f"no events from any of {', '.join(check.requires)} {span}" in result.status_reason
-    else:
-        assert f"no {', '.join(check.requires)} events {span}" in result.status_reason
-    assert empty_window_run.exit_code() == 3  # pulled sources without events: the evidence is partial
-    assert empty_window_run.coverage == [{"source": s, "events": 0, "first": None, "last": None}
+    # Every source was pulled, but the ledger shows none collected for 2020: not collected, not quiet.
+    sources = list(check.requires)
+    named = sources[0] if len(sources) == 1 else (", ".join(sources[:-1]) + (" or " if check.requires_any else " and ")
+                                                  + sources[-1])
+    assert result.status_reason == (f"not collected: no {named} pull covers the window 2020-01-01T00:00:00Z – "
+                                    "2020-02-01T00:00:00Z; pull "
+                                    + ("one of those sources" if check.requires_any else "that source")
+                                    + " for the window first")
+    assert empty_window_run.exit_code() == 3  # pulled sources not collected for the window: the evidence is partial
+    assert empty_window_run.coverage == [{"source": s, "events": 0, "first": None, "last": None, "collected": []}
                                          for s in ("azure_activity", "azure_resource", "cloudtrail", "kafka_audit",
                                                    "kafka_lineage", "kafka_topics")]
 
@@ -342,9 +345,10 @@ def test_a_source_pulled_without_events_in_the_window_is_partial(tmp_path):
     run = run_checks(lake, _loaded(POLICY_EU, tmp_path / "sovaudit.toml"), check_ids=["XR-001", "IN-004"])
     by_id = {r.check.id: r for r in run.results}
     assert by_id["IN-004"].status == "NOT_ASSESSED" and not by_id["IN-004"].out_of_scope
-    assert by_id["IN-004"].status_reason.startswith("no azure_activity events in the window ")
-    assert by_id["XR-001"].status_reason == ("no findings in 2 cloudtrail events; no azure_resource, azure_activity "
-                                             "events in the window")
+    # The Azure samples are dated outside the window: pulled, but not collected for it.
+    assert by_id["IN-004"].status_reason.startswith("not collected: no azure_activity pull covers the window ")
+    assert by_id["XR-001"].status_reason == ("no findings in 2 cloudtrail events; not collected for the window: "
+                                             "azure_resource, azure_activity")
     assert run.partial and run.exit_code() == 3
 
 

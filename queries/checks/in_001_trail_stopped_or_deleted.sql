@@ -18,10 +18,23 @@ SELECT
     min(e.time) AS first_seen,
     max(e.time) AS last_seen,
     count(*) AS event_count,
-    format('{} {} by {} from {}', string_agg(DISTINCT e.action, ' and ' ORDER BY e.action),
+    format('{} {} by {} {}', string_agg(DISTINCT e.action, ' and ' ORDER BY e.action),
            CASE WHEN e.outcome = 'success' THEN 'succeeded'
                 ELSE 'attempted and failed (' || string_agg(DISTINCT e.error_code, ', ') || ')' END,
-           checks.principal(e.actor), coalesce(min(e.src_ip), 'an AWS service')) AS reason,
+           checks.principal(e.actor),
+           -- Say where the call came from as far as the record says: an address, an AWS service acting for the
+           -- caller, what CloudTrail wrote instead of an address ("AWS Internal"), or nothing.
+           CASE WHEN min(e.src_ip) IS NOT NULL THEN 'from ' || min(e.src_ip)
+                WHEN min(e.user_identity_invoked_by) IS NOT NULL
+                    THEN 'through the AWS service ' || min(e.user_identity_invoked_by)
+                WHEN ends_with(min(e.source_ip_address), '.amazonaws.com')
+                    THEN 'through the AWS service ' || min(e.source_ip_address)
+                WHEN min(e.source_ip_address) IS NOT NULL
+                    THEN format('from "{}", which is not an address', left(min(e.source_ip_address), 80))
+                ELSE 'from an unknown address' END
+           || CASE WHEN min(e.src_ip) IS NULL
+                   THEN format(' ({} identity, user agent {})', coalesce(min(e.user_identity_type), 'unknown'),
+                               coalesce(left(min(e.user_agent), 120), 'unknown')) ELSE '' END) AS reason,
     list(e.event_uid ORDER BY e.time, e.event_uid) AS evidence
 FROM cloudtrail_changes AS e
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(e.region)

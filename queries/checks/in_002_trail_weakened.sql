@@ -4,42 +4,203 @@
 -- severity: high
 -- gdpr: Art. 30; Art. 32
 -- requires: cloudtrail
--- description: UpdateTrail turned off multi-region logging, global service events or log-file validation,
---   removed the trail's KMS encryption, or redirected delivery to another bucket; or PutEventSelectors
---   stopped management events or left the trail with no data events (no data resource with values and no
---   advanced selector for data events), the "disable logging through event selectors" technique.
--- remediation: Restore the trail's settings and data-event selectors, and deny cloudtrail:UpdateTrail and
---   cloudtrail:PutEventSelectors outside change control.
-WITH changes AS (
-    SELECT ct.*,
-           CASE WHEN ct.event_name = 'UpdateTrail' THEN concat_ws('; ',
-               CASE WHEN json_extract_string(ct.request_parameters, '$.isMultiRegionTrail') = 'false'
-                    THEN 'multi-region logging turned off' END,
-               CASE WHEN json_extract_string(ct.request_parameters, '$.includeGlobalServiceEvents') = 'false'
-                    THEN 'global service events turned off' END,
-               CASE WHEN json_extract_string(ct.request_parameters, '$.enableLogFileValidation') = 'false'
-                    THEN 'log-file validation turned off' END,
-               CASE WHEN json_extract_string(ct.request_parameters, '$.kmsKeyId') = ''
-                    THEN 'KMS encryption removed' END,
-               CASE WHEN json_extract_string(ct.request_parameters, '$.s3BucketName') IS NOT NULL
-                    THEN 'delivery redirected to bucket ' || json_extract_string(ct.request_parameters, '$.s3BucketName') END)
-           WHEN ct.event_name = 'PutEventSelectors' THEN concat_ws('; ',
-               CASE WHEN list_contains(coalesce(json_extract_string(ct.request_parameters,
-                        '$.eventSelectors[*].includeManagementEvents'), []), 'false')
-                    THEN 'management events no longer recorded' END,
-               -- A data resource with an empty `values` list selects nothing.
-               CASE WHEN coalesce(len(json_extract_string(ct.request_parameters,
-                        '$.eventSelectors[*].dataResources[*].values[*]')), 0) = 0
-                     AND NOT list_contains(coalesce(json_extract_string(ct.request_parameters,
-                        '$.advancedEventSelectors[*].fieldSelectors[*].equals[*]'), []), 'Data')
-                    THEN 'no data events recorded' END)
-           END AS what
-    FROM cloudtrail_changes AS ct
-    WHERE ct.event_name IN ('UpdateTrail', 'PutEventSelectors') AND ct.outcome = 'success'
+-- description: A change in the window to a trail's settings (CreateTrail, UpdateTrail, PutEventSelectors,
+--   PutInsightSelectors), compared with the trail's last known configuration in the lake (all of its
+--   history, not only the window), that records less: management events off, or only their reads or only
+--   their writes where it had both (readWriteType ReadOnly or WriteOnly, an advanced selector's readOnly
+--   field); management events of kms.amazonaws.com or rdsdata.amazonaws.com excluded
+--   (excludeManagementEventSources, or an advanced selector's eventSource notEquals), which blinds the key-use
+--   checks; data events no longer recorded for a resource, or no longer their reads or writes; Insights
+--   types removed; multi-region logging, global service events or log-file validation turned off; KMS
+--   encryption removed; delivery redirected to another bucket or prefix. For a trail whose configuration the
+--   lake has not seen before, only settings weak in themselves are reported: management events off, only
+--   their reads, kms or rdsdata excluded, log-file validation turned off. The common management-events-only
+--   selector (readWriteType All, includeManagementEvents true, no data resources) is not.
+-- remediation: Restore the trail's settings and selectors, and deny cloudtrail:UpdateTrail,
+--   cloudtrail:PutEventSelectors and cloudtrail:PutInsightSelectors outside change control.
+WITH selectors AS (
+    -- One row per selector of a PutEventSelectors (basic or advanced; a put replaces all of them).
+    SELECT t.event_uid, s.selector, 'basic' AS kind
+    FROM trail_changes AS t,
+         unnest(CAST(coalesce(checks.ct_json(t.request_parameters, 'eventSelectors'),
+                              checks.ct_json(t.response_elements, 'eventSelectors')) AS JSON[])) AS s(selector)
+    WHERE t.event_name = 'PutEventSelectors'
+    UNION ALL
+    SELECT t.event_uid, s.selector, 'advanced'
+    FROM trail_changes AS t,
+         unnest(CAST(coalesce(checks.ct_json(t.request_parameters, 'advancedEventSelectors'),
+                              checks.ct_json(t.response_elements, 'advancedEventSelectors')) AS JSON[])) AS s(selector)
+    WHERE t.event_name = 'PutEventSelectors'
+),
+fields AS (
+    -- An advanced selector's conditions: one row per field, its equals and notEquals values in lower case.
+    SELECT s.event_uid, s.selector, lower(checks.ct_text(f.field, 'field')) AS field,
+           list_transform(coalesce(CAST(checks.ct_json(f.field, 'equals') AS VARCHAR[]), []), lambda v: lower(v))
+               AS equals,
+           coalesce(CAST(checks.ct_json(f.field, 'equals') AS VARCHAR[]), [])
+               || coalesce(CAST(checks.ct_json(f.field, 'startsWith') AS VARCHAR[]), []) AS values_as_given,
+           list_transform(coalesce(CAST(checks.ct_json(f.field, 'notEquals') AS VARCHAR[]), []), lambda v: lower(v))
+               AS not_equals
+    FROM selectors AS s, unnest(CAST(checks.ct_json(s.selector, 'fieldSelectors') AS JSON[])) AS f(field)
+    WHERE s.kind = 'advanced'
+),
+advanced AS (
+    SELECT s.event_uid, s.selector,
+           coalesce(flatten(list(f.equals) FILTER (WHERE f.field = 'eventcategory')), []) AS categories,
+           coalesce(flatten(list(f.equals) FILTER (WHERE f.field = 'readonly')), []) AS read_only,
+           coalesce(flatten(list(f.not_equals) FILTER (WHERE f.field = 'eventsource')), []) AS not_sources,
+           coalesce(flatten(list(f.values_as_given) FILTER (WHERE f.field = 'resources.type')), []) AS types,
+           coalesce(flatten(list(f.values_as_given) FILTER (WHERE f.field = 'resources.arn')), []) AS arns
+    FROM selectors AS s LEFT JOIN fields AS f ON f.event_uid = s.event_uid AND f.selector = s.selector
+    WHERE s.kind = 'advanced'
+    GROUP BY s.event_uid, s.selector
+),
+judged_selectors AS (
+    -- What each selector records: management events (reads, writes, excluded sources) or data events (the
+    -- resources it scopes as "type value", reads, writes).
+    SELECT s.event_uid,
+           coalesce(lower(checks.ct_text(s.selector, 'includeManagementEvents')), 'true') = 'true' AS management,
+           coalesce(lower(checks.ct_text(s.selector, 'readWriteType')), 'all') IN ('all', 'readonly') AS reads,
+           coalesce(lower(checks.ct_text(s.selector, 'readWriteType')), 'all') IN ('all', 'writeonly') AS writes,
+           list_transform(coalesce(CAST(checks.ct_json(s.selector, 'excludeManagementEventSources') AS VARCHAR[]), []),
+                          lambda v: lower(v)) AS excluded,
+           -- A data resource with an empty `values` list selects nothing.
+           flatten(list_transform(coalesce(CAST(checks.ct_json(s.selector, 'dataResources') AS JSON[]), []),
+                                  lambda d: list_transform(coalesce(CAST(checks.ct_json(d, 'values') AS VARCHAR[]), []),
+                                                           lambda v: checks.ct_text(d, 'type') || ' ' || v))) AS scopes
+    FROM selectors AS s WHERE s.kind = 'basic'
+    UNION ALL
+    SELECT event_uid, list_contains(categories, 'management'),
+           len(read_only) = 0 OR list_contains(read_only, 'true'),
+           len(read_only) = 0 OR list_contains(read_only, 'false'),
+           not_sources,
+           CASE WHEN list_contains(categories, 'data')
+                THEN list_transform(types, lambda t: t || coalesce(' ' || nullif(array_to_string(list_sort(arns), ','), ''), ''))
+                ELSE [] END
+    FROM advanced
+),
+selector_state AS (
+    -- What a PutEventSelectors leaves the trail recording. A source counts as excluded when every
+    -- management selector excludes it.
+    SELECT event_uid,
+           coalesce(bool_or(reads) FILTER (WHERE management), false) AS mgmt_reads,
+           coalesce(bool_or(writes) FILTER (WHERE management), false) AS mgmt_writes,
+           list_filter([CASE WHEN bool_and(list_contains(excluded, 'kms.amazonaws.com')) FILTER (WHERE management)
+                             THEN 'kms.amazonaws.com' END,
+                        CASE WHEN bool_and(list_contains(excluded, 'rdsdata.amazonaws.com')) FILTER (WHERE management)
+                             THEN 'rdsdata.amazonaws.com' END], lambda x: x IS NOT NULL) AS excluded,
+           list_sort(list_distinct(flatten(list(scopes)))) AS scopes,
+           coalesce(bool_or(reads) FILTER (WHERE len(scopes) > 0), false) AS data_reads,
+           coalesce(bool_or(writes) FILTER (WHERE len(scopes) > 0), false) AS data_writes
+    FROM judged_selectors GROUP BY event_uid
+),
+facts AS (
+    -- What each change sets (NULL: left as it was). CreateTrail starts from CloudTrail's defaults: all
+    -- management events, no data events, single-region, global service events, no log-file validation.
+    SELECT t.*, lower(t.trail) AS trail_key,
+           sum(CASE WHEN t.event_name = 'CreateTrail' THEN 1 ELSE 0 END)
+               OVER (PARTITION BY lower(t.trail) ORDER BY t.time, t.event_uid ROWS UNBOUNDED PRECEDING) AS generation,
+           CASE WHEN t.event_name = 'CreateTrail' THEN true WHEN s.event_uid IS NOT NULL THEN s.mgmt_reads END AS mgmt_reads,
+           CASE WHEN t.event_name = 'CreateTrail' THEN true WHEN s.event_uid IS NOT NULL THEN s.mgmt_writes END AS mgmt_writes,
+           CASE WHEN t.event_name = 'CreateTrail' THEN [] WHEN s.event_uid IS NOT NULL THEN s.excluded END AS excluded,
+           CASE WHEN t.event_name = 'CreateTrail' THEN [] WHEN s.event_uid IS NOT NULL THEN s.scopes END AS scopes,
+           CASE WHEN t.event_name = 'CreateTrail' THEN false WHEN s.event_uid IS NOT NULL THEN s.data_reads END AS data_reads,
+           CASE WHEN t.event_name = 'CreateTrail' THEN false WHEN s.event_uid IS NOT NULL THEN s.data_writes END AS data_writes,
+           CASE WHEN t.event_name = 'PutInsightSelectors' THEN list_sort(list_transform(
+                    coalesce(CAST(checks.ct_json(t.request_parameters, 'insightSelectors') AS JSON[]), []),
+                    lambda i: checks.ct_text(i, 'insightType')))
+                WHEN t.event_name = 'CreateTrail' THEN [] END AS insights,
+           TRY_CAST(coalesce(checks.ct_text(t.request_parameters, 'isMultiRegionTrail'),
+                             checks.ct_text(t.response_elements, 'isMultiRegionTrail'),
+                             CASE WHEN t.event_name = 'CreateTrail' THEN 'false' END) AS BOOLEAN) AS multi_region,
+           TRY_CAST(coalesce(checks.ct_text(t.request_parameters, 'includeGlobalServiceEvents'),
+                             checks.ct_text(t.response_elements, 'includeGlobalServiceEvents'),
+                             CASE WHEN t.event_name = 'CreateTrail' THEN 'true' END) AS BOOLEAN) AS global_events,
+           TRY_CAST(coalesce(checks.ct_text(t.request_parameters, 'enableLogFileValidation'),
+                             checks.ct_text(t.response_elements, 'logFileValidationEnabled'),
+                             CASE WHEN t.event_name = 'CreateTrail' THEN 'false' END) AS BOOLEAN) AS validation,
+           TRY_CAST(checks.ct_text(t.request_parameters, 'enableLogFileValidation') AS BOOLEAN) AS validation_asked,
+           coalesce(checks.ct_text(t.request_parameters, 'kmsKeyId'), checks.ct_text(t.response_elements, 'kmsKeyId'),
+                    CASE WHEN t.event_name = 'CreateTrail' THEN '' END) AS kms_key,
+           CASE WHEN t.event_name IN ('CreateTrail', 'UpdateTrail')
+                THEN coalesce(checks.ct_text(t.request_parameters, 's3BucketName'),
+                              checks.ct_text(t.response_elements, 's3BucketName')) END AS bucket,
+           CASE WHEN t.event_name IN ('CreateTrail', 'UpdateTrail')
+                THEN coalesce(checks.ct_text(t.request_parameters, 's3KeyPrefix'),
+                              checks.ct_text(t.response_elements, 's3KeyPrefix'),
+                              CASE WHEN t.event_name = 'CreateTrail' THEN '' END) END AS prefix
+    FROM trail_changes AS t LEFT JOIN selector_state AS s USING (event_uid)
+    WHERE t.event_name <> 'DeleteTrail'
+),
+history AS (
+    -- The trail's last known value of each setting before the change, within the same trail (a trail created
+    -- again after DeleteTrail starts anew).
+    SELECT f.*,
+           last_value(f.mgmt_reads IGNORE NULLS) OVER before AS was_mgmt_reads,
+           last_value(f.mgmt_writes IGNORE NULLS) OVER before AS was_mgmt_writes,
+           last_value(f.excluded IGNORE NULLS) OVER before AS was_excluded,
+           last_value(f.scopes IGNORE NULLS) OVER before AS was_scopes,
+           last_value(f.data_reads IGNORE NULLS) OVER before AS was_data_reads,
+           last_value(f.data_writes IGNORE NULLS) OVER before AS was_data_writes,
+           last_value(f.insights IGNORE NULLS) OVER before AS was_insights,
+           last_value(f.multi_region IGNORE NULLS) OVER before AS was_multi_region,
+           last_value(f.global_events IGNORE NULLS) OVER before AS was_global_events,
+           last_value(f.validation IGNORE NULLS) OVER before AS was_validation,
+           last_value(f.kms_key IGNORE NULLS) OVER before AS was_kms_key,
+           last_value(f.bucket IGNORE NULLS) OVER before AS was_bucket,
+           last_value(f.prefix IGNORE NULLS) OVER before AS was_prefix,
+           last_value(CASE WHEN f.mgmt_reads IS NOT NULL OR f.multi_region IS NOT NULL OR f.insights IS NOT NULL
+                           THEN f.event_uid END IGNORE NULLS) OVER before AS was_uid
+    FROM facts AS f
+    WINDOW before AS (PARTITION BY f.trail_key, f.generation ORDER BY f.time, f.event_uid
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+changes AS (
+    SELECT h.*, nullif(concat_ws('; ',
+        -- Management events.
+        CASE WHEN h.mgmt_reads IS NOT NULL AND NOT h.mgmt_reads AND NOT h.mgmt_writes
+                  AND (h.was_mgmt_reads IS NULL OR h.was_mgmt_reads OR h.was_mgmt_writes)
+             THEN CASE WHEN h.was_mgmt_reads IS NULL THEN 'management events not recorded'
+                       ELSE 'management events no longer recorded' END END,
+        CASE WHEN h.mgmt_reads AND NOT h.mgmt_writes AND (h.was_mgmt_writes IS NULL OR h.was_mgmt_writes)
+             THEN CASE WHEN h.was_mgmt_writes IS NULL THEN 'only read-only management events recorded'
+                       ELSE 'management write events no longer recorded (read-only)' END END,
+        CASE WHEN h.mgmt_writes AND NOT h.mgmt_reads AND h.was_mgmt_reads
+             THEN 'management read events no longer recorded (write-only)' END,
+        CASE WHEN (h.mgmt_reads OR h.mgmt_writes)
+                  AND len(list_filter(h.excluded, lambda x: NOT list_contains(coalesce(h.was_excluded, []), x))) > 0
+             THEN format('management events of {} {}recorded (excludeManagementEventSources)',
+                         array_to_string(list_filter(h.excluded,
+                                                     lambda x: NOT list_contains(coalesce(h.was_excluded, []), x)), ', '),
+                         CASE WHEN h.was_excluded IS NULL THEN 'not ' ELSE 'no longer ' END) END,
+        -- Data events, against what the trail recorded before (none is weak in itself).
+        CASE WHEN len(list_filter(h.was_scopes, lambda x: NOT list_contains(h.scopes, x))) > 0
+             THEN 'data events no longer recorded for '
+                  || array_to_string(list_filter(h.was_scopes, lambda x: NOT list_contains(h.scopes, x)), ', ') END,
+        CASE WHEN len(list_filter(h.scopes, lambda x: list_contains(h.was_scopes, x))) > 0
+                  AND h.was_data_writes AND NOT h.data_writes
+             THEN 'data write events no longer recorded (read-only)' END,
+        CASE WHEN len(list_filter(h.scopes, lambda x: list_contains(h.was_scopes, x))) > 0
+                  AND h.was_data_reads AND NOT h.data_reads
+             THEN 'data read events no longer recorded (write-only)' END,
+        CASE WHEN len(list_filter(h.was_insights, lambda x: NOT list_contains(h.insights, x))) > 0
+             THEN 'Insights no longer recorded: '
+                  || array_to_string(list_filter(h.was_insights, lambda x: NOT list_contains(h.insights, x)), ', ') END,
+        -- The trail's own settings.
+        CASE WHEN h.was_multi_region AND NOT h.multi_region THEN 'multi-region logging turned off' END,
+        CASE WHEN h.was_global_events AND NOT h.global_events THEN 'global service events turned off' END,
+        CASE WHEN h.was_validation AND NOT h.validation OR h.was_validation IS NULL AND NOT h.validation_asked
+             THEN 'log-file validation turned off' END,
+        CASE WHEN h.kms_key = '' AND h.was_kms_key <> '' THEN 'KMS encryption removed' END,
+        CASE WHEN h.bucket <> h.was_bucket THEN format('delivery redirected from bucket {} to {}', h.was_bucket, h.bucket) END,
+        CASE WHEN coalesce(h.bucket, h.was_bucket) = h.was_bucket AND h.prefix <> h.was_prefix
+             THEN format('delivery redirected from prefix "{}" to "{}" of bucket {}', h.was_prefix, h.prefix,
+                         h.was_bucket) END), '') AS what
+    FROM history AS h
+    WHERE h.time >= getvariable('window_since') AND h.time < getvariable('window_until')
 )
 SELECT
-    coalesce(c.resource, json_extract_string(c.request_parameters, '$.name'),
-             json_extract_string(c.request_parameters, '$.trailName')) AS resource,
+    c.trail AS resource,
     checks.principal(c.actor) AS actor,
     c.region,
     any_value(r.jurisdiction) AS region_jurisdiction,
@@ -48,8 +209,11 @@ SELECT
     max(c.time) AS last_seen,
     count(*) AS event_count,
     format('{}: {}', c.event_name, c.what) AS reason,
-    list(c.event_uid ORDER BY c.time, c.event_uid) AS evidence
+    list_transform(list_sort(list_distinct(flatten(list([{'time': c.time, 'uid': c.event_uid}]
+        || CASE WHEN c.was_uid IS NOT NULL THEN [{'time': p.time, 'uid': c.was_uid}] ELSE [] END)))),
+        lambda e: e.uid) AS evidence
 FROM changes AS c
+LEFT JOIN trail_changes AS p ON p.event_uid = c.was_uid
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(c.region)
-WHERE c.what IS NOT NULL AND c.what <> ''
-GROUP BY ALL
+WHERE c.what IS NOT NULL
+GROUP BY c.trail, checks.principal(c.actor), c.region, c.event_name, c.what

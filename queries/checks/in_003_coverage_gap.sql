@@ -1,85 +1,140 @@
 -- id: IN-003
--- title: Hours missing from an otherwise continuous audit record
+-- title: Hours missing from an otherwise continuous audit record, or a record gone silent
 -- family: integrity
 -- severity: medium
 -- gdpr: Art. 30; Art. 5(2)
 -- requires: any of cloudtrail, azure_resource, azure_activity
 -- description: For each source (CloudTrail, Azure resource logs, the Azure activity log), account (AWS
---   account, Azure subscription) and region whose events cover at least [thresholds] coverage_min_share of
---   the hours from the first to the last hour of that source's data in the window, every run of hours with
---   no event at all is reported (the partial hours at the window's edges are not judged). A silent hour in a busy account means logging stopped, delivery or a
---   diagnostic setting failed, or the logs were not pulled. Sparse records (an activity log with a few
---   changes a day) are not busy enough to be judged.
--- remediation: Check the trail's status and delivery (GetTrailStatus, the S3 bucket) or the resource's
---   diagnostic settings and export container for those hours, pull the missing logs, or record why the
---   account was quiet.
-WITH audited AS (
-    SELECT source, account, region, time, event_uid FROM events_geo
-    WHERE source IN ('cloudtrail', 'azure_resource', 'azure_activity')
+--   account, Azure subscription) and region that is busy (events in at least [thresholds] coverage_min_share
+--   of the hours from its first to its last event in the window and the baseline before it, over a day or
+--   more), every run of whole hours in the window with no event at all is reported: between two events;
+--   after its last event up to where the collected record ends (what the ledger says was pulled, less the
+--   [thresholds] delivery_delay_hours allowance), the trail whose delivery broke; and from the window's
+--   start when it delivered in the baseline. A silent hour in a busy account means logging stopped,
+--   delivery or a diagnostic setting failed, or the logs were not pulled. Sparse records (an activity log
+--   with a few changes a day) are not busy enough to be judged.
+-- remediation: Check the trail's status and delivery (GetTrailStatus, the S3 bucket policy, the KMS key
+--   grant) or the resource's diagnostic settings and export container for those hours, pull the missing
+--   logs, or record why the account was quiet.
+WITH allowance AS (
+    SELECT to_hours(delivery_delay_hours) AS delay, delivery_delay_hours AS hours, coverage_min_share AS share
+    FROM policy_thresholds
 ),
--- The first and last hours are cut by the window's edges, so only the whole hours between them are judged.
-span AS (
-    SELECT source, date_trunc('hour', min(time)) + INTERVAL 1 HOUR AS first_hour,
-           date_trunc('hour', max(time)) - INTERVAL 1 HOUR AS last_hour
-    FROM audited GROUP BY source
-),
-hours AS (
-    SELECT source, unnest(generate_series(first_hour, last_hour, INTERVAL 1 HOUR)) AS hour FROM span
-),
-hour_counts AS (
-    SELECT source, count(*) AS n FROM hours GROUP BY source
+-- The window and the baseline before it: a unit's delivery is judged over both.
+audited AS (
+    SELECT source, account, region, time, event_uid FROM lake_core
+    WHERE source IN ('cloudtrail', 'azure_resource', 'azure_activity') AND account IS NOT NULL
+      AND region IS NOT NULL AND time >= getvariable('baseline_since') AND time < getvariable('window_until')
 ),
 active AS (
-    SELECT source, account, region, date_trunc('hour', time) AS hour, count(*) AS n,
-           arg_min(event_uid, time) AS first_uid, arg_max(event_uid, time) AS last_uid
-    FROM audited JOIN span USING (source)
-    WHERE account IS NOT NULL AND region IS NOT NULL AND time >= first_hour AND time < last_hour + INTERVAL 1 HOUR
-    GROUP BY ALL
+    SELECT source, account, region, date_trunc('hour', time) AS hour,
+           arg_min(event_uid, time) AS first_uid, arg_max(event_uid, time) AS last_uid, max(time) AS last_time
+    FROM audited GROUP BY ALL
 ),
+units AS (
+    SELECT source, account, region, count(*) AS active_hours,
+           datediff('hour', min(hour), max(hour)) + 1 AS own_hours,
+           min(hour) FILTER (WHERE hour >= date_trunc('hour', getvariable('window_since'))) AS first_window_hour,
+           max(last_time) FILTER (WHERE last_time >= getvariable('window_since')) AS last_window_time,
+           max(last_time) AS last_time,
+           bool_or(last_time < getvariable('window_since')) AS delivered_before
+    FROM active GROUP BY ALL
+),
+-- Busy over its own span only: silence after its last event must not make a stopped trail look sparse.
 busy AS (
-    SELECT a.source, a.account, a.region, count(*) AS active_hours, any_value(h.n) AS span_hours
-    FROM active AS a JOIN hour_counts AS h USING (source)
-    GROUP BY a.source, a.account, a.region
-    HAVING count(*) >= (SELECT coverage_min_share FROM policy_thresholds) * any_value(h.n)
-       AND any_value(h.n) >= 24
+    SELECT * FROM units
+    WHERE own_hours >= 24 AND active_hours >= (SELECT share FROM allowance) * own_hours
+),
+-- Where each source's collected record around the window ends, and whether it covers the window's start.
+collected AS (
+    SELECT table_name AS source, least(max(until), getvariable('window_until')) AS collected_until,
+           bool_or(since <= getvariable('window_since')) AS covers_start,
+           string_agg(DISTINCT sources, ', ') AS sources
+    FROM collected_spans
+    WHERE since < getvariable('window_until') AND until > getvariable('window_since')
+    GROUP BY table_name
+),
+-- The whole hours judged: from the window's first whole hour when the unit delivered before the window and
+-- the record covers it, else from the hour after its first event in the window; to the last whole hour
+-- before the end of the collected record less the allowance, or at least to the hour before its last event.
+judged AS (
+    SELECT b.*, c.sources, c.collected_until,
+           coalesce(b.delivered_before AND c.covers_start, false) AS from_window_start,
+           CASE WHEN b.delivered_before AND c.covers_start
+                THEN date_trunc('hour', getvariable('window_since'))
+                     + CASE WHEN date_trunc('hour', getvariable('window_since')) = getvariable('window_since')
+                            THEN INTERVAL 0 HOUR ELSE INTERVAL 1 HOUR END
+                ELSE b.first_window_hour + INTERVAL 1 HOUR END AS first_hour,
+           greatest(date_trunc('hour', b.last_window_time) - INTERVAL 1 HOUR,
+                    date_trunc('hour', c.collected_until - (SELECT delay FROM allowance)) - INTERVAL 1 HOUR)
+               AS last_hour
+    FROM busy AS b LEFT JOIN collected AS c USING (source)
 ),
 grid AS (
-    SELECT b.source, b.account, b.region, h.hour, a.n
-    FROM busy AS b JOIN hours AS h USING (source)
-    LEFT JOIN active AS a ON a.source = b.source AND a.account = b.account AND a.region = b.region
+    SELECT j.source, j.account, j.region, h.hour, a.hour AS seen
+    FROM (SELECT *, unnest(generate_series(first_hour, last_hour, INTERVAL 1 HOUR)) AS hour
+          FROM judged WHERE first_hour <= last_hour) AS h
+    JOIN judged AS j USING (source, account, region)
+    LEFT JOIN active AS a ON a.source = h.source AND a.account = h.account AND a.region = h.region
                          AND a.hour = h.hour
 ),
 runs AS (
-    SELECT *, h_index - row_number() OVER (PARTITION BY source, account, region ORDER BY hour) AS run_id
-    FROM (SELECT *, epoch(hour) // 3600 AS h_index FROM grid) WHERE n IS NULL
+    SELECT *, epoch(hour) // 3600 - row_number() OVER (PARTITION BY source, account, region ORDER BY hour) AS run_id
+    FROM grid WHERE seen IS NULL
 ),
 gaps AS (
     SELECT source, account, region, min(hour) AS gap_start, max(hour) + INTERVAL 1 HOUR AS gap_end,
            count(*) AS hours_missing
     FROM runs GROUP BY source, account, region, run_id
+),
+described AS (
+    SELECT g.*, j.active_hours, j.own_hours, j.sources, j.collected_until,
+           CASE WHEN j.last_window_time IS NULL OR g.gap_start > j.last_window_time THEN 'end'
+                WHEN j.from_window_start AND g.gap_start = j.first_hour THEN 'start'
+                ELSE 'gap' END AS silence,
+           (SELECT arg_max(a.last_uid, a.hour) FROM active AS a
+            WHERE a.source = g.source AND a.account = g.account AND a.region = g.region AND a.hour < g.gap_start)
+               AS before_uid,
+           (SELECT max(a.last_time) FROM active AS a
+            WHERE a.source = g.source AND a.account = g.account AND a.region = g.region AND a.hour < g.gap_start)
+               AS before_time,
+           (SELECT arg_min(a.first_uid, a.hour) FROM active AS a
+            WHERE a.source = g.source AND a.account = g.account AND a.region = g.region AND a.hour >= g.gap_end)
+               AS after_uid,
+           CASE g.source WHEN 'cloudtrail' THEN 'CloudTrail' WHEN 'azure_resource' THEN 'Azure resource-log'
+                         WHEN 'azure_activity' THEN 'Azure activity-log' ELSE g.source END AS label,
+           round(100.0 * j.active_hours / j.own_hours, 1) AS busy_share
+    FROM gaps AS g JOIN judged AS j USING (source, account, region)
 )
 SELECT
-    g.account || '/' || g.region AS resource,
+    d.account || '/' || d.region AS resource,
     NULL AS actor,
-    g.region,
-    (SELECT any_value(p.jurisdiction) FROM policy_regions AS p WHERE p.region = checks.region_key(g.region))
+    d.region,
+    (SELECT any_value(p.jurisdiction) FROM policy_regions AS p WHERE p.region = checks.region_key(d.region))
         AS region_jurisdiction,
     CAST(NULL AS VARCHAR) AS counterpart_jurisdiction,
-    g.gap_start AS first_seen,
-    g.gap_end AS last_seen,
+    d.gap_start AS first_seen,
+    d.gap_end AS last_seen,
     0 AS event_count,
-    format('no {} events for {} hour(s) from {} to {} in account {} region {}, which has events in {}% of the hours',
-           CASE g.source WHEN 'cloudtrail' THEN 'CloudTrail' WHEN 'azure_resource' THEN 'Azure resource-log'
-                         WHEN 'azure_activity' THEN 'Azure activity-log' ELSE g.source END,
-           g.hours_missing, strftime(g.gap_start, '%Y-%m-%d %H:00'), strftime(g.gap_end, '%Y-%m-%d %H:00 UTC'),
-           g.account, g.region, round(100.0 * b.active_hours / b.span_hours, 1)) AS reason,
-    [x FOR x IN [
-        (SELECT arg_max(a.last_uid, a.hour) FROM active AS a
-         WHERE a.source = g.source AND a.account = g.account AND a.region = g.region AND a.hour < g.gap_start),
-        (SELECT arg_min(a.first_uid, a.hour) FROM active AS a
-         WHERE a.source = g.source AND a.account = g.account AND a.region = g.region AND a.hour >= g.gap_end)]
-     IF x IS NOT NULL] AS evidence,
-    g.hours_missing,
-    g.source
-FROM gaps AS g
-JOIN busy AS b ON b.source = g.source AND b.account = g.account AND b.region = g.region
+    CASE d.silence
+        WHEN 'end' THEN format(
+            'no {} events in account {} region {} since {} UTC, its last: silent for {} hour(s) before the record '
+            'collected by {} ends at {} UTC, beyond the {}-hour delivery allowance; delivery may have stopped '
+            '(it had events in {}% of the hours before)',
+            d.label, d.account, d.region, strftime(d.before_time, '%Y-%m-%d %H:%M'),
+            (epoch(d.collected_until) - epoch(d.before_time))::BIGINT // 3600, coalesce(d.sources, 'its pulls'),
+            strftime(d.collected_until, '%Y-%m-%d %H:%M'), (SELECT hours FROM allowance), d.busy_share)
+        WHEN 'start' THEN format(
+            'no {} events in account {} region {} for {} hour(s) from the start of the window, {} UTC, to {} UTC, '
+            'though it delivered before the window (its last event before it at {} UTC)',
+            d.label, d.account, d.region, d.hours_missing, strftime(d.gap_start, '%Y-%m-%d %H:00'),
+            strftime(d.gap_end, '%Y-%m-%d %H:00'), strftime(d.before_time, '%Y-%m-%d %H:%M'))
+        ELSE format('no {} events for {} hour(s) from {} to {} in account {} region {}, which has events in {}% of '
+                    'the hours', d.label, d.hours_missing, strftime(d.gap_start, '%Y-%m-%d %H:00'),
+                    strftime(d.gap_end, '%Y-%m-%d %H:00 UTC'), d.account, d.region, d.busy_share)
+    END AS reason,
+    [x FOR x IN [d.before_uid, CASE WHEN d.silence <> 'end' THEN d.after_uid END] IF x IS NOT NULL] AS evidence,
+    d.hours_missing,
+    d.silence,
+    d.source
+FROM described AS d

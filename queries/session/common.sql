@@ -1,7 +1,8 @@
 -- The `checks` schema: what every check sees. sovaudit.checks.session loads this file first, then the other
--- files of its SESSION_SCRIPTS in order (one per source family, then combined.sql); each file uses only what
--- the files before it and the session created. Before this file: the lake views, the policy tables, one
--- windowed view checks.<table> per lake table with a time, checks.lake_core, and the variables window_since,
+-- files of its SESSION_SCRIPTS in order (collected.sql, one per source family, then combined.sql); each file
+-- uses only what the files before it and the session created. Before this file: the lake views, the policy
+-- tables, one windowed view checks.<table> per lake table with a time, checks.lake_core, checks.pulls and
+-- checks.pull_rows (the ledger's pulls, sovaudit/checks/collected.py), and the variables window_since,
 -- window_until and baseline_since. Views inside a schema resolve names there first, so `events` in a check
 -- means checks.events below.
 --
@@ -21,8 +22,12 @@
 --   <table>             each lake table with a time, all its columns:   its own     window    session.py
 --                       cloudtrail, azure_activity, azure_resource,
 --                       kafka_audit, kafka_topics, kafka_lineage
+--   collected           the time each pull collected, per table         all         none      collected.sql
+--                       (from checks.pulls, the ledger)
 --   cloudtrail_changes  the CloudTrail configuration changes the        CloudTrail  window    cloudtrail.sql
 --                       built-in checks judge
+--   trail_changes       every successful trail change (IN-002's         CloudTrail  none      cloudtrail.sql
+--                       history of each trail)
 --   azure_changes       the Azure control-plane operations the          Azure       window    azure.sql
 --                       built-in checks judge, one row per operation
 --   window_records      source, time, account and region of every       all, Kafka  window    combined.sql

@@ -2,7 +2,7 @@
 
 A check is one `.sql` file whose leading `-- key: value` lines are its metadata (docs/architecture.md,
 "Adding a check"): id, title, family, severity, gdpr, requires (sources that must all have events in the
-window, or `any of a, b`: at least one), description, remediation, and optionally `policy` (what the config
+window or have been collected for it, or `any of a, b`: at least one), description, remediation, and optionally `policy` (what the config
 must provide), `baseline` (yes when the check compares the window with the look-back period) and `report`
 (the Art. 30 report section its findings feed, one of REPORT_SECTIONS). A value may continue on following
 `--` lines that have no key. read_header reads those lines, build_check judges them.
@@ -59,7 +59,8 @@ class Check:
     baseline: bool = False
     report: str | None = None  # one of REPORT_SECTIONS
     builtin: bool = field(default=True, compare=False)
-    # True for `requires: any of a, b`: assessed when at least one of the sources has events in the window.
+    # True for `requires: any of a, b`: assessed when at least one of the sources has events in the window or
+    # was collected for it.
     requires_any: bool = False
 
     @property

@@ -11,6 +11,7 @@ import duckdb
 
 from sovaudit import __version__
 from sovaudit.checks.catalogue import POLICY_NEEDS, SEVERITIES, Check, discover
+from sovaudit.checks.coverage import EVENTS, NEVER, PARTIAL, QUIET, UNCOLLECTED, Collection, collections
 from sovaudit.checks.session import Window, open_session, view_name
 from sovaudit.config import LoadedConfig
 from sovaudit.errors import UsageError
@@ -213,37 +214,56 @@ def _findings(con: duckdb.DuckDBPyConnection, check: Check) -> list[Finding]:
     return findings
 
 
-def _names(sources: list[str]) -> str:
-    return sources[0] if len(sources) == 1 else ", ".join(sources[:-1]) + " and " + sources[-1]
+def _names(sources: list[str], conjunction: str = "and") -> str:
+    return sources[0] if len(sources) == 1 else ", ".join(sources[:-1]) + f" {conjunction} " + sources[-1]
 
 
-def _unmet_sources(check: Check, window: Window, present: set[str], pulled: set[str]) -> tuple[str, bool] | None:
+def _not_collected(unmet: list[Collection], span: str, any_of: bool) -> str:
+    uncollected = [c.table for c in unmet if c.state == UNCOLLECTED]
+    partial = [c for c in unmet if c.state == PARTIAL]
+    never = [c.table for c in unmet if c.state == NEVER]
+    parts = [f"no {_names(uncollected, 'or' if any_of else 'and')} pull covers the window {span}"] if uncollected else []
+    parts += [f"{c.table} was collected for only part of the window ({c.spans_text()}), not {c.missing_text()}"
+              for c in partial]
+    if never:
+        parts.append(f"{_names(never)} {'was' if len(never) == 1 else 'were'} never pulled into this lake")
+    if any_of:
+        then = "pull one of those sources for the window first"
+    else:
+        then = "pull that period first" if partial and not uncollected else "pull that source for the window first"
+    return f"{'partly collected' if partial else 'not collected'}: {'; '.join(parts)}; {then}"
+
+
+def _unmet_sources(check: Check, window: Window, states: dict[str, Collection]) -> tuple[str, bool] | None:
     """Why the check's sources cannot be judged, and whether that is only because they were never pulled
-    (out of scope: no partial evidence), or None when they can."""
-    span = f"{iso(window.since)} – {iso(window.until)}"
-    if check.requires_any:
-        if any(s in present for s in check.requires):
-            return None
-        missing = list(check.requires)
-        if not any(s in pulled for s in missing):
-            return (f"out of scope: {_names(missing)} {'was' if len(missing) == 1 else 'were'} never pulled into "
-                    "this lake", True)
-        return (f"no events from any of {', '.join(missing)} in the window {span}; pull one of those sources "
-                "first", False)
-    missing = [s for s in check.requires if s not in present]
-    if not missing:
+    (out of scope: no partial evidence), or None when they can. A source with no events in the window is
+    judged when the ledger shows it was collected for the whole window: quiet, not missing."""
+    required = [states[s] for s in check.requires]
+    unmet = [c for c in required if not c.judged]
+    if not unmet or check.requires_any and len(unmet) < len(required):
         return None
-    never = [s for s in missing if s not in pulled]
-    if len(never) == len(missing):
+    if all(c.state == NEVER for c in unmet):
+        never = [c.table for c in unmet]
         return (f"out of scope: {_names(never)} {'was' if len(never) == 1 else 'were'} never pulled into "
                 "this lake", True)
-    return f"no {', '.join(missing)} events in the window {span}; pull that source first", False
+    return _not_collected(unmet, f"{iso(window.since)} – {iso(window.until)}", check.requires_any), False
+
+
+def _pass_reason(check: Check, states: dict[str, Collection], counts: dict[str, int]) -> str:
+    scope = []
+    for table in check.requires:
+        c = states[table]
+        if c.state == EVENTS:
+            scope.append(f"{counts.get(table, 0):,} {table} events")
+        elif c.state == QUIET:
+            scope.append(f"0 {table} events (collected: {c.spans_text()}, no events)")
+    idle = [c.table for c in (states[t] for t in check.requires) if not c.judged and c.state != NEVER]
+    return f"no findings in {', '.join(scope)}" + (f"; not collected for the window: {', '.join(idle)}" if idle else "")
 
 
 def _evaluate(con: duckdb.DuckDBPyConnection, check: Check, loaded: LoadedConfig, window: Window,
-              present: set[str], coverage: list[dict[str, Any]], broken: dict[str, str],
-              baseline: Callable[[], set[str]], policy_cache: dict[str, bool],
-              pulled: set[str] | None = None) -> CheckResult:
+              states: dict[str, Collection], coverage: list[dict[str, Any]], broken: dict[str, str],
+              baseline: Callable[[], set[str]], policy_cache: dict[str, bool]) -> CheckResult:
     started = time.perf_counter()
 
     def outcome(status: str, reason: str, findings: list[Finding] | None = None, error: bool = False,
@@ -253,11 +273,11 @@ def _evaluate(con: duckdb.DuckDBPyConnection, check: Check, loaded: LoadedConfig
 
     if check.id in broken:
         return outcome("NOT_ASSESSED", broken[check.id], error=True)
-    unmet_sources = _unmet_sources(check, window, present, present if pulled is None else pulled)
+    unmet_sources = _unmet_sources(check, window, states)
     if unmet_sources:
         reason, out_of_scope = unmet_sources
         return outcome("NOT_ASSESSED", reason, out_of_scope=out_of_scope)
-    judged = [s for s in check.requires if s in present] if check.requires_any else list(check.requires)
+    judged = [s for s in check.requires if states[s].judged]
     unmet = _unmet_policy(con, check, loaded, policy_cache)
     if unmet:
         return outcome("NOT_ASSESSED", f"policy missing: {unmet}")
@@ -280,10 +300,7 @@ def _evaluate(con: duckdb.DuckDBPyConnection, check: Check, loaded: LoadedConfig
     if findings:
         events = sum(f.event_count for f in findings)
         return outcome("FAIL", f"{len(findings)} finding(s) over {events:,} event(s)", findings)
-    counts = {c["source"]: c["events"] for c in coverage}
-    scope = ", ".join(f"{counts.get(s, 0):,} {s} events" for s in judged)
-    idle = [s for s in check.requires if s not in judged and s in counts]
-    return outcome("PASS", f"no findings in {scope}" + (f"; no {', '.join(idle)} events in the window" if idle else ""))
+    return outcome("PASS", _pass_reason(check, states, {c["source"]: c["events"] for c in coverage}))
 
 
 class CheckSession:
@@ -310,6 +327,12 @@ class CheckSession:
         pulled = pulled_tables(self.lake)
         coverage = _coverage(self.con, {s for c in self.checks for s in c.requires if s in pulled})
         present = {c["source"] for c in coverage if c["events"]}
+        tables = {s for c in self.checks for s in c.requires} | {c["source"] for c in coverage}
+        states = collections(self.con, tables, self.window.since,
+                             self.window.until, self.loaded.config.thresholds.delivery_delay_hours, present, pulled)
+        for c in coverage:
+            c["collected"] = [{"sources": s.sources, "since": iso(s.since), "until": iso(s.until)}
+                              for s in states[c["source"]].spans]
         baseline_cache: list[set[str]] = []
 
         def baseline() -> set[str]:
@@ -318,8 +341,8 @@ class CheckSession:
             return baseline_cache[0]
 
         policy_cache: dict[str, bool] = {}
-        results = [_evaluate(self.con, check, self.loaded, self.window, present, coverage, self.broken, baseline,
-                             policy_cache, pulled) for check in self.checks]
+        results = [_evaluate(self.con, check, self.loaded, self.window, states, coverage, self.broken, baseline,
+                             policy_cache) for check in self.checks]
         return CheckRun(results=results, window=self.window, coverage=coverage, lake_path=str(self.lake.root),
                         ledger_head=self.lake.ledger.head(),
                         config_path=str(self.loaded.path) if self.loaded.path else None,

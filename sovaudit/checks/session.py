@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import duckdb
 
 from sovaudit.checks.catalogue import Check
+from sovaudit.checks.collected import add_pulls, live_until
 from sovaudit.config import Config
 from sovaudit.lake import Lake
 from sovaudit.policy import load_policy
@@ -25,15 +27,20 @@ class Window:
 
 
 def resolve_window(con: duckdb.DuckDBPyConnection, since: str | None, until: str | None,
-                   baseline_days: int) -> Window:
-    """--since/--until, else the last 30 days of data in the lake: ending just after its newest event, but never
-    after now. A record's time is the log's word, not ours: one dated in the future must not move the window (and
-    the cap is in SQL, as a lake pulled before such records were quarantined may hold times Python cannot hold)."""
+                   baseline_days: int, collected_until: datetime | None = None) -> Window:
+    """--since/--until, else the last 30 days of data in the lake: ending just after its newest event, or at the
+    end of what the newest pull of an API, bucket or topic collected when that is later (a trail that stopped
+    delivering has no newest event to end on), but never after now. A record's time is the log's word, not ours:
+    one dated in the future must not move the window (and the cap is in SQL, as a lake pulled before such
+    records were quarantined may hold times Python cannot hold)."""
     start, end = parse_window(since, until)
     if end is None:
         now = datetime.now(UTC)
         newest = con.execute("SELECT least(max(time), ?) FROM main.events", [now]).fetchall()[0][0]
-        end = newest.replace(microsecond=0) + timedelta(seconds=1) if newest else now
+        end = newest.replace(microsecond=0) + timedelta(seconds=1) if newest else None
+        if collected_until is not None and (end is None or collected_until > end):
+            end = min(collected_until, now)
+        end = end or now
     if start is None:
         start = end - timedelta(days=DEFAULT_WINDOW_DAYS)
     return Window(start, end, start - timedelta(days=baseline_days), since is None and until is None)
@@ -45,10 +52,11 @@ def view_name(check: Check) -> str:
 
 # queries/session/, in load order: each file reads only what the files before it created, and combined.sql
 # joins the per-family views.
-SESSION_SCRIPTS = ("common.sql", "cloudtrail.sql", "azure.sql", "kafka.sql", "combined.sql")
+SESSION_SCRIPTS = ("common.sql", "collected.sql", "cloudtrail.sql", "azure.sql", "kafka.sql", "combined.sql")
 
-# In this order: resource_location reads cloudtrail_changes.
-_DERIVED = ("resource_class", "key_class", "topic_class", "cloudtrail_changes", "azure_changes", "resource_location")
+# In this order: collected_spans reads collected, resource_location reads cloudtrail_changes.
+_DERIVED = ("collected", "collected_spans", "resource_class", "key_class", "topic_class", "cloudtrail_changes",
+            "trail_changes", "azure_changes", "resource_location")
 # The common columns the built-in checks read; user_agent, evidence_blob and the like stay on disk.
 CORE_COLUMNS = ("event_uid", "source", "time", "account", "region", "action", "action_class", "outcome",
                 "error_code", "actor", "src_ip", "src_country", "src_cloud", "src_cloud_region",
@@ -57,9 +65,9 @@ CORE_COLUMNS = ("event_uid", "source", "time", "account", "region", "action", "a
 
 
 def prepare(con: duckdb.DuckDBPyConnection, config: Config, window: Window, checks: list[Check],
-            for_run: bool = False) -> dict[str, str]:
-    """Add policy tables, the window and one view per check (checks.xr_001 …) to a lake connection.
-    Returns the checks whose SQL does not bind, with DuckDB's message.
+            ledger_entries: list[dict[str, Any]], for_run: bool = False) -> dict[str, str]:
+    """Add policy tables, the window, what the ledger says was collected (checks.pulls) and one view per check
+    (checks.xr_001 …) to a lake connection. Returns the checks whose SQL does not bind, with DuckDB's message.
 
     for_run: the connection will run every check, so read the lake once: the columns the built-in checks
     use go into memory (checks.lake_core), and the classification and configuration-change tables are
@@ -69,6 +77,7 @@ def prepare(con: duckdb.DuckDBPyConnection, config: Config, window: Window, chec
     con.execute("SET VARIABLE window_until = ?::TIMESTAMPTZ", [window.until])
     con.execute("SET VARIABLE baseline_since = ?::TIMESTAMPTZ", [window.baseline_since])
     con.execute("CREATE SCHEMA IF NOT EXISTS checks")
+    add_pulls(con, ledger_entries)
     for table, schema in lake_tables().items():
         # Table and column names come from our own schema files, never from users. Tables without a time
         # (e.g. verification results) are not windowed.
@@ -101,6 +110,7 @@ def open_session(lake: Lake, config: Config, checks: list[Check], since: str | N
     con = lake.connect()
     # Checks order their own results; letting DuckDB copy the lake in any order keeps both cores busy.
     con.execute("SET preserve_insertion_order = false")
-    window = resolve_window(con, since, until, config.thresholds.baseline_days)
-    broken = prepare(con, config, window, checks, for_run=True)
+    entries = lake.ledger.entries()
+    window = resolve_window(con, since, until, config.thresholds.baseline_days, live_until(entries))
+    broken = prepare(con, config, window, checks, entries, for_run=True)
     return con, window, broken

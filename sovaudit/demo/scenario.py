@@ -41,6 +41,8 @@ LOYALTY_KEY = f"arn:aws:kms:eu-west-1:{EU_ACCOUNT}:key/mrk-1a2b3c4d5e6f47a8b9c0d
 LOYALTY_KEY_REPLICA = f"arn:aws:kms:us-east-1:{EU_ACCOUNT}:key/mrk-1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6"
 BACKUP_KEY = f"arn:aws:kms:eu-west-1:{EU_ACCOUNT}:key/0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
 PO_KEY = f"arn:aws:kms:us-east-1:{US_ACCOUNT}:key/7e6d5c4b-3a29-4817-8e6f-5d4c3b2a1908"
+US_TRAIL = f"arn:aws:cloudtrail:us-east-1:{US_ACCOUNT}:trail/acme-us-trail"
+EU_SECURITY_TRAIL = f"arn:aws:cloudtrail:eu-west-1:{EU_ACCOUNT}:trail/acme-eu-security-trail"
 OFFICE_IPS = {"DE": "217.0.0.41", "FR": "90.0.0.17", "IE": "87.32.0.9", "GB": "81.2.69.142", "US": "12.0.0.77"}
 ATTACKER_IPS = {"CN": "1.0.1.1", "RU": "95.108.128.1"}
 # An EC2 instance's public address in eu-west-1 (34.240.0.0/13 is EC2 eu-west-1 in AWS's ip-ranges.json).
@@ -307,6 +309,19 @@ def build(planted: bool = True, seed: int = 20261127) -> Scenario:
               "trailName": "acme-org-trail", "eventSelectors": [{
                   "readWriteType": "All", "includeManagementEvents": True,
                   "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::acme-loyalty-eu/"]}]}]})
+    # The US account's trail gets the common management-events-only selector, and the EU security trail the
+    # advanced selector for all management events: both record everything they should (IN-002 stays quiet).
+    it_ops = _user(US_ACCOUNT, "it-ops")
+    b.add(window + timedelta(days=1, hours=15), US_ACCOUNT, "us-east-1", "cloudtrail.amazonaws.com",
+          "PutEventSelectors", it_ops, OFFICE_IPS["US"], params={
+              "trailName": US_TRAIL, "eventSelectors": [{
+                  "readWriteType": "All", "includeManagementEvents": True, "dataResources": [],
+                  "excludeManagementEventSources": []}]})
+    b.add(window + timedelta(days=2, hours=16), EU_ACCOUNT, "eu-west-1", "cloudtrail.amazonaws.com",
+          "PutEventSelectors", platform, OFFICE_IPS["DE"], params={
+              "trailName": EU_SECURITY_TRAIL, "advancedEventSelectors": [{
+                  "name": "Management events selector",
+                  "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}]})
     if planted:
         _plant(b, window)
     b.events.sort(key=lambda e: (e["eventTime"], e["eventID"]))
@@ -389,6 +404,23 @@ def _plant(b: _Builder, window: datetime) -> None:
     b.add(day(18, 23, 2), EU_ACCOUNT, "eu-west-1", "cloudtrail.amazonaws.com", "PutEventSelectors", intern,
           ATTACKER_IPS["RU"], params={"trailName": "acme-org-trail", "eventSelectors": [{
               "readWriteType": "All", "includeManagementEvents": True, "dataResources": []}]}, planted="IN-002")
+    # IN-002, against each trail's previous selectors: the US trail narrowed to read-only management events, the
+    # EU security trail's advanced selector given readOnly = true, and the org trail's KMS events excluded,
+    # which would blind the key-use checks.
+    us_admin = _user(US_ACCOUNT, "it-ops")
+    b.add(day(21, 15), US_ACCOUNT, "us-east-1", "cloudtrail.amazonaws.com", "PutEventSelectors", us_admin,
+          OFFICE_IPS["US"], params={"trailName": US_TRAIL, "eventSelectors": [{
+              "readWriteType": "ReadOnly", "includeManagementEvents": True, "dataResources": [],
+              "excludeManagementEventSources": []}]}, planted="IN-002")
+    b.add(day(22, 9), EU_ACCOUNT, "eu-west-1", "cloudtrail.amazonaws.com", "PutEventSelectors", contractor,
+          "10.20.4.50", params={"trailName": EU_SECURITY_TRAIL, "advancedEventSelectors": [{
+              "name": "Management events selector",
+              "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]},
+                                 {"field": "readOnly", "equals": ["true"]}]}]}, planted="IN-002")
+    b.add(day(23, 2), EU_ACCOUNT, "eu-west-1", "cloudtrail.amazonaws.com", "PutEventSelectors", intern,
+          ATTACKER_IPS["RU"], params={"trailName": "acme-org-trail", "eventSelectors": [{
+              "readWriteType": "All", "includeManagementEvents": True, "dataResources": [],
+              "excludeManagementEventSources": ["kms.amazonaws.com"]}]}, planted="IN-002")
     # IN-003: three silent hours in eu-west-1; planted events mark the last before and the first after.
     gap_start = day(20, 4)
     quiet_from = (gap_start - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -399,6 +431,13 @@ def _plant(b: _Builder, window: datetime) -> None:
          "members/00100.json", eu_app, "10.20.4.17", nbytes=3_000, planted="IN-003")
     b.s3(gap_start + timedelta(hours=3, minutes=3), EU_ACCOUNT, "eu-west-1", "GetObject", "acme-loyalty-eu",
          "members/00101.json", eu_app, "10.20.4.17", nbytes=3_000, planted="IN-003")
+    # IN-003: the US account's trail stops delivering three days before the end (a bucket policy that no longer
+    # lets CloudTrail write): no US event after the planted last one, while the EU trail goes on.
+    stop = day(27, 6)
+    cut = (stop - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    b.events = [e for e in b.events if not (e["recipientAccountId"] == US_ACCOUNT and e["eventTime"] >= cut)]
+    b.s3(stop - timedelta(minutes=3), US_ACCOUNT, "us-east-1", "GetObject", "acme-po-us", "po/0042.pdf",
+         _role(US_ACCOUNT, "po-service"), OFFICE_IPS["US"], nbytes=900_000, planted="IN-003")
 
 
 def write_cloudtrail(scenario: Scenario, directory: Path, days_per_file: int = 10) -> list[Path]:
