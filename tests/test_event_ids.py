@@ -1,7 +1,7 @@
 """One record per event id across the whole table (issue 13): a record whose id is stored already is a duplicate when
 its content is the same (as parsed JSON: key order and whitespace do not count), and is quarantined naming the stored
-copy when it is not, whatever day it is on. The base records are the third-party samples in fixtures/ (CloudTrail, Azure
-Monitor, Confluent audit events), mutated here."""
+copy when it is not, whatever day it is on. `verify` and the report count those conflicts. The base records are the
+third-party samples in fixtures/ (CloudTrail, Azure Monitor, Confluent audit events), mutated here."""
 
 import copy
 import gzip
@@ -9,7 +9,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from conftest import REPO, SAMPLES, assert_counts_add_up, ct_event, write_trail_file
+import pytest
+from conftest import REPO, SAMPLES, assert_counts_add_up, ct_event, run_cli, write_trail_file
 
 from sovaudit import open_lake
 from sovaudit.lake import Lake
@@ -178,3 +179,43 @@ def test_an_azure_record_reusing_its_event_data_id_is_quarantined(lake_dir, tmp_
     [kept] = stored(lake_dir, event["eventDataId"], "azure_activity")
     assert kept["actor"] == event["caller"]
     assert [r["reason"] for r in quarantined(lake_dir)] == [reason(event["eventDataId"], sha256(AZURE_EVENT), 0)]
+
+
+@pytest.fixture
+def conflicted_lake(tmp_path):
+    lake_dir = tmp_path / "lake"
+    pull(lake_dir, SAMPLE)
+    altered = [{**RECORDS[n], "eventName": "DeleteTrail"} for n in (1, 2)]
+    pull(lake_dir, write_trail_file(tmp_path / "altered" / "copy.json.gz", altered))
+    return lake_dir
+
+
+def test_verify_counts_the_conflicts_without_failing(conflicted_lake):
+    """A conflict is evidence about the logs, not a break in the lake's chain of custody: a warning, exit 0."""
+    proc = run_cli("verify", "--lake", str(conflicted_lake), "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["id_conflicts"] == {"records": 2, "by_source": {"cli": 2}}
+    text = run_cli("verify", "--lake", str(conflicted_lake))
+    assert text.returncode == 0
+    assert "warning: 2 record(s) reused an event id already stored with other content (cli 2)" in text.stdout
+
+
+def test_verify_of_a_lake_without_conflicts_counts_none(lake_dir):
+    pull(lake_dir, SAMPLE)
+    proc = run_cli("verify", "--lake", str(lake_dir), "--format", "json")
+    assert json.loads(proc.stdout)["id_conflicts"] == {"records": 0, "by_source": {}}
+    assert "reused an event id" not in run_cli("verify", "--lake", str(lake_dir)).stdout
+
+
+def test_the_report_integrity_section_shows_the_conflict_count(conflicted_lake, tmp_path):
+    config = tmp_path / "sovaudit.toml"
+    config.write_text('[organisation]\ncontroller = "Acme"\n')
+    out = tmp_path / "r.json"
+    proc = run_cli("report", "--format", "json", "--out", str(out), "--lake", str(conflicted_lake),
+                   "--config", str(config))
+    assert proc.returncode in (0, 1, 3), proc.stderr
+    assert json.loads(out.read_text())["integrity"]["id_conflicts"] == {"records": 2, "by_source": {"cli": 2}}
+    html = tmp_path / "r.html"
+    run_cli("report", "--format", "html", "--out", str(html), "--lake", str(conflicted_lake), "--config", str(config))
+    assert "2 event id conflict(s)</span> 2 record(s) reused an event id already stored with other content (cli 2)" \
+        in html.read_text()
