@@ -275,8 +275,8 @@ class IngestRun:
     def _settle_repeats(self, table: str, parts: list[Path]) -> int:
         """Remove the rows whose event id the lake (on any date) or this pull already holds: a duplicate when its
         record is the copy's, else a conflict, quarantined with a reason naming the copy. Returns the conflicts."""
-        self.db.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT filename, event_uid, evidence_blob, "
-                        "evidence_index FROM read_parquet($parts, filename = true)", {"parts": [str(p) for p in parts]})
+        (self.db.read_parquet([str(p) for p in parts], filename=True)
+         .project("filename, event_uid, evidence_blob, evidence_index").create_view("staged", replace=True))
         self.db.execute("CREATE OR REPLACE TEMP TABLE stored (event_uid VARCHAR, evidence_blob VARCHAR, "
                         "evidence_index INTEGER)")
         committed = [str(p) for p in self.lake.committed_files().get(table, [])]
