@@ -13,6 +13,7 @@ import pytest
 from conftest import REPO, SAMPLES, assert_counts_add_up, ct_event, run_cli, write_trail_file
 
 from sovaudit import open_lake
+from sovaudit.ingest.repeats import canonical
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source
 from sovaudit.sources import config_from_flags
@@ -219,3 +220,9 @@ def test_the_report_integrity_section_shows_the_conflict_count(conflicted_lake, 
     run_cli("report", "--format", "html", "--out", str(html), "--lake", str(conflicted_lake), "--config", str(config))
     assert "2 event id conflict(s)</span> 2 record(s) reused an event id already stored with other content (cli 2)" \
         in html.read_text()
+
+
+def test_content_is_compared_as_parsed_json_without_conflating_json_types():
+    assert canonical('{"b": [1, {"y": 2, "x": null}], "a": "é"}') == canonical('{"a":"\\u00e9","b":[1,{"x":null,"y":2}]}')
+    assert canonical('{"n": 1}') != canonical('{"n": 1.0}') != canonical('{"n": true}')
+    assert canonical('{"a": ') is None and canonical(None) is None
