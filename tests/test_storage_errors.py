@@ -128,7 +128,7 @@ STAGES = {
                 "No space left on device"),
     "parquet": (lambda m: m.setattr(sovaudit.ingest.run.pq, "write_table", refused(errno.ENOSPC)),
                 "No space left on device"),
-    "duplicates": (lambda m: m.setattr(IngestRun, "_drop_duplicates", _duckdb_disk_full), "No space left on device"),
+    "duplicates": (lambda m: m.setattr(IngestRun, "_settle_repeats", _duckdb_disk_full), "No space left on device"),
     "commit": (lambda m: _replace_once_then_refuse(m, errno.EROFS), "Read-only file system"),
     "quarantine": (lambda m: m.setattr(sovaudit.ingest.run, "write_atomic", refused(errno.EACCES)),
                    "Permission denied"),

@@ -6,6 +6,7 @@ appended, and the next pull removes anything a killed run left (Lake.recover).
 """
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ from sovaudit.geoip import CallerLocator, data_vintage
 from sovaudit.ingest.blobs import FailedInput, RawBlob
 from sovaudit.ingest.prepared import BlobPreparer, TableSlice
 from sovaudit.ingest.records import SetAside
+from sovaudit.ingest.repeats import RecordReader, Repeat, conflicts
 from sovaudit.ip_ranges.files import IpRanges, load_ip_ranges
 from sovaudit.lake import Lake
 from sovaudit.ledger import Ledger
@@ -37,6 +39,7 @@ from sovaudit.schema import lake_tables
 from sovaudit.timewindow import iso
 
 FLUSH_ROWS = 100_000  # per worker: bounds memory (~2 KB a row in Arrow) while keeping part files large
+REPEATS_AT_ONCE = 50_000  # rows whose event id came again, judged together: bounds memory on a re-pulled export
 # How every normalize query reads a record's time and judges it against the pull's start ($pull_started).
 TIME_MACROS = "normalize/time_macros.sql"
 
@@ -277,29 +280,39 @@ class IngestRun:
     def _parts(self) -> list[Path]:
         return sorted(self.parts_dir.rglob("*.parquet"))
 
-    def _drop_duplicates(self, table: str, parts: list[Path]) -> None:
-        """Remove rows the lake or this pull already holds. A duplicate has the same event time, so
-        each date is checked on its own, which keeps memory flat however long the pull."""
-        committed = self.lake.committed_files().get(table, [])
-        for day in sorted({p.parent.name for p in parts}):
-            day_parts = [str(p) for p in parts if p.parent.name == day]
-            existing = [str(p) for p in committed if p.parent.name == day]
-            self.db.execute("DROP TABLE IF EXISTS existing_uids")
-            if existing:
-                self.db.execute("CREATE TEMP TABLE existing_uids AS SELECT event_uid FROM read_parquet(?)", [existing])
-            else:
-                self.db.execute("CREATE TEMP TABLE existing_uids (event_uid VARCHAR)")
-            self.db.execute("CREATE OR REPLACE TEMP TABLE drops AS " + query_text("normalize/duplicates.sql"),
-                            {"parts": day_parts})
-            for (filename,) in self.db.execute("SELECT DISTINCT filename FROM drops").fetchall():
-                rewritten = Path(filename).with_suffix(".rewrite")
-                self.db.execute(
-                    "COPY (SELECT * FROM read_parquet($part) AS part WHERE NOT EXISTS (SELECT 1 FROM drops "
-                    "WHERE drops.filename = $part AND drops.evidence_blob = part.evidence_blob "
-                    "AND drops.evidence_index = part.evidence_index)) TO $rewritten "
-                    "(FORMAT parquet, COMPRESSION snappy)",
-                    {"part": filename, "rewritten": str(rewritten)})
-                os.replace(rewritten, filename)
+    def _settle_repeats(self, table: str, parts: list[Path]) -> int:
+        """Remove the rows whose event id the lake (on any date) or this pull already holds: a duplicate when its
+        record is the copy's, else a conflict, quarantined with a reason naming the copy. Returns the conflicts."""
+        (self.db.read_parquet([str(p) for p in parts], filename=True)
+         .project("filename, event_uid, evidence_blob, evidence_index").create_view("staged", replace=True))
+        self.db.execute("CREATE OR REPLACE TEMP TABLE stored (event_uid VARCHAR, evidence_blob VARCHAR, "
+                        "evidence_index INTEGER)")
+        committed = [str(p) for p in self.lake.committed_files().get(table, [])]
+        if committed:
+            self.db.execute("INSERT INTO stored " + query_text("normalize/stored_copies.sql"), {"files": committed})
+        self.db.execute("CREATE OR REPLACE TEMP TABLE drops AS " + query_text("normalize/duplicates.sql"))
+        reader = RecordReader(self.lake.archive, self.preparer, table, self.db, self.work)
+        found: list[Repeat] = []
+        for offset in itertools.count(0, REPEATS_AT_ONCE):
+            rows = self.db.execute("SELECT event_uid, evidence_blob, evidence_index, copy_blob, copy_index FROM drops "
+                                   "ORDER BY evidence_blob, evidence_index LIMIT $n OFFSET $offset",
+                                   {"n": REPEATS_AT_ONCE, "offset": offset}).fetchall()
+            if not rows:
+                break
+            found += conflicts([Repeat(*row) for row in rows], reader)
+        with self._lock:
+            for repeat in found:
+                self._quarantine(self.origins.get(repeat.blob), repeat.blob, repeat.index, None, repeat.reason())
+        for (filename,) in self.db.execute("SELECT DISTINCT filename FROM drops").fetchall():
+            rewritten = Path(filename).with_suffix(".rewrite")
+            self.db.execute(
+                "COPY (SELECT * FROM read_parquet($part) AS part WHERE NOT EXISTS (SELECT 1 FROM drops "
+                "WHERE drops.filename = $part AND drops.evidence_blob = part.evidence_blob "
+                "AND drops.evidence_index = part.evidence_index)) TO $rewritten "
+                "(FORMAT parquet, COMPRESSION snappy)",
+                {"part": filename, "rewritten": str(rewritten)})
+            os.replace(rewritten, filename)
+        return len(found)
 
     def _commit_parts(self) -> list[dict[str, Any]]:
         written = []
@@ -335,14 +348,16 @@ class IngestRun:
             self._flush(stage)
         hit("before-commit")
         parts = self._parts()
+        conflicted = 0
         for table in self.tables:
             table_parts = [p for p in parts if p.parent.parent.name == table]
             if table_parts:
-                self._drop_duplicates(table, table_parts)
+                conflicted += self._settle_repeats(table, table_parts)
         files = self._commit_parts()
         self.counts["stored"] = sum(f["rows"] for f in files)
         self.counts["quarantined"] = len(self.quarantine)
-        self.counts["duplicate"] = self.counts["staged_good"] - self.counts["stored"]
+        # A conflict was staged as a good row and is now quarantined: counted there, not as a duplicate.
+        self.counts["duplicate"] = self.counts["staged_good"] - self.counts["stored"] - conflicted
         quarantine_file = self._write_quarantine()
         counts = {k: self.counts[k] for k in ("read", "stored", "duplicate", "quarantined")}
         if counts["read"] != counts["stored"] + counts["duplicate"] + counts["quarantined"]:

@@ -10,6 +10,7 @@ from sovaudit.lake import Lake
 from sovaudit.timewindow import iso
 from sovaudit.verify.archive_blobs import check_archive
 from sovaudit.verify.evidence_refs import check_evidence_refs
+from sovaudit.verify.id_conflicts import count_id_conflicts
 from sovaudit.verify.lake_files import check_lake_files
 from sovaudit.verify.ledger_chain import LedgerLine, check_ledger_chain, head_of
 from sovaudit.verify.outcome import Break, CheckOutcome
@@ -24,6 +25,8 @@ class LakeVerification:
     checks: list[CheckOutcome] = field(default_factory=list)
     seconds: float = 0.0
     lines: list[LedgerLine] = field(default_factory=list, repr=False)
+    # Per source: records set aside for reusing a stored event id with other content (not a break; see id_conflicts).
+    id_conflicts: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -36,7 +39,11 @@ class LakeVerification:
     def as_dict(self) -> dict[str, Any]:
         return {"lake": self.lake, "verified_at": iso(self.verified_at), "ok": self.ok,
                 "ledger_head": self.ledger_head, "ledger_entries": self.ledger_entries,
-                "seconds": round(self.seconds, 3), "checks": [c.as_dict() for c in self.checks]}
+                "seconds": round(self.seconds, 3), "checks": [c.as_dict() for c in self.checks],
+                "id_conflicts": self.id_conflicts_summary()}
+
+    def id_conflicts_summary(self) -> dict[str, Any]:
+        return {"records": sum(self.id_conflicts.values()), "by_source": dict(self.id_conflicts)}
 
 
 def _expected_head(lines: list[LedgerLine], expect_head: str) -> CheckOutcome:
@@ -90,5 +97,6 @@ def verify_lake(lake: Lake, expect_head: str | None = None) -> LakeVerification:
     checks.append(check_evidence_refs(lake.archive, good))
     if len(good) < files.checked:
         checks[-1].notes.append(f"{files.checked - len(good)} file(s) that failed their own check were not read")
+    conflicts = count_id_conflicts(good)
     return LakeVerification(str(lake.root), started, head_of(lines), len(lines), checks,
-                            (datetime.now(UTC) - started).total_seconds(), lines)
+                            (datetime.now(UTC) - started).total_seconds(), lines, id_conflicts=conflicts)

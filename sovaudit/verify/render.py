@@ -5,6 +5,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sovaudit.output import visible
+from sovaudit.verify.id_conflicts import describe
 from sovaudit.verify.run import VerifyReport
 
 
@@ -69,6 +70,8 @@ def _print_cloudtrail(report: VerifyReport, console: Console) -> None:
 def render_report(report: VerifyReport, console: Console) -> None:
     console.print(_checks_table(report))
     _print_breaks(report, console)
+    if conflicts := describe(report.lake.id_conflicts):
+        console.print(Text(f"warning: {visible(conflicts)}", style="yellow"), soft_wrap=True)
     for check in report.checks:
         for note in check.notes:
             if check.check != "cloudtrail_digest":

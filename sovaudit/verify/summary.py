@@ -39,6 +39,7 @@ def evidence_integrity(lake: Lake, verification: LakeVerification | None = None)
         "checks": [{"check": c.check, "title": c.title, "ok": c.ok, "checked": c.checked, "unit": c.unit,
                     "breaks": [b.as_dict() for b in c.breaks]} for c in verification.checks],
         "cloudtrail_digests": _digest_results_if_readable(lake),
+        "id_conflicts": verification.id_conflicts_summary(),
     }
 
 

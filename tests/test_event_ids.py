@@ -1,0 +1,228 @@
+"""One record per event id across the whole table (issue 13): a record whose id is stored already is a duplicate when
+its content is the same (as parsed JSON: key order and whitespace do not count), and is quarantined naming the stored
+copy when it is not, whatever day it is on. `verify` and the report count those conflicts. The base records are the
+third-party samples in fixtures/ (CloudTrail, Azure Monitor, Confluent audit events), mutated here."""
+
+import copy
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SAMPLES, assert_counts_add_up, ct_event, run_cli, write_trail_file
+
+from sovaudit import open_lake
+from sovaudit.ingest.repeats import canonical
+from sovaudit.lake import Lake
+from sovaudit.pull import pull_source
+from sovaudit.sources import config_from_flags
+
+SAMPLE = sorted(SAMPLES.glob("*.json.gz"))[0]
+RECORDS = json.loads(gzip.decompress(SAMPLE.read_bytes()))["Records"]
+KAFKA_EVENT = REPO / "fixtures" / "kafka" / "kdp-01-fetchconsumer-metadata-auth-456.json"
+AZURE_EVENT = REPO / "fixtures" / "azure" / "activity-log-rest-administrative.json"
+
+
+def pull(lake_dir: Path, path: Path, source: str = "cloudtrail", **flags):
+    result = pull_source(Lake(lake_dir), config_from_flags(source, path=str(path), **flags))
+    assert_counts_add_up(result)
+    return result
+
+
+def quarantined(lake_dir: Path) -> list[dict]:
+    rel = open_lake(lake_dir).sql("SELECT blob, record_index, reason FROM quarantine ORDER BY blob, record_index")
+    return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+
+
+def stored(lake_dir: Path, uid: str, table: str = "events") -> list[dict]:
+    rel = open_lake(lake_dir).sql(f"SELECT * FROM {table} WHERE event_uid = $uid", {"uid": uid})  # noqa: S608
+    return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+
+
+def reason(uid: str, blob: str, index: int) -> str:
+    return f"event id {uid} already stored with other content (blob {blob} record {index})"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sorted_keys(value):
+    """The same JSON with every object's keys in reverse order: only the key order differs."""
+    if isinstance(value, dict):
+        return {k: sorted_keys(value[k]) for k in sorted(value, reverse=True)}
+    if isinstance(value, list):
+        return [sorted_keys(v) for v in value]
+    return value
+
+
+def test_the_same_records_written_another_way_are_duplicates(lake_dir, tmp_path):
+    pull(lake_dir, SAMPLE)
+    again = tmp_path / "again"
+    # Pretty-printed with every object's keys reordered, and one record per line with spaces after separators.
+    again.mkdir()
+    (again / "reordered.json").write_text(json.dumps({"Records": [sorted_keys(r) for r in RECORDS]}, indent=3))
+    (again / "spaced.jsonl").write_text("".join(json.dumps(r, separators=(" , ", " : ")) + "\n" for r in RECORDS))
+    result = pull(lake_dir, again)
+    n = len(RECORDS)
+    assert result.counts == {"read": 2 * n, "stored": 0, "duplicate": 2 * n, "quarantined": 0}
+    assert result.exit_code == 0
+
+
+def test_a_record_reusing_an_id_with_other_content_is_quarantined_naming_the_stored_copy(lake_dir, tmp_path):
+    pull(lake_dir, SAMPLE)
+    original = RECORDS[3]
+    altered = {**original, "sourceIPAddress": "203.0.113.77"}
+    path = write_trail_file(tmp_path / "altered" / "copy.json.gz", [RECORDS[0], altered])
+    result = pull(lake_dir, path)
+    assert result.counts == {"read": 2, "stored": 0, "duplicate": 1, "quarantined": 1}
+    assert result.exit_code == 3
+    [kept] = stored(lake_dir, original["eventID"])
+    assert kept["src_ip"] == original["sourceIPAddress"] == "10.248.16.43"
+    assert kept["evidence_blob"] == sha256(SAMPLE)
+    [row] = quarantined(lake_dir)
+    assert row == {"blob": sha256(path), "record_index": 1,
+                   "reason": reason(original["eventID"], kept["evidence_blob"], kept["evidence_index"])}
+
+
+def test_an_id_on_another_day_is_stored_once(lake_dir, tmp_path):
+    """Uniqueness holds across dates: before, only the day of the new record was searched for its id."""
+    pull(lake_dir, SAMPLE)
+    original = RECORDS[5]
+    day, rest = original["eventTime"].split("T")
+    moved = {**original, "eventTime": day[:8] + f"{int(day[8:]) + 3:02d}T" + rest}
+    path = write_trail_file(tmp_path / "moved" / "later.json.gz", [moved])
+    result = pull(lake_dir, path)
+    assert result.counts == {"read": 1, "stored": 0, "duplicate": 0, "quarantined": 1}
+    [kept] = stored(lake_dir, original["eventID"])
+    assert kept["time"].isoformat().startswith(original["eventTime"][:10])
+    assert [r["reason"] for r in quarantined(lake_dir)] == [
+        reason(original["eventID"], kept["evidence_blob"], kept["evidence_index"])]
+
+
+def test_inside_one_pull_later_copies_are_judged_against_the_first(lake_dir, tmp_path):
+    """The first copy by blob and position is stored; the same one again is a duplicate, another one (on another
+    day too) is quarantined naming the first."""
+    first = ct_event("reused-1", time="2024-01-02T10:00:00Z")
+    other_day = ct_event("reused-1", time="2024-01-05T09:00:00Z")
+    path = write_trail_file(tmp_path / "in" / "one.json.gz", [first, copy.deepcopy(first), other_day])
+    result = pull(lake_dir, path)
+    assert result.counts == {"read": 3, "stored": 1, "duplicate": 1, "quarantined": 1}
+    [kept] = stored(lake_dir, "reused-1")
+    assert (kept["evidence_blob"], kept["evidence_index"]) == (sha256(path), 0)
+    assert quarantined(lake_dir) == [{"blob": sha256(path), "record_index": 2,
+                                      "reason": reason("reused-1", sha256(path), 0)}]
+
+
+def test_a_stored_copy_that_cannot_be_read_back_is_not_taken_for_the_same_record(lake_dir, tmp_path):
+    """What cannot be shown to be a duplicate is not dropped as one: with the stored copy's blob gone from the
+    archive, even the same record written another way is set aside, naming that copy."""
+    pull(lake_dir, SAMPLE)
+    archived = Lake(lake_dir).archive.path_for(sha256(SAMPLE))
+    archived.unlink()
+    (tmp_path / "again").mkdir()
+    (tmp_path / "again" / "one.json").write_text(json.dumps(RECORDS[0], indent=1))
+    result = pull(lake_dir, tmp_path / "again")
+    assert result.counts == {"read": 1, "stored": 0, "duplicate": 0, "quarantined": 1}
+    [row] = quarantined(lake_dir)
+    assert row["reason"].startswith(f"event id {RECORDS[0]['eventID']} already stored with other content (blob "
+                                    f"{sha256(SAMPLE)} record ")
+
+
+def test_the_reason_shows_no_secret_looking_id_and_cuts_a_long_one(lake_dir, tmp_path):
+    secret_like = "AKIAIOSFODNN7EXAMPLE"
+    long_id = "x" * 5000
+    first = write_trail_file(tmp_path / "a" / "first.json.gz", [ct_event(secret_like), ct_event(long_id)])
+    pull(lake_dir, first)
+    changed = [ct_event(secret_like, userAgent="other"), ct_event(long_id, userAgent="other")]
+    result = pull(lake_dir, write_trail_file(tmp_path / "b" / "second.json.gz", changed))
+    assert result.counts["quarantined"] == 2
+    reasons = [r["reason"] for r in quarantined(lake_dir)]
+    assert not any(secret_like in r for r in reasons)
+    assert any(r.startswith("event id REDACTED already stored with other content") for r in reasons)
+    [long_reason] = [r for r in reasons if "xxx" in r]
+    assert len(long_reason) < 400 and "x" * 200 + "… already stored" in long_reason
+
+
+def test_a_kafka_event_delivered_again_is_a_duplicate_unless_its_event_differs(lake_dir, tmp_path):
+    """The same CloudEvent in a file, and twice from the broker at other offsets (its envelope differs): one row.
+    The same id with another event: quarantined."""
+    event = json.loads(KAFKA_EVENT.read_text())
+    pull(lake_dir, KAFKA_EVENT, "kafka-audit", region="eu-west-1")
+
+    def envelope(offset: int, value: dict) -> str:
+        return json.dumps({"kafka": {"cluster_id": "qL97v6UYSyOOwnIPIHurGg", "topic": "confluent-audit-log-events",
+                                     "partition": 0, "offset": offset, "timestamp": 1585648803532},
+                           "value": value}, separators=(",", ":"))
+
+    altered = copy.deepcopy(event)
+    altered["data"]["authorizationInfo"]["granted"] = False
+    lines = tmp_path / "broker" / "audit.ndjson"
+    lines.parent.mkdir()
+    lines.write_text("\n".join([envelope(10, event), envelope(11, event), envelope(12, altered)]) + "\n")
+    result = pull(lake_dir, lines, "kafka-audit", region="eu-west-1")
+    assert result.counts == {"read": 3, "stored": 0, "duplicate": 2, "quarantined": 1}
+    [kept] = stored(lake_dir, event["id"], "kafka_audit")
+    assert kept["evidence_blob"] == sha256(KAFKA_EVENT)
+    assert quarantined(lake_dir) == [{"blob": sha256(lines), "record_index": 2,
+                                      "reason": reason(event["id"], sha256(KAFKA_EVENT), 0)}]
+
+
+def test_an_azure_record_reusing_its_event_data_id_is_quarantined(lake_dir, tmp_path):
+    event = json.loads(AZURE_EVENT.read_text())
+    pull(lake_dir, AZURE_EVENT, "azure")
+    (tmp_path / "again").mkdir()
+    (tmp_path / "again" / "same.json").write_text(json.dumps(sorted_keys(event)))
+    (tmp_path / "again" / "changed.json").write_text(json.dumps({**event, "caller": "mallory@contoso.com"}))
+    result = pull(lake_dir, tmp_path / "again", "azure")
+    assert result.counts == {"read": 2, "stored": 0, "duplicate": 1, "quarantined": 1}
+    [kept] = stored(lake_dir, event["eventDataId"], "azure_activity")
+    assert kept["actor"] == event["caller"]
+    assert [r["reason"] for r in quarantined(lake_dir)] == [reason(event["eventDataId"], sha256(AZURE_EVENT), 0)]
+
+
+@pytest.fixture
+def conflicted_lake(tmp_path):
+    lake_dir = tmp_path / "lake"
+    pull(lake_dir, SAMPLE)
+    altered = [{**RECORDS[n], "eventName": "DeleteTrail"} for n in (1, 2)]
+    pull(lake_dir, write_trail_file(tmp_path / "altered" / "copy.json.gz", altered))
+    return lake_dir
+
+
+def test_verify_counts_the_conflicts_without_failing(conflicted_lake):
+    """A conflict is evidence about the logs, not a break in the lake's chain of custody: a warning, exit 0."""
+    proc = run_cli("verify", "--lake", str(conflicted_lake), "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["id_conflicts"] == {"records": 2, "by_source": {"cli": 2}}
+    text = run_cli("verify", "--lake", str(conflicted_lake))
+    assert text.returncode == 0
+    assert "warning: 2 record(s) reused an event id already stored with other content (cli 2)" in text.stdout
+
+
+def test_verify_of_a_lake_without_conflicts_counts_none(lake_dir):
+    pull(lake_dir, SAMPLE)
+    proc = run_cli("verify", "--lake", str(lake_dir), "--format", "json")
+    assert json.loads(proc.stdout)["id_conflicts"] == {"records": 0, "by_source": {}}
+    assert "reused an event id" not in run_cli("verify", "--lake", str(lake_dir)).stdout
+
+
+def test_the_report_integrity_section_shows_the_conflict_count(conflicted_lake, tmp_path):
+    config = tmp_path / "sovaudit.toml"
+    config.write_text('[organisation]\ncontroller = "Acme"\n')
+    out = tmp_path / "r.json"
+    proc = run_cli("report", "--format", "json", "--out", str(out), "--lake", str(conflicted_lake),
+                   "--config", str(config))
+    assert proc.returncode in (0, 1, 3), proc.stderr
+    assert json.loads(out.read_text())["integrity"]["id_conflicts"] == {"records": 2, "by_source": {"cli": 2}}
+    html = tmp_path / "r.html"
+    run_cli("report", "--format", "html", "--out", str(html), "--lake", str(conflicted_lake), "--config", str(config))
+    assert "2 event id conflict(s)</span> 2 record(s) reused an event id already stored with other content (cli 2)" \
+        in html.read_text()
+
+
+def test_content_is_compared_as_parsed_json_without_conflating_json_types():
+    assert canonical('{"b": [1, {"y": 2, "x": null}], "a": "é"}') == canonical('{"a":"\\u00e9","b":[1,{"x":null,"y":2}]}')
+    assert canonical('{"n": 1}') != canonical('{"n": 1.0}') != canonical('{"n": true}')
+    assert canonical('{"a": ') is None and canonical(None) is None
