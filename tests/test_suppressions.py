@@ -241,6 +241,7 @@ def test_the_report_lists_accepted_findings_apart_and_the_expired_suppression(pa
     # Counted apart in the summary, and each card points to its acceptance.
     assert '<div class="tile tile-accepted"><span class="n">1</span><span class="label">ACCEPTED</span>' in html
     assert "5 finding(s) accepted by the configuration" in html
+    assert "<strong>5</strong> finding(s) accepted, in 2 check(s): counted apart" in html
     assert all(f'href="#accepted-{i}"' in html for i in accepted)
     assert "warning: suppression 3 (XR-003" in proc.stderr
     summary = proc.stdout.replace("\n", "")
