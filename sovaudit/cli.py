@@ -223,7 +223,21 @@ for _source in SOURCES.values():
 checks_app = typer.Typer(rich_markup_mode="rich", no_args_is_help=True,
                          help="The check catalogue: list the checks, or show one with its SQL.")
 app.add_typer(checks_app, name="checks")
-CHECK_FORMATS = ("table", "json", "csv", "junit", "sarif")
+CHECK_FORMATS = ("table", "json", "csv", "junit", "sarif", "ocsf")
+
+
+def _check_formats(fmt: str, out: Path | None, out_dir: Path | None) -> list[str]:
+    """`--format json,junit,sarif` writes each into --out-dir (table, if named, still goes to the terminal)."""
+    formats = [f.strip() for f in fmt.split(",") if f.strip()] or [""]
+    for f in formats:
+        _check_format(f, CHECK_FORMATS)
+    if len(set(formats)) != len(formats):
+        _fail(UsageError(f"--format: found {fmt!r}, which names a format twice"))
+    if out is not None and out_dir is not None:
+        _fail(UsageError("--out and --out-dir: give one (--out for one format, --out-dir for several)"))
+    if out_dir is None and len(formats) > 1:
+        _fail(UsageError(f"--format: found {fmt!r}; several formats need --out-dir DIR"))
+    return formats
 
 
 def _write_output(text: str, out: Path | None) -> None:
@@ -245,8 +259,12 @@ def check(
                       "cross_region, egress, key_use, retention, integrity.")] = None,
     fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 on findings at or above: critical, high, "
                                          "medium or low.")] = "high",
-    fmt: Annotated[str, typer.Option("--format", help="table, json, csv, junit or sarif.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table, json, csv, junit, sarif or ocsf; several, "
+                                     "comma-separated, with --out-dir.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write the output to this file.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Write each --format to this directory: "
+                                                 "findings.json, findings.csv, junit.xml, findings.sarif, "
+                                                 "findings.ocsf.json.")] = None,
     since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Run the sovereignty checks over the lake and the config's policy.
@@ -262,12 +280,14 @@ def check(
       [cyan]sovaudit check --family integrity --since 2024-05-01 --until 2024-06-01[/cyan]
 
       [cyan]sovaudit check --fail-on medium --format junit --out junit.xml[/cyan]
+
+      [cyan]sovaudit check --format json,junit,sarif,ocsf --out-dir results/[/cyan]
     """
-    from sovaudit.checks.console import print_run
-    from sovaudit.checks.formats import WRITERS
+    from sovaudit.checks.console import print_run, suppression_notes
+    from sovaudit.checks.formats import FILE_NAMES, WRITERS
     from sovaudit.checks.runner import run_checks
 
-    _check_format(fmt, CHECK_FORMATS)
+    formats = _check_formats(fmt, out, out_dir)
     try:
         loaded = load_config(config)
         target = _read_lake(Lake(resolve_lake_path(lake, loaded)))
@@ -275,15 +295,17 @@ def check(
                          fail_on=fail_on)
     except SovauditError as exc:
         _fail(exc)
-    if fmt == "table":
-        if out is not None:
+    for fmt in formats:
+        if fmt == "table" and out is not None:
             with _writing("the output", out), open(out, "w", encoding="utf-8") as handle:
                 print_run(run, Console(file=handle, width=160), fail_on)
             err.print(f"wrote {out}")
-        else:
+        elif fmt == "table":
             print_run(run, console, fail_on)
-    else:
-        _write_output(WRITERS[fmt](run), out)
+        else:
+            _write_output(WRITERS[fmt](run), out_dir / FILE_NAMES[fmt] if out_dir is not None else out)
+    for note in suppression_notes(run):
+        err.print(Text(note, style="yellow"), soft_wrap=True)
     for result in run.results:
         if result.error:
             err.print(Text(f"error: {result.check.id}: {visible(result.status_reason)}", style="bold red"))
@@ -438,8 +460,10 @@ FailOnOpt = Annotated[str, typer.Option("--fail-on", help="Exit 1 on findings at
 
 
 def _print_report_set(result, out_dir: Path, fail_on: str, pulls: list[PullResult] | None = None) -> None:
+    from sovaudit.checks.console import suppression_notes
+
     run = result.run
-    counts = {s: sum(r.status == s for r in run.results) for s in ("FAIL", "NOT_ASSESSED", "PASS")}
+    counts = {s: sum(r.status == s for r in run.results) for s in ("FAIL", "ACCEPTED", "NOT_ASSESSED", "PASS")}
     table = Table(title="sovaudit scan" if pulls is not None else "sovaudit report", header_style="bold cyan",
                   title_justify="left", show_header=False)
     table.add_column(style="bold")
@@ -450,8 +474,13 @@ def _print_report_set(result, out_dir: Path, fail_on: str, pulls: list[PullResul
                                                 f"{p.counts['duplicate']:,} duplicate, {p.counts['quarantined']:,} quarantined")
     table.add_row("window", f"{run.as_dict()['window']['since']} – {run.as_dict()['window']['until']}")
     table.add_row("checks", Text.assemble((f"{counts['FAIL']} FAIL", "bold red" if counts["FAIL"] else ""), ", ",
+                                          (f"{counts['ACCEPTED']} ACCEPTED", "blue" if counts["ACCEPTED"] else ""), ", ",
                                           (f"{counts['NOT_ASSESSED']} NOT_ASSESSED", "yellow" if counts["NOT_ASSESSED"] else ""),
                                           ", ", (f"{counts['PASS']} PASS", "green")))
+    accepted = sum(len(r.accepted_findings) for r in run.results)
+    if accepted or run.suppressions:
+        table.add_row("accepted findings", f"{accepted} (not counted towards --fail-on; see the report's "
+                                           "Accepted findings)")
     failing = run.failing(fail_on)
     table.add_row(f"at or above {fail_on}", Text(", ".join(r.check.id for r in failing) or "none",
                                                 style="bold red" if failing else "green"))
@@ -461,6 +490,8 @@ def _print_report_set(result, out_dir: Path, fail_on: str, pulls: list[PullResul
     for name, path in result.files.items():
         table.add_row(name, Text(visible(str(path))))
     console.print(table)
+    for note in suppression_notes(run):
+        err.print(Text(note, style="yellow"), soft_wrap=True)
 
 
 @app.command()
@@ -512,7 +543,8 @@ def scan(
 ) -> None:
     """Pull every configured source, run the checks, and write the report set: the one-shot for auditors and CI.
 
-    Writes report.html, report.pdf, findings.json, findings.csv, junit.xml and evidence.csv to --out.
+    Writes report.html, report.pdf, findings.json, findings.csv, junit.xml, findings.sarif, findings.ocsf.json
+    and evidence.csv to --out.
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error, 3 partial evidence.
 
     Examples:

@@ -4,6 +4,7 @@ and expected."""
 
 import os
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
@@ -100,6 +101,24 @@ class ChecksSection(StrictModel):
     paths: list[str] = []
 
 
+class Suppression(StrictModel):
+    """An accepted finding (Prowler's mutelist, with the justification an auditor needs on paper): findings of
+    `check` whose resource and actor match the GLOBs are ACCEPTED instead of FAIL, shown apart, never hidden.
+    `expires` is required: an acceptance without an end is a finding muted for good. It holds through that day
+    (UTC); from the next day it matches nothing and the output says so."""
+    check: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]*-[0-9]{3}$")
+    resource: str = Field(default="*", min_length=1)
+    actor: str = Field(default="*", min_length=1)
+    reason: str = Field(min_length=1)
+    approved_by: str = Field(min_length=1)
+    expires: date
+
+    @field_validator("check")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.upper()
+
+
 class GeoSection(StrictModel):
     """The cloud providers' published address ranges: a directory `sovaudit ip-ranges update` fills, or
     files downloaded by hand; without either, the snapshot shipped with sovaudit. Relative paths are
@@ -130,6 +149,7 @@ class Config(StrictModel):
     processing_activities: list[ProcessingActivity] = []
     checks: ChecksSection = ChecksSection()
     geo: GeoSection = GeoSection()
+    suppressions: list[Suppression] = []
     sources: list[AnySourceConfig] = []
 
     @field_validator("jurisdictions")

@@ -4,7 +4,7 @@ import csv
 import json
 import re
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -20,6 +20,15 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def rfc3339(value: datetime) -> str:
+    """One time format in every output: 2026-09-07T12:00:00Z (microseconds when there are any). A naive
+    datetime, which only a user's SQL can make (the lake's times are TIMESTAMPTZ), carries no offset and gets
+    none."""
+    if value.tzinfo is None:
+        return value.isoformat()
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def _escape_form(match: re.Match) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -32,7 +41,9 @@ def visible(text: str) -> str:
 
 def csv_cell(value: Any) -> Any:
     """Text a spreadsheet would run as a formula gets a leading ' (OWASP); numbers, even negative, stay numbers.
-    Lone surrogates, which UTF-8 cannot encode, are written in their escape form."""
+    Lone surrogates, which UTF-8 cannot encode, are written in their escape form; times in RFC 3339."""
+    if isinstance(value, datetime):
+        return rfc3339(value)
     if not isinstance(value, str):
         return value
     value = _SURROGATE.sub(_escape_form, value)
@@ -40,7 +51,9 @@ def csv_cell(value: Any) -> Any:
 
 
 def json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
@@ -58,6 +71,8 @@ def dumps(value: Any, indent: int | None = None) -> str:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        return rfc3339(value)
     if isinstance(value, list | dict):
         return dumps(value)
     return str(value)

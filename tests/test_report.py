@@ -30,7 +30,8 @@ def demo(tmp_path_factory):
 
 def test_scan_demo_writes_the_report_set(demo):
     out, proc, head = demo
-    for name in ("report.html", "report.pdf", "findings.json", "findings.csv", "junit.xml", "evidence.csv"):
+    for name in ("report.html", "report.pdf", "findings.json", "findings.csv", "junit.xml", "findings.sarif",
+                 "findings.ocsf.json", "evidence.csv"):
         assert (out / name).stat().st_size > 1000, name
         assert str(out / name) in proc.stdout.replace("\n", "") or name in proc.stdout
     assert head in proc.stdout
@@ -289,3 +290,28 @@ def test_the_html_is_structured_for_assistive_technology(demo):
     header_cells = re.findall(r"<th\b[^>]*>", html)
     assert header_cells and all("scope=" in th for th in header_cells)
     assert html.count('role="img"') == html.count("<svg") == 2
+
+
+def test_the_demo_shows_an_accepted_finding_and_an_expired_acceptance(demo):
+    """The demo policy accepts the backup spike of 2026-09-12 (EG-003) until 2027-09-30 and had accepted the
+    contractor's first use of the loyalty key (KU-002) until 2026-09-30."""
+    out, proc, _ = demo
+    findings = json.loads((out / "findings.json").read_text())
+    states = {s["check"]: s for s in findings["suppressions"]}
+    eg3 = next(c for c in findings["checks"] if c["id"] == "EG-003")
+    backups = next(f for f in eg3["findings"] if f["resource"] == "arn:aws:s3:::acme-backups-eu")
+    # EG-003 has an Azure finding besides: the check stays FAIL either way.
+    assert eg3["status"] == "FAIL" and len(eg3["findings"]) == 2
+    html = (out / "report.html").read_text()
+    accepted = html[html.index('<section id="accepted"'):html.index('<section id="integrity"')]
+    if states["EG-003"]["state"] == "active":  # until 2027-09-30
+        assert backups["status"] == "ACCEPTED" and states["EG-003"]["findings"] == [backups["finding_id"]]
+        assert f'id="accepted-{backups["finding_id"]}"' in accepted and "Quarterly full backup" in accepted
+    else:
+        assert backups["status"] == "FAIL" and "valid through 2027-09-30" in accepted
+    ku2 = next(c for c in findings["checks"] if c["id"] == "KU-002")
+    contractor = next(f for f in ku2["findings"] if f["actor"].endswith("assumed-role/external-contractor"))
+    assert contractor["status"] == "FAIL" and states["KU-002"]["state"] == "expired"
+    assert states["KU-002"]["findings"] == [contractor["finding_id"]]
+    assert f"expired: valid through 2026-09-30; finding {contractor['finding_id']} is FAIL again" in accepted
+    assert f"finding {contractor['finding_id']} is FAIL again" in proc.stderr.replace("\n", "")

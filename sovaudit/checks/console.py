@@ -7,11 +7,12 @@ from rich.table import Table
 from rich.text import Text
 
 from sovaudit.checks.catalogue import Check
+from sovaudit.checks.links import catalogue_anchor
 from sovaudit.checks.runner import CheckRun
 from sovaudit.output import visible
 from sovaudit.timewindow import iso
 
-STATUS_STYLE = {"PASS": "bold green", "FAIL": "bold red", "NOT_ASSESSED": "bold yellow"}
+STATUS_STYLE = {"PASS": "bold green", "FAIL": "bold red", "ACCEPTED": "bold blue", "NOT_ASSESSED": "bold yellow"}
 SEVERITY_STYLE = {"critical": "bold magenta", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
@@ -36,25 +37,36 @@ def print_run(run: CheckRun, console: Console, fail_on: str) -> None:
             continue
         table = Table(title=f"{r.check.id} {r.check.title} [{r.check.severity}]", header_style="bold cyan",
                       title_justify="left", show_lines=True)
-        for column in ("resource", "actor", "region", "counterpart", "first seen", "last seen", "events", "reason",
-                       "evidence"):
-            table.add_column(column, justify="right" if column == "events" else "left")
+        for column in ("finding", "resource", "actor", "region", "counterpart", "first seen", "last seen", "events",
+                       "reason", "evidence"):
+            table.add_column(column, justify="right" if column == "events" else "left",
+                             min_width=19 if column == "finding" else None)
         for f in r.findings:
             more = f" +{f.evidence_total - 3} more" if f.evidence_total > 3 else ""
             region = (f"{f.region or '-'} ({f.region_jurisdiction})" if f.region_jurisdiction
                       else (f.region or "-"))
-            table.add_row(Text(visible(f.resource or "-")), Text(visible(f.actor or "-")), Text(visible(region)),
+            finding = Text(f.finding_id)
+            if f.acceptance:
+                finding.append(f"\nACCEPTED until {f.acceptance.expires.isoformat()}", style=STATUS_STYLE["ACCEPTED"])
+            table.add_row(finding, Text(visible(f.resource or "-")), Text(visible(f.actor or "-")), Text(visible(region)),
                           Text(visible(f.counterpart_jurisdiction or "-")),
                           iso(f.first_seen) or "-", iso(f.last_seen) or "-", f"{f.event_count:,}",
                           Text(visible(f.reason)), Text(visible("\n".join(f.evidence[:3]) + more)))
         console.print(table)
     counts = {s: sum(r.status == s for r in run.results) for s in STATUS_STYLE}
-    line = Text(f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['NOT_ASSESSED']} not assessed; ")
+    accepted = sum(len(r.accepted_findings) for r in run.results)
+    line = Text(f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['ACCEPTED']} accepted, "
+                f"{counts['NOT_ASSESSED']} not assessed; {accepted} accepted finding(s) not counted; ")
     failing = run.failing(fail_on)
     line.append(f"{len(failing)} failing at or above {fail_on}", style="bold red" if failing else "bold green")
     console.print(line)
     for reason in run.partial_reasons:
         console.print(Text(f"partial evidence: {visible(reason)}", style="yellow"))
+
+
+def suppression_notes(run: CheckRun) -> list[str]:
+    """One line per expired suppression: what it no longer accepts."""
+    return [f"warning: {visible(s['note'])}" for s in run.suppressions if s["state"] == "expired"]
 
 
 def catalogue_table(checks: list[Check]) -> Table:
@@ -72,7 +84,8 @@ def catalogue_markdown(checks: list[Check]) -> str:
     for c in checks:
         needs = ", ".join([c.requires_text, *c.policy] + (["baseline"] if c.baseline else []))
         title = c.title.replace("|", "\\|")
-        lines.append(f"| {c.id} | {c.severity} | {c.family} | {title} | {'; '.join(c.gdpr)} | {needs} |")
+        lines.append(f'| <a id="{catalogue_anchor(c.id)}"></a>{c.id} | {c.severity} | {c.family} | {title} | '
+                     f"{'; '.join(c.gdpr)} | {needs} |")
     return "\n".join(lines) + "\n"
 
 

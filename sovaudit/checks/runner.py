@@ -12,7 +12,9 @@ import duckdb
 from sovaudit import __version__
 from sovaudit.checks.catalogue import POLICY_NEEDS, SEVERITIES, Check, discover
 from sovaudit.checks.coverage import EVENTS, NEVER, PARTIAL, QUIET, UNCOLLECTED, Collection, collections
+from sovaudit.checks.finding_id import assign_finding_ids
 from sovaudit.checks.session import Window, open_session, view_name
+from sovaudit.checks.suppressions import Acceptance, apply_suppressions, validate_suppressions
 from sovaudit.config import LoadedConfig
 from sovaudit.errors import UsageError
 from sovaudit.lake import Lake
@@ -45,9 +47,20 @@ class Finding:
     evidence: list[str]
     evidence_total: int
     details: dict[str, Any] = field(default_factory=dict)
+    # Set by assign_finding_ids (sovaudit/checks/finding_id.py) when the CheckResult is made.
+    finding_id: str = ""
+    fingerprint: str = ""
+    # The [[suppressions]] entry that accepts this finding, if one does.
+    acceptance: Acceptance | None = None
+
+    @property
+    def status(self) -> str:
+        return "ACCEPTED" if self.acceptance else "FAIL"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"resource": self.resource, "actor": self.actor, "region": self.region,
+        return {"finding_id": self.finding_id, "status": self.status,
+                **({"accepted": self.acceptance.as_dict()} if self.acceptance else {}),
+                "resource": self.resource, "actor": self.actor, "region": self.region,
                 "region_jurisdiction": self.region_jurisdiction,
                 "counterpart_jurisdiction": self.counterpart_jurisdiction, "first_seen": iso(self.first_seen),
                 "last_seen": iso(self.last_seen), "event_count": self.event_count, "reason": self.reason,
@@ -58,7 +71,7 @@ class Finding:
 @dataclass
 class CheckResult:
     check: Check
-    status: str  # PASS | FAIL | NOT_ASSESSED
+    status: str  # PASS | FAIL | ACCEPTED (every finding accepted by a suppression) | NOT_ASSESSED
     status_reason: str
     findings: list[Finding]
     seconds: float
@@ -66,6 +79,18 @@ class CheckResult:
     # NOT_ASSESSED only because a required source was never pulled into this lake: outside the audit's
     # scope, stated, but not partial evidence.
     out_of_scope: bool = False
+
+    def __post_init__(self) -> None:
+        if any(not f.finding_id for f in self.findings):
+            assign_finding_ids(self.check.id, self.findings)
+
+    @property
+    def open_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.acceptance is None]
+
+    @property
+    def accepted_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.acceptance is not None]
 
     def as_dict(self) -> dict[str, Any]:
         c = self.check
@@ -87,6 +112,8 @@ class CheckRun:
     partial_reasons: list[str]
     generated_at: datetime
     fail_on: str = "high"
+    # Each [[suppressions]] entry with its state (active or expired) and the findings it matched.
+    suppressions: list[dict[str, Any]] = field(default_factory=list)
 
     def failing(self, fail_on: str | None = None) -> list[CheckResult]:
         limit = SEVERITIES.index(fail_on or self.fail_on)
@@ -113,6 +140,7 @@ class CheckRun:
             "lake": {"path": self.lake_path, "ledger_head": self.ledger_head},
             "coverage": self.coverage,
             "partial_evidence": self.partial_reasons,
+            "suppressions": self.suppressions,
             "checks": [r.as_dict() for r in self.results],
         }
 
@@ -188,7 +216,10 @@ def _baseline_sources(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT DISTINCT source FROM checks.baseline_core").fetchall()}
 
 
-def _findings(con: duckdb.DuckDBPyConnection, check: Check) -> list[Finding]:
+def read_findings(con: duckdb.DuckDBPyConnection, check: Check,
+                  evidence_limit: int | None = MAX_EVIDENCE) -> list[Finding]:
+    """The check's findings from its view, with ids, in report order; evidence_limit=None keeps every
+    evidence id (evidence.csv)."""
     relation = con.sql(f'SELECT * FROM checks."{view_name(check)}"')  # noqa: S608
     columns = relation.columns
     missing = [c for c in FINDING_COLUMNS if c not in columns]
@@ -206,11 +237,13 @@ def _findings(con: duckdb.DuckDBPyConnection, check: Check) -> list[Finding]:
             region_jurisdiction=values.pop("region_jurisdiction"),
             counterpart_jurisdiction=values.pop("counterpart_jurisdiction"), first_seen=values.pop("first_seen"),
             last_seen=values.pop("last_seen"), event_count=int(values.pop("event_count") or 0),
-            reason=str(values.pop("reason")), evidence=evidence[:MAX_EVIDENCE], evidence_total=len(evidence),
+            reason=str(values.pop("reason")), evidence=evidence[:evidence_limit], evidence_total=len(evidence),
             details={k: v for k, v in values.items() if v is not None},
         )
         findings.append(finding)
-    findings.sort(key=lambda f: (f.first_seen or datetime.min.replace(tzinfo=UTC), f.resource or "", f.reason))
+    assign_finding_ids(check.id, findings)
+    findings.sort(key=lambda f: (f.first_seen or datetime.min.replace(tzinfo=UTC), f.resource or "", f.reason,
+                                 f.finding_id))
     return findings
 
 
@@ -291,7 +324,7 @@ def _evaluate(con: duckdb.DuckDBPyConnection, check: Check, loaded: LoadedConfig
                                            f"{loaded.config.thresholds.baseline_days} days before the window "
                                            f"({iso(window.baseline_since)} – {iso(window.since)})")
     try:
-        findings = _findings(con, check)
+        findings = read_findings(con, check)
     except (duckdb.Error, ValueError) as exc:
         message = str(exc).splitlines()[0]
         if isinstance(exc, duckdb.Error):
@@ -313,8 +346,9 @@ class CheckSession:
         if fail_on not in SEVERITIES:
             raise UsageError(f"--fail-on: found {fail_on!r}, expected one of {', '.join(SEVERITIES[:-1])}")
         self.lake, self.loaded, self.fail_on = lake, loaded, fail_on
-        self.checks = select_checks(catalogue if catalogue is not None else load_catalogue(loaded), check_ids,
-                                    families)
+        catalogue = catalogue if catalogue is not None else load_catalogue(loaded)
+        validate_suppressions(loaded.config.suppressions, catalogue, loaded.path)
+        self.checks = select_checks(catalogue, check_ids, families)
         self.con, self.window, self.broken = open_session(lake, loaded.config, self.checks, since, until)
 
     def __enter__(self) -> "CheckSession":
@@ -343,11 +377,13 @@ class CheckSession:
         policy_cache: dict[str, bool] = {}
         results = [_evaluate(self.con, check, self.loaded, self.window, states, coverage, self.broken, baseline,
                              policy_cache) for check in self.checks]
+        now = datetime.now(UTC)
+        suppressions = apply_suppressions(results, self.loaded.config.suppressions, now.date())
         return CheckRun(results=results, window=self.window, coverage=coverage, lake_path=str(self.lake.root),
                         ledger_head=self.lake.ledger.head(),
                         config_path=str(self.loaded.path) if self.loaded.path else None,
-                        partial_reasons=_partial_reasons(self.lake), generated_at=datetime.now(UTC),
-                        fail_on=self.fail_on)
+                        partial_reasons=_partial_reasons(self.lake), generated_at=now,
+                        fail_on=self.fail_on, suppressions=suppressions)
 
 
 def run_checks(lake: Lake, loaded: LoadedConfig, **options: Any) -> CheckRun:

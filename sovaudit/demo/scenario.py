@@ -130,6 +130,23 @@ recipients = ["external auditors (US)"]
 data_classes = ["purchase-orders"]
 retention = "7 years (tax law)"
 security_measures = ["SSE-KMS", "MFA delete"]
+
+# Accepted findings: shown in the report's own section with the justification, not counted towards --fail-on.
+[[suppressions]]
+check = "EG-003"
+resource = "arn:aws:s3:::acme-backups-eu"
+actor = "arn:aws:sts::{EU_ACCOUNT}:assumed-role/nightly-backup/*"
+reason = "Quarterly full backup with a restore test (change CHG-2026-0912): the day's volume is expected"
+approved_by = "Dr. Ada Jansen, DPO"
+expires = 2027-09-30
+
+# An expired acceptance matches nothing: the output lists it and the finding is FAIL again.
+[[suppressions]]
+check = "KU-002"
+actor = "arn:aws:sts::{EU_ACCOUNT}:assumed-role/external-contractor"
+reason = "Contractor onboarding for the loyalty data migration, until the end of September"
+approved_by = "Dr. Ada Jansen, DPO"
+expires = 2026-09-30
 """
 
 

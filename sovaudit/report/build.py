@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sovaudit.checks.formats import to_csv, to_json, to_junit
+from sovaudit.checks.formats import FILE_NAMES, WRITERS
 from sovaudit.checks.runner import CheckRun, CheckSession
 from sovaudit.config import LoadedConfig
 from sovaudit.fsutil import write_atomic
@@ -30,7 +30,7 @@ def write_reports(lake: Lake, loaded: LoadedConfig, out_dir: Path, *, formats: t
                   machine: bool = True, since: str | None = None, until: str | None = None,
                   fail_on: str = "high", stem: str = "report") -> ReportSet:
     """Writes <stem>.html / .pdf / .json as asked, evidence.csv (every event behind every finding) and, with
-    machine=True, findings.json, findings.csv and junit.xml."""
+    machine=True, findings.json, findings.csv, junit.xml, findings.sarif and findings.ocsf.json."""
     out_dir.mkdir(parents=True, exist_ok=True)
     integrity = _integrity(lake)
     with CheckSession(lake, loaded, since=since, until=until, fail_on=fail_on) as session:
@@ -52,10 +52,9 @@ def write_reports(lake: Lake, loaded: LoadedConfig, out_dir: Path, *, formats: t
         writers[fmt](path)
         result.files[path.name] = path
         path.chmod(0o644)
-    machine_outputs = {"findings.json": to_json, "findings.csv": to_csv, "junit.xml": to_junit}
-    if not machine:
-        machine_outputs = {"findings.csv": to_csv}  # the report's "N more in findings.csv" notes point here
-    for name, writer in machine_outputs.items():
+    # Without machine outputs findings.csv is still written: the report's "N more in findings.csv" notes point there.
+    for fmt in ("json", "csv", "junit", "sarif", "ocsf") if machine else ("csv",):
+        name, writer = FILE_NAMES[fmt], WRITERS[fmt]
         write_atomic(out_dir / name, writer(run).encode())
         (out_dir / name).chmod(0o644)  # report artefacts are meant to be shared
         result.files[name] = out_dir / name

@@ -143,9 +143,20 @@ def _summary(run: CheckRun) -> dict[str, Any]:
         "by_family": {f: dict(c) for f, c in by_family.items() if c},
         "by_severity": {s: dict(c) for s, c in by_severity.items() if c},
         "headlines": [{"id": r.check.id, "severity": r.check.severity, "title": r.check.title,
-                       "findings": len(r.findings), "first_reason": r.findings[0].reason} for r in headline[:8]],
+                       "findings": len(r.open_findings), "first_reason": r.open_findings[0].reason}
+                      for r in headline[:8]],
         "failing": [r.check.id for r in run.failing()],
+        "accepted_findings": sum(len(r.accepted_findings) for r in run.results),
     }
+
+
+def _accepted(run: CheckRun) -> dict[str, Any]:
+    """The accepted findings with their justification, and the suppressions that expired: an auditor reads
+    both, so neither is left out of the report."""
+    findings = [{"check": r.check.id, "title": r.check.title, "severity": r.check.severity, **f.as_dict()}
+                for r in run.results for f in r.accepted_findings]
+    return {"findings": findings, "expired": [s for s in run.suppressions if s["state"] == "expired"],
+            "unused": [s for s in run.suppressions if s["state"] == "active" and not s["findings"]]}
 
 
 def build_report(session: CheckSession, run: CheckRun, integrity: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -169,6 +180,7 @@ def build_report(session: CheckSession, run: CheckRun, integrity: dict[str, Any]
         "fail_on": run.fail_on,
         "scope": _scope(session),
         "summary": _summary(run),
+        "accepted": _accepted(run),
         "processing_activities": _activities(session, run),
         "section_checks": _section_checks(run),
         "charts": {"daily_jurisdictions": [_jsonable(r) for r in _rows(session, "daily_jurisdictions")],

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from sovaudit.checks.runner import CheckSession
-from sovaudit.checks.session import view_name
+from sovaudit.checks.runner import CheckSession, Finding, read_findings
 from sovaudit.output import csv_cell, dumps, visible
 from sovaudit.report import charts
 from sovaudit.report.model import FAMILY_TITLES
@@ -80,13 +80,26 @@ def render_json(report: dict[str, Any]) -> str:
     return dumps(report, indent=2) + "\n"
 
 
-EVIDENCE_COLUMNS = ("check_id", "finding", "resource", "reason", "event_uid", "source", "time", "actor", "src_ip",
-                    "src_country", "user_agent", "region", "action", "outcome", "evidence_blob", "evidence_index")
+EVIDENCE_COLUMNS = ("check_id", "finding_id", "finding", "resource", "reason", "event_uid", "source", "time", "actor",
+                    "src_ip", "src_country", "user_agent", "region", "action", "outcome", "evidence_blob",
+                    "evidence_index")
+
+
+def _cited(findings: list[Finding]) -> pa.Table:
+    rows: dict[str, list[Any]] = {name: [] for name in ("finding", "finding_id", "resource", "reason", "event_uid", "n")}
+    for number, f in enumerate(findings, start=1):
+        for n, uid in enumerate(f.evidence, start=1):
+            for name, value in (("finding", number), ("finding_id", f.finding_id), ("resource", f.resource),
+                                ("reason", f.reason), ("event_uid", uid), ("n", n)):
+                rows[name].append(value)
+    return pa.table({name: pa.array(values, type=pa.int64() if name in ("finding", "n") else pa.string())
+                     for name, values in rows.items()})
 
 
 def write_evidence_csv(session: CheckSession, check_ids: list[str], out: Path) -> int:
-    """Every event behind every finding, all of them (not only the 50 the report shows). Returns the rows."""
-    template = query_text("report/full_evidence.sql")
+    """Every event behind every finding, all of them (not only the 50 the report shows), each row with its
+    finding's id and number as findings.csv and the report give them. Returns the rows."""
+    query = query_text("report/full_evidence.sql")
     written = 0
     with open(out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -94,10 +107,11 @@ def write_evidence_csv(session: CheckSession, check_ids: list[str], out: Path) -
         for check in session.checks:
             if check.id not in check_ids:
                 continue
-            # The view name is derived from a catalogue id (capital letters, digits, a dash).
-            relation = session.con.sql(template.replace("checks.finding_view", f'checks."{view_name(check)}"'),
-                                       params={"check_id": check.id})
-            for row in relation.fetchall():
-                writer.writerow([csv_cell(v) for v in row])
-                written += 1
+            session.con.register("evidence_cited", _cited(read_findings(session.con, check, evidence_limit=None)))
+            try:
+                for row in session.con.sql(query, params={"check_id": check.id}).fetchall():
+                    writer.writerow([csv_cell(v) for v in row])
+                    written += 1
+            finally:
+                session.con.unregister("evidence_cited")
     return written
