@@ -135,7 +135,7 @@ def test_a_file_pull_collected_the_span_of_its_records(tmp_path):
                    "SELECT table_name, source_name, since, until, basis FROM checks.collected")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == [{"table_name": "cloudtrail", "source_name": "cli",
-                                        "since": "2024-01-02T10:00:00+00:00", "until": "2024-01-05T11:00:00+00:00",
+                                        "since": "2024-01-02T10:00:00Z", "until": "2024-01-05T11:00:00Z",
                                         "basis": "the records of its files"}]
 
 
