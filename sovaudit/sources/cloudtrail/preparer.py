@@ -7,6 +7,7 @@ from typing import Any
 from sovaudit.ingest.blobs import DecompressError, gunzip_if_needed
 from sovaudit.ingest.prepared import PreparedBlob, TableSlice
 from sovaudit.ingest.records import MAX_RECORD_BYTES, ArrayFile, SetAside, split_records
+from sovaudit.sources.cloudtrail.resource_map import resource_rules_json
 
 _HEAD = re.compile(rb'\A\s*\{\s*"Records"\s*:\s*\[')
 _TAIL = re.compile(rb'\]\s*\}\s*\Z')
@@ -23,7 +24,11 @@ def looks_like_digest(data: bytes) -> bool:
 
 class CloudTrailPreparer:
     tables = ("cloudtrail",)
-    setup_queries = ()
+
+    @property
+    def setup_queries(self) -> tuple[str | tuple[str, dict[str, Any]], ...]:
+        # The resource mapping table becomes a table once per pull, not once per blob.
+        return ("normalize/cloudtrail_macros.sql", ("normalize/cloudtrail_rules.sql", {"rules": resource_rules_json()}))
 
     def sql_params(self, table: str) -> dict[str, Any]:
         return {}
