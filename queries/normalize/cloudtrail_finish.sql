@@ -13,7 +13,8 @@ WITH records AS (
            request_parameters, response_elements, additional_event_data, service_event_details, key_id, arns,
            CASE WHEN contains(CAST(resources AS VARCHAR), ':' || split_part(event_source, '.', 1) || ':')
                 THEN list_filter(json_extract_string(resources, '$[*].ARN'),
-                                 lambda a: split_part(a, ':', 3) = split_part(event_source, '.', 1))[1] END AS _own_arn
+                                 lambda a: split_part(a, ':', 3) = split_part(event_source, '.', 1))[1] END AS _own_arn,
+           CASE WHEN _own_arn IS NULL THEN lower(CAST(request_parameters AS VARCHAR)) END AS _request_text
     FROM batch
     WHERE list_contains((SELECT list(DISTINCT event_source) FROM ct_resource_rules), event_source)
       AND NOT (event_source = 'kms.amazonaws.com' AND coalesce(starts_with(key_id, 'arn:'), false))
@@ -28,9 +29,10 @@ pairs AS (
     FROM records AS t
     JOIN ct_resource_rules AS r
       ON r.event_source = t.event_source AND t.event_name GLOB r.event_name AND t._own_arn IS NULL
-     AND (r.need_key IS NULL OR contains(lower(CAST(ct_field(r.need_root, t.request_parameters, t.response_elements,
-                                                             t.additional_event_data, t.service_event_details)
-                                                    AS VARCHAR)), r.need_key))
+     AND (r.need_key IS NULL OR contains(CASE WHEN r.need_root = 'requestParameters' THEN t._request_text
+                                              ELSE lower(CAST(ct_field(r.need_root, t.request_parameters,
+                                                  t.response_elements, t.additional_event_data,
+                                                  t.service_event_details) AS VARCHAR)) END, r.need_key))
 ),
 -- Its value, one key at a time (keys matched case-insensitively).
 key1 AS (
