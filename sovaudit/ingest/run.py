@@ -248,6 +248,8 @@ class IngestRun:
             stage.cursor.unregister("batch")
         if not changed.num_rows:
             return table
+        if len(pc.unique(changed["_row"])) != changed.num_rows:
+            raise RuntimeError(f"internal error: {FINISH_SQL.format(table=name)} returned a row twice")
         # Row i takes its value from the changed rows (after the old values) when it is one of them.
         positions = batch["_row"].combine_chunks()
         mask = pc.is_in(positions, value_set=changed["_row"])
