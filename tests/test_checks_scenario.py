@@ -103,6 +103,35 @@ def test_clean_traffic_holds_the_allowed_uk_transfer(clean_scenario):
         ("User:uk-support-agent", "GB")]
 
 
+def test_a_classed_secret_read_from_its_replica_abroad_fires_xr_001_and_its_home_twin_does_not(
+        planted_run, planted_scenario):
+    """GetSecretValue names the loyalty database's secret: by name every morning in eu-west-1, by the ARN of its
+    replica once from us-east-1. Both are classed (the class's secretsmanager pattern); only the read abroad is a
+    finding."""
+    from sovaudit.demo.scenario import EU_ACCOUNT, LOYALTY_SECRET, LOYALTY_SECRET_REPLICA
+
+    scenario, lake, config = planted_scenario
+    home = f"arn:aws:secretsmanager:eu-west-1:{EU_ACCOUNT}:secret:{LOYALTY_SECRET}"
+    [abroad] = [e["eventID"] for e in scenario.events
+                if e["eventName"] == "GetSecretValue" and e["awsRegion"] == "us-east-1"]
+    reads = lake.sql("SELECT resource, region, count(*) FROM cloudtrail WHERE event_name = 'GetSecretValue' "
+                     "GROUP BY ALL ORDER BY 2").fetchall()
+    # 60 mornings, less the one inside IN-003's planted silent hours.
+    assert reads == [(home, "eu-west-1", 59), (LOYALTY_SECRET_REPLICA, "us-east-1", 1)]
+    secret = [f for f in planted_run["XR-001"].findings if ":secretsmanager:" in f.resource]
+    assert [(f.resource, f.region, f.jurisdiction, f.evidence) for f in secret] == [
+        (LOYALTY_SECRET_REPLICA, "us-east-1", "US", [abroad])]
+    assert abroad in scenario.expected["XR-001"]
+    assert secret[0].details["data_class"] == "customer-pii"
+    con, _, _ = open_session(lake, load_config(config).config, CATALOGUE)
+    try:
+        classed = con.sql("SELECT resource, class_name FROM checks.resource_class WHERE resource LIKE '%:secret:%' "
+                          "ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    assert classed == [(home, "customer-pii"), (LOYALTY_SECRET_REPLICA, "customer-pii")]
+
+
 def _loaded(text: str, path):
     from sovaudit.config import LoadedConfig
 
@@ -158,6 +187,7 @@ def test_checks_that_need_no_policy_still_run_without_data_classes(no_policy_run
 def test_not_assessed_when_class_patterns_match_nothing(planted_scenario):
     _, lake, config = planted_scenario
     text = (Path(config).read_text().replace("arn:aws:s3:::acme-", "arn:aws:s3:::typo-acme-")
+            .replace(":secret:acme-", ":secret:typo-acme-")
             .replace("storageaccounts/acmeloyalty", "storageaccounts/typo-acmeloyalty")
             .replace("https://acmeloyalty", "https://typo-acmeloyalty"))
     run = run_checks(lake, _loaded(text, config), check_ids=["XR-001", "RT-001", "RT-003"])

@@ -5,6 +5,7 @@ import duckdb
 from sovaudit.ingest.run import TIME_MACROS
 from sovaudit.resources import query_text
 from sovaudit.schema import COMMON_COLUMNS, lake_tables
+from sovaudit.sources.cloudtrail.preparer import CloudTrailPreparer
 
 
 def test_every_lake_table_carries_the_common_columns():
@@ -24,10 +25,13 @@ def test_cloudtrail_normalize_output_matches_the_table_definition(tmp_path):
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(lake_tables()["cloudtrail"].ddl)
-    con.execute(query_text(TIME_MACROS))
+    preparer = CloudTrailPreparer()
+    for setup in (TIME_MACROS, *preparer.setup_queries):
+        name, params = (setup, None) if isinstance(setup, str) else setup
+        con.execute(query_text(name), params)
     expected = [(r[0], r[1]) for r in con.execute("DESCRIBE cloudtrail").fetchall()]
     relation = con.sql(query_text("normalize/cloudtrail.sql"),
                        params={"path": str(empty), "index_map": None, "blob": "b", "run": "r",
-                               "pull_started": datetime.now(UTC)})
+                               "pull_started": datetime.now(UTC), **preparer.sql_params("cloudtrail")})
     produced = [(name, str(kind)) for name, kind in zip(relation.columns, relation.types, strict=True)]
     assert produced == [*expected, ("_problem", "VARCHAR")]

@@ -7,6 +7,9 @@
 --   $blob       SHA-256 of the archived blob          $run  id of the pull
 --   $pull_started  when the pull started: a record time more than a day after it is quarantined
 --
+-- Macros (created once per pull): the ct_* macros of cloudtrail_macros.sql. The resource of the services other than
+-- S3 and KMS comes after, from the mapping table (cloudtrail_finish.sql).
+--
 -- Every column is read as VARCHAR or JSON so that a record with an odd type still loads;
 -- typed values come from TRY_CAST below, and a record that cannot be placed in time or has
 -- no eventID gets a `_problem` and is quarantined instead of stored.
@@ -55,6 +58,29 @@ fields AS MATERIALIZED (
         CASE WHEN eventName = 'ConsoleLogin'
              THEN json_extract_string(responseElements, '$.ConsoleLogin') = 'Failure' ELSE false END AS _login_failed
     FROM typed
+),
+targets AS (
+    SELECT
+        fields.*,
+        CASE
+            WHEN eventName IN ('CopyObject', 'UploadPartCopy') AND _copy_source IS NOT NULL
+                THEN 'arn:aws:s3:::' || split_part(url_decode(ltrim(_copy_source, '/')), '?', 1)
+            WHEN _bucket IS NOT NULL
+                THEN 'arn:aws:s3:::' || _bucket || coalesce('/' || _object_key, '')
+            WHEN eventSource = 'kms.amazonaws.com' AND _key IS NOT NULL THEN _key
+            ELSE _first_arn
+        END AS _resource,
+        CASE
+            WHEN eventName IN ('CopyObject', 'UploadPartCopy') AND _bucket IS NOT NULL
+                THEN 'arn:aws:s3:::' || _bucket || coalesce('/' || _object_key, '')
+            WHEN eventName = 'PutBucketReplication'
+                THEN coalesce(
+                    json_extract_string(requestParameters, '$.ReplicationConfiguration.Rule.Destination.Bucket'),
+                    json_extract_string(requestParameters, '$.ReplicationConfiguration.Rule[0].Destination.Bucket'))
+            WHEN eventName = 'ReplicateKey'
+                THEN json_extract_string(responseElements, '$.replicaKeyMetadata.arn')
+        END AS _dest_resource
+    FROM fields
 )
 SELECT
     eventVersion AS event_version,
@@ -80,6 +106,13 @@ SELECT
     eventID AS event_id,
     TRY_CAST(readOnly AS BOOLEAN) AS read_only,
     resources,
+    -- Every ARN the record mentions, sorted: the resource and destination, the key, resources[].ARN, and each
+    -- ARN-looking string in the request and the response (cloudtrail_finish.sql adds a resource it names).
+    list_sort(list_distinct(list_concat(
+        [ct_if_arn(_resource), ct_if_arn(_dest_resource), ct_if_arn(_key)],
+        CASE WHEN resources IS NOT NULL
+             THEN list_filter(json_extract_string(resources, '$[*].ARN'), lambda a: starts_with(a, 'arn:')) END,
+        ct_arns_in(CAST(requestParameters AS VARCHAR)), ct_arns_in(CAST(responseElements AS VARCHAR))))) AS arns,
     eventType AS event_type,
     apiVersion AS api_version,
     TRY_CAST(managementEvent AS BOOLEAN) AS management_event,
@@ -146,14 +179,7 @@ SELECT
     CAST(NULL AS VARCHAR) AS src_cloud_region,
     CAST(NULL AS VARCHAR) AS src_cloud_service,
     userAgent AS user_agent,
-    CASE
-        WHEN eventName IN ('CopyObject', 'UploadPartCopy') AND _copy_source IS NOT NULL
-            THEN 'arn:aws:s3:::' || split_part(url_decode(ltrim(_copy_source, '/')), '?', 1)
-        WHEN _bucket IS NOT NULL
-            THEN 'arn:aws:s3:::' || _bucket || coalesce('/' || _object_key, '')
-        WHEN eventSource = 'kms.amazonaws.com' AND _key IS NOT NULL THEN _key
-        ELSE _first_arn
-    END AS resource,
+    _resource AS resource,
     CASE
         WHEN eventSource = 'kms.amazonaws.com' OR (_key IS NOT NULL AND _bucket IS NULL)
             THEN nullif(regexp_extract(_key, '^arn:aws[a-z-]*:kms:([a-z0-9-]+):', 1), '')
@@ -163,16 +189,7 @@ SELECT
         WHEN _s3_host IS NOT NULL
             THEN nullif(regexp_extract(_s3_host, 's3[.-](?:dualstack\.)?([a-z]{2}(?:-gov)?-[a-z]+-[0-9])\.', 1), '')
     END AS resource_region,
-    CASE
-        WHEN eventName IN ('CopyObject', 'UploadPartCopy') AND _bucket IS NOT NULL
-            THEN 'arn:aws:s3:::' || _bucket || coalesce('/' || _object_key, '')
-        WHEN eventName = 'PutBucketReplication'
-            THEN coalesce(
-                json_extract_string(requestParameters, '$.ReplicationConfiguration.Rule.Destination.Bucket'),
-                json_extract_string(requestParameters, '$.ReplicationConfiguration.Rule[0].Destination.Bucket'))
-        WHEN eventName = 'ReplicateKey'
-            THEN json_extract_string(responseElements, '$.replicaKeyMetadata.arn')
-    END AS dest_resource,
+    _dest_resource AS dest_resource,
     CASE
         WHEN eventName IN ('CopyObject', 'UploadPartCopy') THEN awsRegion
         WHEN eventName = 'ReplicateKey' THEN json_extract_string(requestParameters, '$.replicaRegion')
@@ -193,4 +210,4 @@ SELECT
         WHEN _time IS NULL THEN 'eventTime is not a timestamp: ' || left(eventTime, 64)
         ELSE future_time_problem('eventTime', eventTime, _time, $pull_started)
     END AS _problem
-FROM fields
+FROM targets

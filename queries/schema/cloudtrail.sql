@@ -24,6 +24,7 @@ CREATE TABLE cloudtrail (
     event_id                   VARCHAR,
     read_only                  BOOLEAN,
     resources                  JSON,
+    arns                       VARCHAR[],  -- every ARN the record mentions
     event_type                 VARCHAR,
     api_version                VARCHAR,
     management_event           BOOLEAN,

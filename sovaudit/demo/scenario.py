@@ -2,7 +2,8 @@
 
 Sixty days of traffic (a 30-day baseline, then the 30-day window a default `sovaudit check` looks at):
 - the loyalty programme (customer PII, tier 1, home EU) in eu-west-1, with a replica in eu-central-1 and an
-  allowed transfer to a UK support centre (eu-west-2);
+  allowed transfer to a UK support centre (eu-west-2); its database credentials in Secrets Manager in eu-west-1,
+  read every morning, with a replica in us-east-1;
 - nightly backups (home EU, 35-day retention) in eu-west-1;
 - purchase orders (home US, seven-year retention) in us-east-1, with a disaster-recovery copy in the US;
 - on Azure (sovaudit.demo.scenario_azure): loyalty data in a storage account in North Europe, its key in a
@@ -43,6 +44,10 @@ BACKUP_KEY = f"arn:aws:kms:eu-west-1:{EU_ACCOUNT}:key/0b1c2d3e-4f50-4617-8293-a4
 PO_KEY = f"arn:aws:kms:us-east-1:{US_ACCOUNT}:key/7e6d5c4b-3a29-4817-8e6f-5d4c3b2a1908"
 US_TRAIL = f"arn:aws:cloudtrail:us-east-1:{US_ACCOUNT}:trail/acme-us-trail"
 EU_SECURITY_TRAIL = f"arn:aws:cloudtrail:eu-west-1:{EU_ACCOUNT}:trail/acme-eu-security-trail"
+# The loyalty database's credentials, in Secrets Manager in eu-west-1, with a replica in us-east-1 for disaster
+# recovery. A secret's ARN ends in -xxxxxx, six random characters: a name alone gives the ARN without them.
+LOYALTY_SECRET = "acme-loyalty-db-credentials"
+LOYALTY_SECRET_REPLICA = f"arn:aws:secretsmanager:us-east-1:{EU_ACCOUNT}:secret:{LOYALTY_SECRET}-Qx7pZ2"
 OFFICE_IPS = {"DE": "217.0.0.41", "FR": "90.0.0.17", "IE": "87.32.0.9", "GB": "81.2.69.142", "US": "12.0.0.77"}
 ATTACKER_IPS = {"CN": "1.0.1.1", "RU": "95.108.128.1"}
 # An EC2 instance's public address in eu-west-1 (34.240.0.0/13 is EC2 eu-west-1 in AWS's ip-ranges.json).
@@ -68,6 +73,8 @@ home = "EU"
 tier = 1
 retention_days = 365
 resources = ["arn:aws:s3:::acme-loyalty-*",
+             # the loyalty secrets in Secrets Manager, in any region (a secret's ARN ends in -xxxxxx)
+             "arn:aws:secretsmanager:*:{EU_ACCOUNT}:secret:acme-loyalty-*",
              # Azure: the loyalty storage accounts (resource ids are lower case in the lake), and their blob
              # endpoints, which name the source of a copy
              {_AZURE_PII_RESOURCES}]
@@ -339,6 +346,12 @@ def build(planted: bool = True, seed: int = 20261127) -> Scenario:
               "trailName": EU_SECURITY_TRAIL, "advancedEventSelectors": [{
                   "name": "Management events selector",
                   "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}]})
+    # Every morning the loyalty API reads its database credentials from Secrets Manager, in eu-west-1, by name.
+    # (Added after the traffic above, so that its random draws stay as they were.)
+    for day in range(DAYS):
+        b.add(START + timedelta(days=day, hours=6, minutes=15), EU_ACCOUNT, "eu-west-1",
+              "secretsmanager.amazonaws.com", "GetSecretValue", loyalty_app, vpc_ip_eu,
+              params={"secretId": LOYALTY_SECRET, "versionStage": "AWSCURRENT"})
     if planted:
         _plant(b, window)
     b.events.sort(key=lambda e: (e["eventTime"], e["eventID"]))
@@ -362,6 +375,9 @@ def _plant(b: _Builder, window: datetime) -> None:
          intern, OFFICE_IPS["DE"], nbytes=100_000, planted="XR-001")
     b.s3(day(5, 13), EU_ACCOUNT, "us-east-1", "GetObject", "acme-loyalty-analytics-us", "export/members.parquet",
          intern, OFFICE_IPS["DE"], nbytes=100_000, planted="XR-001")
+    # XR-001: the loyalty database credentials read from their replica in us-east-1, named by ARN.
+    b.add(day(5, 15), EU_ACCOUNT, "us-east-1", "secretsmanager.amazonaws.com", "GetSecretValue", eu_app, us_vpc,
+          params={"secretId": LOYALTY_SECRET_REPLICA, "versionStage": "AWSCURRENT"}, planted="XR-001")
     # XR-002: a tier-1 object read from an address registered in China.
     b.s3(day(6, 3), EU_ACCOUNT, "eu-west-1", "GetObject", "acme-loyalty-eu", "members/31337.json", intern,
          ATTACKER_IPS["CN"], nbytes=7_000, planted="XR-002")

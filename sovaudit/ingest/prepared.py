@@ -28,7 +28,8 @@ class BlobPreparer(Protocol):
     """Turns a source's blobs into table slices. `work` is a path prefix for the array files."""
 
     tables: tuple[str, ...]
-    setup_queries: tuple[str, ...]  # queries/ files run once per pull before any normalize SQL (e.g. macros)
+    # queries/ files run once per pull before any normalize SQL (e.g. macros), each a name or (name, parameters)
+    setup_queries: tuple[str | tuple[str, dict[str, Any]], ...]
 
     def sql_params(self, table: str) -> dict[str, Any]:
         """Named parameters the table's normalize SQL takes besides path, index_map, blob, run and pull_started."""

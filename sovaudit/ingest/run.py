@@ -34,7 +34,7 @@ from sovaudit.ingest.repeats import RecordReader, Repeat, conflicts
 from sovaudit.ip_ranges.files import IpRanges, load_ip_ranges
 from sovaudit.lake import Lake
 from sovaudit.ledger import Ledger
-from sovaudit.resources import query_text
+from sovaudit.resources import query_text, resource_dir
 from sovaudit.schema import lake_tables
 from sovaudit.timewindow import iso
 
@@ -42,6 +42,8 @@ FLUSH_ROWS = 100_000  # per worker: bounds memory (~2 KB a row in Arrow) while k
 REPEATS_AT_ONCE = 50_000  # rows whose event id came again, judged together: bounds memory on a re-pulled export
 # How every normalize query reads a record's time and judges it against the pull's start ($pull_started).
 TIME_MACROS = "normalize/time_macros.sql"
+# A table's optional second step, over a flush's rows at once rather than per blob (see IngestRun._finish).
+FINISH_SQL = "normalize/{table}_finish.sql"
 
 
 # What CallerLocator says of an address, in CallerPlace's order.
@@ -96,14 +98,19 @@ class IngestRun:
         self.db.execute("SET memory_limit = ?", [memory_limit])
         self.db.execute("SET temp_directory = ?", [str(self.work / "spill")])
         for setup in (TIME_MACROS, *self.preparer.setup_queries):
-            self.db.execute(query_text(setup))  # macros the normalize SQL uses, seen by every cursor
+            # Macros and tables the normalize SQL uses, seen by every cursor.
+            name, params = (setup, None) if isinstance(setup, str) else setup
+            self.db.execute(query_text(name), params)
         self.json_columns: dict[str, list[str]] = {}
         self.normalize_sql: dict[str, str] = {}
+        self.finish_sql: dict[str, str] = {}
         for table in self.tables:
             self.db.execute(lake_tables()[table].ddl)
             self.json_columns[table] = [row[0] for row in self.db.execute(f"DESCRIBE {table}").fetchall()
                                         if row[1] == "JSON"]
             self.normalize_sql[table] = query_text(f"normalize/{table}.sql")
+            if (resource_dir("queries") / FINISH_SQL.format(table=table)).is_file():
+                self.finish_sql[table] = query_text(FINISH_SQL.format(table=table))
         self._lock = threading.Lock()
         self._local = threading.local()
         self._stages: list[_Stage] = []
@@ -236,7 +243,35 @@ class IngestRun:
         batches, stage.batches, stage.rows = stage.batches, defaultdict(list), 0
         for name, tables in batches.items():
             if tables:
-                self._flush_table(name, pa.concat_tables(tables))
+                self._flush_table(name, self._finish(stage, name, pa.concat_tables(tables)))
+
+    def _finish(self, stage: _Stage, name: str, table: pa.Table) -> pa.Table:
+        """Run the table's finish SQL over the staged rows (the view `batch`, with each row's position `_row`). It
+        returns `_row` and new values of some columns for the rows it changes, which replace the old values. Once
+        per flush instead of per blob: its plan, made once, costs more than a small blob's rows."""
+        sql = self.finish_sql.get(name)
+        if sql is None or not table.num_rows:
+            return table
+        batch = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+        stage.cursor.register("batch", batch)
+        try:
+            changed = stage.cursor.sql(sql).to_arrow_table().sort_by("_row")
+        finally:
+            stage.cursor.unregister("batch")
+        if not changed.num_rows:
+            return table
+        if len(pc.unique(changed["_row"])) != changed.num_rows:
+            raise RuntimeError(f"internal error: {FINISH_SQL.format(table=name)} returned a row twice")
+        # Row i takes its value from the changed rows (after the old values) when it is one of them.
+        positions = batch["_row"].combine_chunks()
+        mask = pc.is_in(positions, value_set=changed["_row"])
+        rank = pc.subtract(pc.cumulative_sum(pc.cast(mask, pa.int64())), 1)
+        take = pc.if_else(mask, pc.add(rank, table.num_rows), positions)
+        for column in changed.column_names[1:]:
+            field = table.schema.field(column)
+            both = pa.chunked_array([*table[column].chunks, *changed[column].cast(field.type).chunks], type=field.type)
+            table = table.set_column(table.schema.get_field_index(column), field, both.take(take))
+        return table
 
     def _flush_table(self, name: str, table: pa.Table) -> None:
         problems: list[dict[str, Any]] = []

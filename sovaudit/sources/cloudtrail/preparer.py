@@ -16,6 +16,7 @@ from sovaudit.ingest.records import (
     split_records,
 )
 from sovaudit.sources.cloudtrail import lookup_events
+from sovaudit.sources.cloudtrail.resource_map import resource_rules_json
 
 _HEAD = re.compile(rb'\A\s*\{\s*"Records"\s*:\s*\[')
 _TAIL = re.compile(rb'\]\s*\}\s*\Z')
@@ -59,7 +60,11 @@ class CloudTrailRecords(ArrayFile):
 
 class CloudTrailPreparer:
     tables = ("cloudtrail",)
-    setup_queries = ()
+
+    @property
+    def setup_queries(self) -> tuple[str | tuple[str, dict[str, Any]], ...]:
+        # The resource mapping table becomes a table once per pull, not once per blob.
+        return ("normalize/cloudtrail_macros.sql", ("normalize/cloudtrail_rules.sql", {"rules": resource_rules_json()}))
 
     def sql_params(self, table: str) -> dict[str, Any]:
         return {}
