@@ -75,7 +75,10 @@ def test_resource_and_actor_ids_are_whole_at_any_width(planted_run, width):
     assert len(resources) == len(findings) == len(actors)
     assert sorted(map(_squeezed, resources)) == sorted(_squeezed(f.resource or "-") for f in findings)
     assert sorted(map(_squeezed, actors)) == sorted(_squeezed(f.actor or "-") for f in findings)
-    assert max(len(line) for line in text.splitlines()) <= width  # nothing cropped at the edge either
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    boxed = [line for line in lines if line and line[0] in "┏┃┡│├└"]
+    assert all(line[-1] in "┓┃┩│┤┘" for line in boxed), width  # no table cropped at the edge either
     shown = [r.check.title + r.status_reason for r in planted_run.results]
     shown += [value for f in findings for value in _finding_cells(f).values()]
     assert text.count("…") == sum(value.count("…") for value in shown)  # Rich never cut a cell with its "…"

@@ -56,7 +56,10 @@ def _summary_table(rows: list[tuple[Text, ...]], width: int) -> Table:
     columns = ("check", "status", "severity", "family", "title", "findings", "why")
     short = {i: max([len(c), *(row[i].cell_len for row in rows)])
              for i, c in enumerate(columns) if c not in ("title", "why")}
-    fits = sum(short.values()) + 2 * 12 + 3 * len(columns) + 1 <= width  # cells, title and why, borders, padding
+    # Rich does not fold a column below its longest word: the title's and the reason's count as well.
+    words = sum(max((len(w) for row in rows for w in row[i].plain.split()), default=1)
+                for i, c in enumerate(columns) if c in ("title", "why"))
+    fits = sum(short.values()) + words + 3 * len(columns) + 1 <= width  # cells, borders and padding
     for i, column in enumerate(columns):
         summary.add_column(column, overflow="fold", min_width=short.get(i) if fits else None,
                            justify="right" if column == "findings" else "left")
