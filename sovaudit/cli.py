@@ -1,56 +1,124 @@
-"""The `sovaudit` command: a thin Typer layer over the library."""
+"""The `sovaudit` command: a thin Typer layer over the library.
+
+Only Typer is imported up front: `--help` and `--version` answer without loading DuckDB, pyarrow, pydantic or a
+source's SDK. Each verb imports what it needs when it runs, and `pull`'s commands are loaded when `pull` is asked
+for (see `_PullGroup`).
+"""
 
 import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.resources import files
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
+from typer.core import TyperGroup
 
-from sovaudit import __version__
+from sovaudit.cli_help import tidy
 from sovaudit.cli_options import ConfigOpt, FormatOpt, LakeOpt, LockOpt, SinceOpt, UntilOpt
-from sovaudit.config import ip_ranges_of, load_config, resolve_lake_path
 from sovaudit.errors import SovauditError, UsageError
-from sovaudit.fsutil import storage_errors
-from sovaudit.lake import Lake
-from sovaudit.output import dumps, visible, write_rows
-from sovaudit.pull import PullResult, pull_source
-from sovaudit.sources import SOURCES, config_from_flags
 
+if TYPE_CHECKING:
+    from sovaudit.lake import Lake
+    from sovaudit.pull import PullResult
+
+
+class _LazyConsole:
+    """A Rich console made on first use: importing Rich is left to the verbs that print with it."""
+
+    def __init__(self, **settings: Any):
+        self._settings, self._console = settings, None
+
+    def get(self) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            settings = dict(self._settings)
+            if settings.pop("stdout_width", False):
+                # Piped output is read by people in CI logs too: give tables room instead of Rich's 80 columns.
+                settings["width"] = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+            self._console = Console(**settings)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+console: Any = _LazyConsole(stdout_width=True)
+err: Any = _LazyConsole(stderr=True)
+
+
+def _rich(target: Any) -> Any:
+    """The Rich console itself, for what takes one (Progress, the prompt), also when a test put one in place."""
+    return target.get() if isinstance(target, _LazyConsole) else target
+
+
+class _PullGroup(TyperGroup):
+    """`sovaudit pull`, whose `pull <type>` commands the source families register: loaded (with the registry
+    and the config models, never an SDK) only when `pull`'s commands are listed or one is run."""
+
+    loads_lazily = True
+
+    def _load(self) -> None:
+        if getattr(self, "_loaded", False):
+            return
+        self._loaded = True
+        from sovaudit.sources import SOURCES
+
+        staging = typer.Typer(rich_markup_mode="rich", context_settings=CONTEXT)
+        staging.callback()(lambda: None)
+        # Each source type adds its own `pull <type>` command, with its flags and examples.
+        for source in SOURCES.values():
+            source.register_command(staging, _pull_from_flags)
+        for name, command in typer.main.get_command(staging).commands.items():
+            self.add_command(tidy(command), name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        self._load()
+        return super().get_command(ctx, cmd_name)
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     name="sovaudit",
     help="Data-sovereignty audit: cloud audit logs into an evidence-backed Parquet lake, queried with SQL.",
     no_args_is_help=True,
     rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings=CONTEXT,
 )
-pull_app = typer.Typer(rich_markup_mode="rich")
+pull_app = typer.Typer(rich_markup_mode="rich", cls=_PullGroup)
 app.add_typer(pull_app, name="pull")
 
-# Piped output is read by people in CI logs too: give tables room instead of Rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
-err = Console(stderr=True)
+
+def _text(text: str, style: str = "") -> Any:
+    from rich.text import Text
+
+    return Text(text, style=style)
 
 
+def _visible(text: str) -> str:
+    from sovaudit.output import visible
+
+    return visible(text)
 
 
 def _fail(exc: SovauditError) -> None:
     for line in str(exc).splitlines():
-        err.print(Text(f"error: {visible(line)}", style="bold red"), soft_wrap=True)
+        err.print(_text(f"error: {_visible(line)}", "bold red"), soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
 @contextmanager
 def _writing(what: str, path: Path) -> Iterator[None]:
     """A refused write (permissions, read-only file system, full disk) ends the command with one line."""
+    from sovaudit.fsutil import storage_errors
+
     try:
         with storage_errors(what, path, scope=path.parent):
             yield
@@ -63,25 +131,33 @@ def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
         _fail(UsageError(f"--format: found {fmt!r}, expected {', '.join(allowed[:-1])} or {allowed[-1]}"))
 
 
-def _lake(lake: str | None, config: str | None) -> Lake:
-    loaded = load_config(config)
-    return Lake(resolve_lake_path(lake, loaded))
+def _lake(lake: str | None, config: str | None) -> "Lake":
+    from sovaudit.config import load_config, resolve_lake_path
+    from sovaudit.lake import Lake
+
+    return Lake(resolve_lake_path(lake, load_config(config)))
 
 
-def _read_lake(target: Lake) -> Lake:
-    """The lake for a verb that reads it: refused if its ledger was altered, with a warning if a pull's last
-    append was cut short (the next pull removes it)."""
+def _read_lake(target: "Lake") -> "Lake":
+    """The lake for a verb that reads it: refused with one line when the path is not a lake (missing, a file,
+    empty, no ledger) or its ledger was altered, with a warning if a pull's last append was cut short (the next
+    pull removes it)."""
+    from sovaudit.lake_location import require_lake
+
+    require_lake(target.root)
     lines = target.ledger.lines()
     target.ledger.entries(lines)
     torn = target.ledger.torn_tail(lines)
     if torn:
-        err.print(Text(f"warning: {visible(torn)}", style="yellow"), soft_wrap=True)
+        err.print(_text(f"warning: {_visible(torn)}", "yellow"), soft_wrap=True)
     return target
 
 
 def _version(value: bool) -> None:
     if value:
-        console.print(f"sovaudit {__version__}")
+        from sovaudit import __version__
+
+        print(f"sovaudit {__version__}")
         raise typer.Exit()
 
 
@@ -100,6 +176,8 @@ def init(path: Annotated[Path, typer.Argument(help="Where to write the config.")
 
     Example: [cyan]sovaudit init && $EDITOR sovaudit.toml[/cyan]
     """
+    from importlib.resources import files
+
     if path.exists() and not force:
         _fail(UsageError(f"{path} exists; use --force to overwrite"))
     path.write_text(files("sovaudit").joinpath("init_template.toml").read_text(encoding="utf-8"), encoding="utf-8")
@@ -109,7 +187,7 @@ def init(path: Annotated[Path, typer.Argument(help="Where to write the config.")
 # -- pull ------------------------------------------------------------------------------------------
 
 class _RichProgress:
-    def __init__(self, progress: Progress, task: int):
+    def __init__(self, progress: Any, task: int):
         self.progress, self.task = progress, task
         self.blobs = self.bytes = self.events = 0
 
@@ -124,12 +202,16 @@ class _RichProgress:
         self.progress.update(self.task, total=blobs + self.blobs)
 
     def note(self, message: str) -> None:
-        self.progress.console.print(Text(f"warning: {visible(message)}", style="yellow"))
+        self.progress.console.print(_text(f"warning: {_visible(message)}", "yellow"), soft_wrap=True)
 
 
-def _run_pull(lake: Lake, spec, since, until, lock_timeout, quiet: bool, ip_ranges=None) -> PullResult:
+def _run_pull(lake: "Lake", spec, since, until, lock_timeout, quiet: bool, ip_ranges=None) -> "PullResult":
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from sovaudit.pull import pull_source
+
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                  TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err,
+                  TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=_rich(err),
                   disable=quiet, transient=False) as progress:
         task = progress.add_task(f"pull {spec.name}", total=None, stats="")
         return pull_source(lake, spec, since=since, until=until, progress=_RichProgress(progress, task),
@@ -137,7 +219,12 @@ def _run_pull(lake: Lake, spec, since, until, lock_timeout, quiet: bool, ip_rang
                            on_lock_wait=lambda pid: err.print(f"waiting for the lake lock held by pid {pid} …"))
 
 
-def _report_pulls(results: list[PullResult], fmt: str) -> int:
+def _report_pulls(results: list["PullResult"], fmt: str, lake: "Lake | None" = None) -> int:
+    from rich.table import Table
+
+    from sovaudit.output import dumps, visible
+    from sovaudit.pull_summary import quarantined_lines
+
     if fmt == "json":
         print(dumps([{"source": r.source, "run_id": r.entry["run_id"], "counts": r.counts,
                       "blobs": r.entry["blobs"], "failures": r.entry["failures"],
@@ -146,31 +233,32 @@ def _report_pulls(results: list[PullResult], fmt: str) -> int:
     else:
         table = Table(title="pull summary", header_style="bold cyan")
         for column in ("source", "read", "stored", "duplicate", "quarantined", "objects"):
-            table.add_column(column, justify="left" if column == "source" else "right", no_wrap=True)
+            table.add_column(column, justify="left" if column == "source" else "right", overflow="fold")
         for r in results:
             counts = (f"{r.counts[k]:,}" for k in ("read", "stored", "duplicate", "quarantined"))
-            table.add_row(Text(visible(r.source)), *counts, f"{r.entry['blobs']['blobs']:,}")
+            table.add_row(_text(visible(r.source)), *counts, f"{r.entry['blobs']['blobs']:,}")
         console.print(table)
         for r in results:
             b = r.entry["blobs"]
             if b["blobs_skipped"]:
-                console.print(Text(f"note: {b['blobs_skipped']:,} object(s) were already in the lake (same bytes) "
-                                   "and were not read again", style="dim"))
+                console.print(_text(f"note: {b['blobs_skipped']:,} object(s) were already in the lake (same bytes) "
+                                    "and were not read again", "dim"))
             if b["digest_blobs"]:
-                console.print(Text(f"note: {b['digest_blobs']:,} digest file(s) archived for verification "
-                                   "(sovaudit verify)", style="dim"))
+                console.print(_text(f"note: {b['digest_blobs']:,} digest file(s) archived for verification "
+                                    "(sovaudit verify)", "dim"))
             for note in r.notes:
-                console.print(Text(f"note: {visible(note)}", style="dim"))
+                console.print(_text(f"note: {visible(note)}", "dim"))
             for failure in r.entry["failures"]:
-                console.print(Text(f"failed: {visible(failure['error'])}", style="red"))
+                console.print(_text(f"failed: {visible(failure['error'])}", "red"))
             if r.entry["quarantine_file"]:
                 path = visible(r.entry["quarantine_file"]["path"])
-                console.print(Text(f"{r.counts['quarantined']} record(s) quarantined; see the `quarantine` table "
-                                   f"(sovaudit sql \"FROM quarantine\") or {path}", style="yellow"))
-        console.print(Text(f"ledger head {results[-1].entry['hash']}" if results else "nothing pulled", style="dim"))
+                console.print(_text(f"{r.counts['quarantined']:,} record(s) quarantined; see the `quarantine` table "
+                                    f"(sovaudit sql \"FROM quarantine\") or {path}:", "yellow"), soft_wrap=True)
+                # One line each, however long the path: they are grepped for in CI logs.
+                for line in quarantined_lines(lake, r.entry["quarantine_file"], r.counts["quarantined"]):
+                    console.print(_text(f"  {visible(line)}", "yellow"), soft_wrap=True)
+        console.print(_text(f"ledger head {results[-1].entry['hash']}" if results else "nothing pulled", "dim"))
     return max((r.exit_code for r in results), default=0)
-
-
 
 
 @pull_app.callback(invoke_without_command=True)
@@ -184,6 +272,10 @@ def pull(ctx: typer.Context, lake: LakeOpt = None, config: ConfigOpt = None, sin
     """
     if ctx.invoked_subcommand:
         return
+    from sovaudit.config import ip_ranges_of, load_config, resolve_lake_path
+    from sovaudit.lake import Lake
+    from sovaudit.sources import SOURCES
+
     _check_format(fmt, ("table", "json"))
     try:
         loaded = load_config(config)
@@ -196,12 +288,16 @@ def pull(ctx: typer.Context, lake: LakeOpt = None, config: ConfigOpt = None, sin
         results = [_run_pull(target, s, since, until, lock_timeout, fmt == "json", ranges) for s in specs]
     except SovauditError as exc:
         _fail(exc)
-    raise typer.Exit(_report_pulls(results, fmt))
+    raise typer.Exit(_report_pulls(results, fmt, target))
 
 
 def _pull_from_flags(source_type: str, flags: dict, *, since: str | None, until: str | None, lake: str | None,
                      config: str | None, fmt: str, lock_timeout: float) -> None:
     """`sovaudit pull <source_type> --flag …`: one pull of the config entry the flags describe."""
+    from sovaudit.config import ip_ranges_of, load_config, resolve_lake_path
+    from sovaudit.lake import Lake
+    from sovaudit.sources import config_from_flags
+
     _check_format(fmt, ("table", "json"))
     try:
         loaded = load_config(config)
@@ -210,12 +306,7 @@ def _pull_from_flags(source_type: str, flags: dict, *, since: str | None, until:
         result = _run_pull(target, spec, since, until, lock_timeout, fmt == "json", ip_ranges_of(loaded))
     except SovauditError as exc:
         _fail(exc)
-    raise typer.Exit(_report_pulls([result], fmt))
-
-
-# Each source type adds its own `pull <type>` command, with its flags and examples.
-for _source in SOURCES.values():
-    _source.register_command(pull_app, _pull_from_flags)
+    raise typer.Exit(_report_pulls([result], fmt, target))
 
 
 # -- check and checks ------------------------------------------------------------------------------
@@ -238,6 +329,8 @@ def _check_formats(fmt: str, out: Path | None, out_dir: Path | None) -> list[str
     if out_dir is None and len(formats) > 1:
         _fail(UsageError(f"--format: found {fmt!r}; several formats need --out-dir DIR"))
     return formats
+FailOnOpt = Annotated[str, typer.Option("--fail-on", help="Exit 1 on findings at or above: critical, high, medium, "
+                                        "low or info; none never fails on findings (a report-only run).")]
 
 
 def _write_output(text: str, out: Path | None) -> None:
@@ -257,8 +350,7 @@ def check(
     check_id: Annotated[list[str] | None, typer.Option("--check", help="Run only this check id (repeatable).")] = None,
     family: Annotated[list[str] | None, typer.Option("--family", help="Run only this family (repeatable): "
                       "cross_region, egress, key_use, retention, integrity.")] = None,
-    fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 on findings at or above: critical, high, "
-                                         "medium or low.")] = "high",
+    fail_on: FailOnOpt = "high",
     fmt: Annotated[str, typer.Option("--format", help="table, json, csv, junit, sarif or ocsf; several, "
                                      "comma-separated, with --out-dir.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write the output to this file.")] = None,
@@ -271,7 +363,9 @@ def check(
 
     Each check ends PASS, FAIL or NOT_ASSESSED (its data or policy is missing, with the reason).
     The window defaults to the last 30 days of data in the lake.
-    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error, 3 partial evidence.
+
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error or no lake at the path,
+    3 partial evidence.
 
     Examples:
 
@@ -286,6 +380,8 @@ def check(
     from sovaudit.checks.console import print_run, suppression_notes
     from sovaudit.checks.formats import FILE_NAMES, WRITERS
     from sovaudit.checks.runner import run_checks
+    from sovaudit.config import load_config, resolve_lake_path
+    from sovaudit.lake import Lake
 
     formats = _check_formats(fmt, out, out_dir)
     try:
@@ -297,6 +393,8 @@ def check(
         _fail(exc)
     for fmt in formats:
         if fmt == "table" and out is not None:
+            from rich.console import Console
+
             with _writing("the output", out), open(out, "w", encoding="utf-8") as handle:
                 print_run(run, Console(file=handle, width=160), fail_on)
             err.print(f"wrote {out}")
@@ -305,15 +403,16 @@ def check(
         else:
             _write_output(WRITERS[fmt](run), out_dir / FILE_NAMES[fmt] if out_dir is not None else out)
     for note in suppression_notes(run):
-        err.print(Text(note, style="yellow"), soft_wrap=True)
+        err.print(_text(note, "yellow"), soft_wrap=True)
     for result in run.results:
         if result.error:
-            err.print(Text(f"error: {result.check.id}: {visible(result.status_reason)}", style="bold red"))
+            err.print(_text(f"error: {result.check.id}: {_visible(result.status_reason)}", "bold red"))
     raise typer.Exit(run.exit_code(fail_on))
 
 
 def _catalogue(config: str | None):
     from sovaudit.checks.runner import load_catalogue
+    from sovaudit.config import load_config
 
     return load_catalogue(load_config(config))
 
@@ -326,6 +425,7 @@ def checks_list(fmt: Annotated[str, typer.Option("--format", help="table, json o
     Example: [cyan]sovaudit checks list --format markdown[/cyan]
     """
     from sovaudit.checks.console import catalogue_markdown, catalogue_table
+    from sovaudit.output import dumps
 
     _check_format(fmt, ("table", "json", "markdown"))
     try:
@@ -346,7 +446,7 @@ def checks_list(fmt: Annotated[str, typer.Option("--format", help="table, json o
 
 
 @checks_app.command("show")
-def checks_show(check_id: Annotated[str, typer.Argument(help="A check id, e.g. XR-001.")],
+def checks_show(check_id: Annotated[str, typer.Argument(help="A check id, e.g. XR-001.", metavar="ID")],
                 config: ConfigOpt = None) -> None:
     """Show one check: its metadata and its SQL.
 
@@ -379,7 +479,12 @@ def ip_ranges_show(address: Annotated[str, typer.Argument(help="An IPv4 or IPv6 
 
     Example: [cyan]sovaudit ip-ranges show 34.240.1.1[/cyan]
     """
+    from rich.table import Table
+    from rich.text import Text
+
+    from sovaudit.config import ip_ranges_of, load_config
     from sovaudit.ip_ranges.address import describe
+    from sovaudit.output import dumps, visible
 
     _check_format(fmt, ("table", "json"))
     try:
@@ -421,7 +526,13 @@ def ip_ranges_update(
 
     Example: [cyan]sovaudit ip-ranges update --dir ip-ranges[/cyan]
     """
+    from rich.table import Table
+    from rich.text import Text
+
+    from sovaudit.config import load_config
+    from sovaudit.fsutil import storage_errors
     from sovaudit.ip_ranges.update import update
+    from sovaudit.output import dumps, visible
 
     _check_format(fmt, ("table", "json"))
     try:
@@ -455,19 +566,19 @@ def ip_ranges_update(
 
 # -- report and scan -------------------------------------------------------------------------------
 
-FailOnOpt = Annotated[str, typer.Option("--fail-on", help="Exit 1 on findings at or above: critical, high, medium "
-                                        "or low.")]
+def _print_report_set(result, out_dir: Path, fail_on: str, pulls: list["PullResult"] | None = None) -> None:
+    from rich.table import Table
+    from rich.text import Text
 
-
-def _print_report_set(result, out_dir: Path, fail_on: str, pulls: list[PullResult] | None = None) -> None:
     from sovaudit.checks.console import suppression_notes
+    from sovaudit.output import visible
 
     run = result.run
     counts = {s: sum(r.status == s for r in run.results) for s in ("FAIL", "ACCEPTED", "NOT_ASSESSED", "PASS")}
     table = Table(title="sovaudit scan" if pulls is not None else "sovaudit report", header_style="bold cyan",
                   title_justify="left", show_header=False)
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")
     if pulls is not None:
         for p in pulls:
             table.add_row(f"pulled {p.source}", f"{p.counts['read']:,} read, {p.counts['stored']:,} stored, "
@@ -482,8 +593,11 @@ def _print_report_set(result, out_dir: Path, fail_on: str, pulls: list[PullResul
         table.add_row("accepted findings", f"{accepted} (not counted towards --fail-on; see the report's "
                                            "Accepted findings)")
     failing = run.failing(fail_on)
-    table.add_row(f"at or above {fail_on}", Text(", ".join(r.check.id for r in failing) or "none",
-                                                style="bold red" if failing else "green"))
+    if fail_on == "none":
+        table.add_row("--fail-on none", Text("findings do not fail the run", style="dim"))
+    else:
+        table.add_row(f"at or above {fail_on}", Text(", ".join(r.check.id for r in failing) or "none",
+                                                    style="bold red" if failing else "green"))
     for reason in run.partial_reasons:
         table.add_row("partial evidence", Text(visible(reason), style="yellow"))
     table.add_row("ledger head", run.ledger_head or "-")
@@ -491,7 +605,7 @@ def _print_report_set(result, out_dir: Path, fail_on: str, pulls: list[PullResul
         table.add_row(name, Text(visible(str(path))))
     console.print(table)
     for note in suppression_notes(run):
-        err.print(Text(note, style="yellow"), soft_wrap=True)
+        err.print(_text(note, "yellow"), soft_wrap=True)
 
 
 @app.command()
@@ -511,8 +625,11 @@ def report(
 
       [cyan]sovaudit report --format pdf --out evidence/2024-Q2.pdf --since 2024-04-01 --until 2024-07-01[/cyan]
 
-      [cyan]sovaudit report --format html[/cyan]
+      [cyan]sovaudit report --format html --fail-on none[/cyan]
     """
+    from sovaudit.config import load_config, resolve_lake_path
+    from sovaudit.fsutil import storage_errors
+    from sovaudit.lake import Lake
     from sovaudit.report.build import write_reports
 
     _check_format(fmt, ("html", "pdf", "json"))
@@ -545,7 +662,10 @@ def scan(
 
     Writes report.html, report.pdf, findings.json, findings.csv, junit.xml, findings.sarif, findings.ocsf.json
     and evidence.csv to --out.
-    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error, 3 partial evidence.
+    Without \\[\\[sources]] it reports on the lake as it is, which must then exist.
+
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error or no lake at the path,
+    3 partial evidence.
 
     Examples:
 
@@ -553,6 +673,9 @@ def scan(
 
       [cyan]sovaudit scan --config sovaudit.toml --since 30d --out evidence/ --fail-on high[/cyan]
     """
+    from sovaudit.config import ip_ranges_of, load_config, resolve_lake_path
+    from sovaudit.fsutil import storage_errors
+    from sovaudit.lake import Lake
     from sovaudit.report.build import write_reports
 
     try:
@@ -567,11 +690,12 @@ def scan(
             loaded = load_config(config)
             target = Lake(resolve_lake_path(lake, loaded))
             specs = list(loaded.config.sources)
-            if not specs and not target.ledger.path.exists():
-                raise UsageError("nothing to scan: no [[sources]] in the config and an empty lake "
-                                 "(see `sovaudit init`, or try `sovaudit scan --demo`)")
             if not specs:
-                _read_lake(target)  # a pull would refuse an altered ledger, and remove a torn line, itself
+                try:
+                    _read_lake(target)  # a pull would refuse an altered ledger, and remove a torn line, itself
+                except UsageError as exc:
+                    raise UsageError(f"nothing to scan: no [[sources]] in the config (see `sovaudit init`, or try "
+                                     f"`sovaudit scan --demo`), and {exc}") from None
         ranges = ip_ranges_of(loaded)
         pulls = [_run_pull(target, spec, since, until, lock_timeout, False, ranges) for spec in specs]
         with err.status("checking, verifying the lake and rendering the report …"), \
@@ -592,12 +716,14 @@ def scan(
 SqlFormat = Annotated[str, typer.Option("--format", help="table, csv, json or ndjson.")]
 
 
-def _run_query(target: Lake, query: str, fmt: str, max_rows: int) -> None:
+def _run_query(target: "Lake", query: str, fmt: str, max_rows: int) -> None:
     for statement in target.split_statements(query):
         _show(target.sql(statement), fmt, max_rows)
 
 
 def _show(relation, fmt: str, max_rows: int) -> None:
+    from sovaudit.output import write_rows
+
     if relation is None:
         return
     columns = list(relation.columns)
@@ -608,41 +734,31 @@ def _show(relation, fmt: str, max_rows: int) -> None:
         err.print(f"(showing the first {max_rows:,} rows; use --max-rows or --format csv for all)")
 
 
-def _interactive(target: Lake, fmt: str, max_rows: int) -> None:
+def _interactive(target: "Lake", fmt: str, max_rows: int) -> None:
     import duckdb
 
     if sys.stdin.isatty():
-        from prompt_toolkit import PromptSession
-        from prompt_toolkit.history import FileHistory
+        from sovaudit.sql_prompt import interactive
 
-        history = Path(os.environ.get("SOVAUDIT_HISTORY", Path.home() / ".sovaudit_sql_history"))
-        session = PromptSession(history=FileHistory(str(history)))
-        tables = [*target.table_columns(), *(["ledger"] if target.ledger.entries() else [])]
-        console.print(f"sovaudit sql — read-only. Tables: {', '.join(tables)}. Ctrl-D to quit.")
-        read = lambda: session.prompt("sovaudit> ")  # noqa: E731
-    else:
-        pending = iter([sys.stdin.read()])
-        read = lambda: next(pending)  # noqa: E731
-    while True:
-        try:
-            text = read()
-        except (EOFError, StopIteration, KeyboardInterrupt):
-            return
-        if not text.strip():
-            continue
-        try:
-            _run_query(target, text, fmt, max_rows)
-        except (SovauditError, duckdb.Error) as exc:
-            err.print(Text(f"error: {visible(str(exc).splitlines()[0])}", style="red"), soft_wrap=True)
-            if not sys.stdin.isatty():
-                raise typer.Exit(2) from None
+        interactive(target.connection(), lambda text: _run_query(target, text, fmt, max_rows), _rich(console),
+                    _rich(err), (duckdb.Error,))
+        return
+    script = sys.stdin.read()
+    if not script.strip():
+        return
+    try:
+        _run_query(target, script, fmt, max_rows)
+    except (SovauditError, duckdb.Error) as exc:
+        err.print(_text(f"error: {_visible(str(exc).splitlines()[0])}", "red"), soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
-def _attach_checks(target: Lake, config: str | None, since: str | None, until: str | None) -> None:
+def _attach_checks(target: "Lake", config: str | None, since: str | None, until: str | None) -> None:
     """Policy tables and one view per check (checks.xr_001 …) with full evidence lists, for `sovaudit sql`."""
     from sovaudit.checks.collected import live_until
     from sovaudit.checks.runner import load_catalogue
     from sovaudit.checks.session import prepare, resolve_window
+    from sovaudit.config import load_config
 
     loaded = load_config(config)
     con = target.connection()
@@ -664,6 +780,10 @@ def sql(query: Annotated[str | None, typer.Argument(help="SQL to run; omit for a
     Besides the lake's tables there are the policy tables (policy_regions, policy_data_classes, …) and a
     view per check, [bold]checks.xr_001[/bold] …, whose rows are its findings with their full evidence lists
     (default window: the last 30 days of data).
+
+    Without a query, in a terminal: a prompt with history, where a statement runs when it ends with ;
+    (over as many lines as it takes) and .tables, .schema [TABLE], .help and exit answer at once.
+    Without a query and with input piped in: the input, run as a script.
 
     Examples:
 
@@ -694,6 +814,8 @@ def tables(fmt: FormatOpt = "table", lake: LakeOpt = None, config: ConfigOpt = N
 
     Example: [cyan]sovaudit tables --format json[/cyan]
     """
+    from rich.table import Table
+
     _check_format(fmt, ("table", "json"))
     try:
         target = _read_lake(_lake(lake, config))
@@ -707,12 +829,11 @@ def tables(fmt: FormatOpt = "table", lake: LakeOpt = None, config: ConfigOpt = N
         return
     for name, cols in described.items():
         table = Table(title=f"{name} ({counts[name]:,} rows)", header_style="bold cyan", title_justify="left")
-        table.add_column("column")
-        table.add_column("type")
+        table.add_column("column", overflow="fold")
+        table.add_column("type", overflow="fold")
         for column, kind in cols:
             table.add_row(column, kind)
         console.print(table)
-
 
 
 # -- verify ----------------------------------------------------------------------------------------
@@ -723,7 +844,8 @@ def verify(
                                              "log files they list (as aws cloudtrail validate-logs), and record "
                                              "the verdicts in the cloudtrail_digest table.")] = False,
     expect_head: Annotated[str | None, typer.Option("--expect-head", help="A ledger head recorded earlier (e.g. "
-                                                    "in a report): fail if the chain no longer holds it.")] = None,
+                                                    "in a report; 64 hex digits): fail if the chain no longer "
+                                                    "holds it.")] = None,
     endpoint_url: Annotated[str | None, typer.Option("--endpoint-url", help="CloudTrail endpoint override for "
                                                      "ListPublicKeys.")] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="AWS profile for ListPublicKeys.")] = None,
@@ -733,7 +855,7 @@ def verify(
     """Check the chain of custody: the ledger's hash chain, every archived blob, every committed Parquet file
     and every row's evidence blob; with --cloudtrail, CloudTrail's own digest signatures and log hashes.
 
-    Exit 0 when everything verifies, 1 when anything does not, 2 on bad usage.
+    Exit 0 when everything verifies, 1 when anything does not, 2 on bad usage or no lake at the path.
 
     Examples:
 
@@ -741,12 +863,15 @@ def verify(
 
       [cyan]sovaudit verify --cloudtrail --profile audit --format json > custody.json[/cyan]
     """
+    from sovaudit.output import dumps
     from sovaudit.verify import CloudTrailPublicKeys
     from sovaudit.verify import verify as run_verify
+    from sovaudit.verify.lake_integrity import ledger_head_argument
     from sovaudit.verify.render import render_report
 
     _check_format(fmt, ("table", "json"))
     try:
+        expect_head = ledger_head_argument(expect_head)
         target = _lake(lake, config)
         keys = CloudTrailPublicKeys.from_settings(profile=profile, role_arn=role_arn, endpoint_url=endpoint_url)
         report = run_verify(target, cloudtrail=cloudtrail, public_keys=keys, expect_head=expect_head)
@@ -758,5 +883,11 @@ def verify(
         render_report(report, console)
     raise typer.Exit(report.exit_code)
 
+
+def run() -> None:
+    """The `sovaudit` command (the console script and `python -m sovaudit.cli`): the app with its help tidied."""
+    tidy(typer.main.get_command(app))(prog_name="sovaudit")
+
+
 if __name__ == "__main__":
-    app()
+    run()

@@ -5,8 +5,9 @@ and expected."""
 import os
 import tomllib
 from datetime import date
+from difflib import get_close_matches
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -194,12 +195,93 @@ def _location(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _model_of(annotation: Any, value: Any) -> type[BaseModel] | None:
+    """The model that validates `value` as `annotation` (through Optional and Annotated; for the sources'
+    union, the model whose `type` the value names); None for a list, a dict or a scalar."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (list, dict):
+        return None
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is Annotated:
+        return _model_of(args[0], value)
+    models = [m for m in (_model_of(a, value) for a in args) if m is not None]
+    if len(models) > 1 and isinstance(value, dict):
+        models = [m for m in models if _type_tag(m) == (value.get("type"),)]
+    return models[0] if len(models) == 1 else None
+
+
+def _type_tag(model: type[BaseModel]) -> tuple[Any, ...]:
+    """The values of a source model's `type: Literal[…]`."""
+    field = model.model_fields.get("type")
+    return get_args(field.annotation) if field else ()
+
+
+def _item_of(annotation: Any) -> Any:
+    """The element type of a list annotation (through Optional and Annotated)."""
+    if get_origin(annotation) is list:
+        return get_args(annotation)[0]
+    for arg in get_args(annotation):
+        if get_origin(arg) is list:
+            return get_args(arg)[0]
+    return None
+
+
+def _keys_at(loc: tuple[Any, ...], raw: Any) -> list[str]:
+    """The keys the config's models allow in the table at `loc` (as pydantic reports it), found by walking the
+    models along the raw config."""
+    annotation: Any = Config
+    value = raw
+    for part in loc:
+        if isinstance(part, int):
+            annotation = _item_of(annotation)
+            value = value[part] if isinstance(value, list) and 0 <= part < len(value) else None
+            continue
+        model = _model_of(annotation, value)
+        if model is None:
+            return []
+        if part not in model.model_fields:
+            if part in SOURCE_TYPES:
+                continue  # the discriminator tag pydantic puts in the location
+            return []
+        annotation = model.model_fields[part].annotation
+        value = value.get(part) if isinstance(value, dict) else None
+    model = _model_of(annotation, value)
+    return list(model.model_fields) if model is not None else []
+
+
+def _near_miss(error: dict[str, Any], raw: Any) -> str | None:
+    """For an unknown key, the allowed key it was probably meant to be."""
+    loc = tuple(error["loc"])
+    if error["type"] != "extra_forbidden" or not loc:
+        return None
+    matches = get_close_matches(str(loc[-1]), _keys_at(loc[:-1], raw), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _unknown_key(error: dict[str, Any], raw: Any) -> str:
+    # Never the value: a misspelt key may hold a secret (connection_sting = "…AccountKey=…").
+    key = str(error["loc"][-1]) if error["loc"] else "?"
+    near = _near_miss(error, raw)
+    if near:
+        return f"unknown key {key!r}; did you mean {near!r}?"
+    allowed = _keys_at(tuple(error["loc"][:-1]), raw)
+    if allowed and len(allowed) <= 12:
+        return f"unknown key {key!r}; expected one of: {', '.join(allowed)}"
+    return f"unknown key {key!r}; check the spelling against `sovaudit init`"
+
+
+def _expected(msg: str) -> str:
+    """A validator's message as the end of "expected …": lower-case first letter, unless it is an acronym (EU)."""
+    return msg[0].lower() + msg[1:] if msg[:1].isupper() and not msg[1:2].isupper() else msg
+
+
+def _describe(error: dict[str, Any], raw: Any = None) -> str:
     kind = error["type"]
     found = error.get("input")
     msg = error["msg"].removeprefix("Value error, ")
     if kind == "extra_forbidden":
-        return f"unknown key (found {found!r}); check the spelling against `sovaudit init`"
+        return _unknown_key(error, raw)
     if kind == "missing":
         return "missing, expected a value"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -210,16 +292,21 @@ def _describe(error: dict[str, Any]) -> str:
         shown = "keys " + ", ".join(found) if found else "an empty table"
     else:
         shown = repr(found)
-    return f"found {shown}, expected {msg[0].lower() + msg[1:]}" if msg else f"found {shown}"
+    return f"found {shown}, expected {_expected(msg)}" if msg else f"found {shown}"
 
 
-def _format_errors(path: Path | str, exc: ValidationError) -> str:
+def _format_errors(path: Path | str, exc: ValidationError, raw: Any = None) -> str:
+    errors = exc.errors(include_url=False)
+    # A required key reported missing beside an unknown key that is its misspelling: one line, the near miss.
+    misspelt = {tuple(e["loc"][:-1]) + (near,) for e in errors if (near := _near_miss(e, raw))}
     lines = []
-    for error in exc.errors(include_url=False):
+    for error in errors:
         loc = tuple(error["loc"])
+        if error["type"] == "missing" and loc in misspelt:
+            continue
         if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc += ("type",)
-        lines.append(f"{path}: {_location(loc)}: {_describe(error)}")
+        lines.append(f"{path}: {_location(loc)}: {_describe(error, raw)}")
     return "\n".join(lines)
 
 
@@ -231,7 +318,7 @@ def parse_config(text: str, path: Path | str = DEFAULT_CONFIG_NAME) -> Config:
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_format_errors(path, exc)) from None
+        raise ConfigError(_format_errors(path, exc, raw)) from None
 
 
 def load_config(explicit: str | Path | None = None) -> LoadedConfig:

@@ -144,9 +144,8 @@ def normalise_jurisdiction(value: object) -> str:
     """Map a user-supplied jurisdiction ('eu', 'uk', 'GB', 'de', 'ch', ...) to its canonical code."""
     text = value.strip() if isinstance(value, str) else ""
     if len(text) != 2 or not (text.isascii() and text.isalpha()):
-        raise ValueError(
-            f"invalid jurisdiction {value!r}: expected 'EU', 'UK' or a two-letter ISO 3166-1 country code"
-        )
+        # Said as what is expected: a config error reads "found 'Europe', expected " and this.
+        raise ValueError("EU, UK or a two-letter country code (the jurisdiction's ISO 3166-1 code, e.g. DE)")
     code = text.upper()
     if code == EU:
         return EU

@@ -295,7 +295,7 @@ locations = {{ "/subscriptions/*/resourcegroups/contosogroup/*" = "westeurope" }
      "environment variable"),
     ('type = "azure-storage"\naccount_url = "blob.core.windows.net"', "sources[0].account_url: found a value"),
     ('type = "azure"', "sources[0].path: missing, expected a value"),
-    ('type = "azure"\npath = "x"\nregion = "westeurope"', "sources[0].region: unknown key (found 'westeurope')"),
+    ('type = "azure"\npath = "x"\nregion = "westeurope"', "sources[0].region: unknown key 'region'; expected one of: name, since, until, locations, type, path"),
     ('type = "azure-logs"', "sources[0].type: found 'azure-logs', expected one of: cloudtrail, azure-activity, "
                             "azure-storage, azure"),
 ])

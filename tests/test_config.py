@@ -69,6 +69,42 @@ def test_bad_config_gets_one_line_naming_file_key_found_and_expected(text, expec
     assert len(message.splitlines()) == 1
 
 
+CLASS = "[[data_classes]]\nname='a'\ntier=1\nresources=['x']\n"
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    (CLASS + "home='Europe'\nretention_days=1",
+     "conf.toml: data_classes[0].home: found 'Europe', expected EU, UK or a two-letter country code (the "
+     "jurisdiction's ISO 3166-1 code, e.g. DE)"),
+    ("[threshold]\nbaseline_days = 10\nanomaly_k = 2",
+     "conf.toml: threshold: unknown key 'threshold'; did you mean 'thresholds'?"),
+    # The misspelt key is the one line: not also "missing retention_days", and not before it.
+    (CLASS + "home='EU'\nretension_days=30",
+     "conf.toml: data_classes[0].retension_days: unknown key 'retension_days'; did you mean 'retention_days'?"),
+    ("[[sources]]\nname='s'\ntype='cloudtrail'\nbukcet='b'",
+     "conf.toml: sources[0].bukcet: unknown key 'bukcet'; did you mean 'bucket'?"),
+    ("[[sources]]\nname='s'\ntype='kafka-audit'\nbootstrap='h:9092'\ntopik='t'",
+     "conf.toml: sources[0].topik: unknown key 'topik'; did you mean 'topic'?"),
+    (CLASS + "home='EU'\nretention_days=1\nallowed_transfers=[{to='UK', safegaurd='adequacy'}]",
+     "conf.toml: data_classes[0].allowed_transfers[0].safegaurd: unknown key 'safegaurd'; did you mean "
+     "'safeguard'?"),
+    ("[organisation]\nowner='x'",
+     "conf.toml: organisation.owner: unknown key 'owner'; expected one of: controller, dpo, contact, "
+     "evidence_period_days"),
+])
+def test_config_errors_are_one_clear_line_with_a_suggestion_for_a_near_miss(text, line):
+    assert error_of(text) == line
+
+
+def test_an_unknown_key_never_shows_its_value():
+    # A misspelt connection_string_env holding the connection string itself: the name is shown, never the value.
+    message = error_of("[[sources]]\nname='s'\ntype='azure-storage'\naccount_url='https://a.blob.core.windows.net'\n"
+                       "conection_string_env='DefaultEndpointsProtocol=https;AccountKey=c2VjcmV0'")
+    assert message == ("conf.toml: sources[0].conection_string_env: unknown key 'conection_string_env'; did you mean "
+                       "'connection_string_env'?")
+    assert "{" not in error_of("[threshold]\nbaseline_days = 10")  # not the table as a dict
+
+
 def test_bad_config_through_the_cli_exits_2_with_the_message(tmp_path):
     (tmp_path / "sovaudit.toml").write_text("[thresholds]\nbaseline_days = -1\n")
     proc = run_cli("sql", "SELECT 1", cwd=tmp_path)

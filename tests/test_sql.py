@@ -81,8 +81,8 @@ def test_sql_errors_are_one_clear_line(sample_lake):
     assert proc.returncode == 2 and proc.stderr.startswith("error: SQL error") and "Traceback" not in proc.stderr
 
 
-def test_hostile_values_print_literally_in_tables(tmp_path):
-    proc = run_cli("sql", "SELECT '[bold red]x[/bold red]' AS ua", "--lake", str(tmp_path / "empty"))
+def test_hostile_values_print_literally_in_tables(sample_lake):
+    proc = run_cli("sql", "SELECT '[bold red]x[/bold red]' AS ua", "--lake", str(sample_lake))
     assert proc.returncode == 0 and "[bold red]x[/bold red]" in proc.stdout
 
 

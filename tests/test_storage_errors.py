@@ -39,6 +39,11 @@ def error_lines(proc):
     return lines[-1]
 
 
+def _small_lake(root):
+    pull_source(Lake(root), config_from_flags("cloudtrail", path=str(sorted(SAMPLES.glob("*.json.gz"))[0])))
+    return root
+
+
 @pytest.fixture
 def blocker(tmp_path):
     """A regular file, where a directory is expected."""
@@ -66,6 +71,8 @@ def test_a_pull_into_a_lake_that_cannot_be_written_is_one_line(where, reason, bl
     ["scan", "--demo", "--out", "{blocker}/scan"],
 ])
 def test_outputs_that_cannot_be_written_are_one_line(args, blocker, tmp_path):
+    if args[0] != "scan":  # check and report read a lake; scan --demo makes its own
+        _small_lake(tmp_path / "lake")
     proc = run_cli(*(a.format(blocker=blocker) for a in args), "--lake", str(tmp_path / "lake"), cwd=tmp_path)
     assert proc.returncode == 2
     line = error_lines(proc)
@@ -186,8 +193,9 @@ def test_the_cli_says_one_line_when_the_disk_fills_during_a_pull(monkeypatch, tm
 
 
 def test_the_cli_says_one_line_when_the_disk_fills_writing_an_output(monkeypatch, tmp_path):
+    lake = _small_lake(tmp_path / "lake")
     monkeypatch.setattr(sovaudit.fsutil, "write_atomic", refused(errno.ENOSPC))
     out = tmp_path / "findings.json"
-    result = CliRunner().invoke(app, ["check", "--format", "json", "--out", str(out), "--lake", str(tmp_path / "lake")])
+    result = CliRunner().invoke(app, ["check", "--format", "json", "--out", str(out), "--lake", str(lake)])
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == f"error: cannot write the output at {out}: No space left on device"

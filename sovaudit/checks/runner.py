@@ -22,6 +22,9 @@ from sovaudit.ledger import Ledger
 from sovaudit.timewindow import iso
 
 MAX_EVIDENCE = 50
+# --fail-on: a severity, or none for a run that reports and never fails on findings.
+NO_FAILING = "none"
+FAIL_ON = (*SEVERITIES, NO_FAILING)
 FINDING_COLUMNS = ("resource", "actor", "region", "region_jurisdiction", "counterpart_jurisdiction", "first_seen",
                    "last_seen", "event_count", "reason", "evidence")
 _POLICY_QUERIES = {
@@ -116,7 +119,10 @@ class CheckRun:
     suppressions: list[dict[str, Any]] = field(default_factory=list)
 
     def failing(self, fail_on: str | None = None) -> list[CheckResult]:
-        limit = SEVERITIES.index(fail_on or self.fail_on)
+        fail_on = fail_on or self.fail_on
+        if fail_on == NO_FAILING:
+            return []
+        limit = SEVERITIES.index(fail_on)
         return [r for r in self.results if r.status == "FAIL" and r.check.severity_rank <= limit]
 
     @property
@@ -343,8 +349,8 @@ class CheckSession:
     def __init__(self, lake: Lake, loaded: LoadedConfig, *, check_ids: list[str] | None = None,
                  families: list[str] | None = None, since: str | None = None, until: str | None = None,
                  fail_on: str = "high", catalogue: list[Check] | None = None):
-        if fail_on not in SEVERITIES:
-            raise UsageError(f"--fail-on: found {fail_on!r}, expected one of {', '.join(SEVERITIES[:-1])}")
+        if fail_on not in FAIL_ON:
+            raise UsageError(f"--fail-on: found {fail_on!r}, expected one of {', '.join(FAIL_ON)}")
         self.lake, self.loaded, self.fail_on = lake, loaded, fail_on
         catalogue = catalogue if catalogue is not None else load_catalogue(loaded)
         validate_suppressions(loaded.config.suppressions, catalogue, loaded.path)

@@ -1,5 +1,6 @@
 """The lake's own evidence: ledger chain, archive, committed files, row references. Read-only."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Any
 
 from sovaudit.errors import UsageError
 from sovaudit.lake import Lake
+from sovaudit.lake_location import require_lake
 from sovaudit.timewindow import iso
 from sovaudit.verify.archive_blobs import check_archive
 from sovaudit.verify.evidence_refs import check_evidence_refs
@@ -46,6 +48,22 @@ class LakeVerification:
         return {"records": sum(self.id_conflicts.values()), "by_source": dict(self.id_conflicts)}
 
 
+_LEDGER_HEAD = re.compile(r"[0-9a-f]{64}")
+
+
+def ledger_head_argument(value: str | None) -> str | None:
+    """A ledger head given to compare with (--expect-head): a SHA-256 in hex. Anything else is a mistyped
+    argument, not a sign that entries were removed, and is refused as such."""
+    if value is None:
+        return None
+    head = value.strip().lower()
+    if not _LEDGER_HEAD.fullmatch(head):
+        shown = value if len(value) <= 80 else value[:80] + "…"
+        raise UsageError(f"--expect-head: found {shown!r}, expected a ledger head: 64 hexadecimal digits (the "
+                         "SHA-256 that `sovaudit verify`, a pull and the report print as the ledger head)")
+    return head
+
+
 def _expected_head(lines: list[LedgerLine], expect_head: str) -> CheckOutcome:
     outcome = CheckOutcome("ledger_head", "Ledger still holds the head recorded earlier", unit="heads")
     outcome.checked = 1
@@ -83,8 +101,8 @@ def _no_ledger(lake: Lake, chain: CheckOutcome) -> None:
 def verify_lake(lake: Lake, expect_head: str | None = None) -> LakeVerification:
     """Re-check everything the lake's own evidence rests on; returns every break found, never raises on one."""
     started = datetime.now(UTC)
-    if not lake.root.is_dir():
-        raise UsageError(f"{lake.root}: no lake here (create one with `sovaudit pull`)")
+    expect_head = ledger_head_argument(expect_head)
+    require_lake(lake.root, unledgered=True)
     chain, lines = check_ledger_chain(lake.ledger.path)
     if not lake.ledger.path.exists():
         _no_ledger(lake, chain)

@@ -25,16 +25,37 @@ def _code(exc: HttpResponseError) -> str | None:
     return getattr(code, "value", code)  # storage's codes are enum members
 
 
+# How azure-identity's credentials say that they have nothing to sign in with (not that a sign-in failed).
+_UNAVAILABLE = ("unavailable", "not found", "not installed", "could not be found", "requires", "not configured")
+
+
+def _chain_attempts(exc: Exception) -> list[tuple[str, str]]:
+    """DefaultAzureCredential's "Attempted credentials:" lines, (credential, what it said), in order: the chain
+    stops at the first credential that tried and failed, so that one is last."""
+    text = str(getattr(exc, "message", None) or exc)
+    if "Attempted credentials:" not in text:
+        return []
+    attempts = []
+    for line in text.split("Attempted credentials:", 1)[1].splitlines():
+        name, sep, said = line.strip().partition(": ")
+        if line.startswith("\t") and sep:
+            attempts.append((name, said.removeprefix("ERROR: ").strip()))
+    return attempts
+
+
 def describe_azure_error(exc: Exception, where: str) -> str:
     """One line; every caller raises it as a SourceError or records it as a FailedInput, which redact it."""
-    if isinstance(exc, CredentialUnavailableError):
+    attempts = _chain_attempts(exc)
+    unavailable = bool(attempts) and all(any(w in said.lower() for w in _UNAVAILABLE) for _, said in attempts)
+    if isinstance(exc, CredentialUnavailableError) or unavailable:
         return (f"{where}: no Azure credentials found (DefaultAzureCredential: sign in with `az login`, or set "
                 "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or run with a managed identity)")
     if isinstance(exc, ClientAuthenticationError):
         status = getattr(exc, "status_code", None)
         code = _code(exc) if isinstance(exc, HttpResponseError) else None
         got = f"HTTP {status}" + (f" {code}" if code else "") if status else "no token"
-        return (f"{where}: Azure credentials were refused or have expired ({got}): {_first_line(exc)}; "
+        said = ": ".join(attempts[-1]) if attempts else _first_line(exc)
+        return (f"{where}: Azure credentials were refused or have expired ({got}): {said.splitlines()[0].rstrip('.')}; "
                 "sign in again (`az login`) or check the client's role assignment")
     if isinstance(exc, ResourceNotFoundError):
         return f"{where}: not found (HTTP 404 {_code(exc) or ''}): {_first_line(exc)}".replace(" )", ")")

@@ -84,7 +84,12 @@ class AzureStorageSource(_AzureMonitorSource):
         return record
 
     def items(self, spec: AzureStorageSourceConfig, context: PullContext) -> Items:
-        from sovaudit.sources.azure.credentials import default_credential
+        from sovaudit.sources.azure.credentials import (
+            STORAGE_SCOPE,
+            default_credential,
+            quiet_sdk_logging,
+            signed_in,
+        )
         from sovaudit.sources.azure.storage import (
             StorageExportSource,
             make_service_client,
@@ -92,11 +97,12 @@ class AzureStorageSource(_AzureMonitorSource):
             seen_export_blobs,
         )
 
+        quiet_sdk_logging()
         account = public_url(spec.account_url)
         credential = None
         connection_string = _connection_string(spec)
         if connection_string is None and "?" not in spec.account_url:
-            credential = default_credential(spec.tenant_id, spec.client_id)
+            credential = signed_in(default_credential(spec.tenant_id, spec.client_id), STORAGE_SCOPE, account)
         service = make_service_client(spec.account_url, connection_string, credential)
         source = StorageExportSource(service, account, spec.containers, context.since, context.until,
                                      seen=seen_export_blobs(context.ledger_entries(), account))
