@@ -40,6 +40,8 @@ class LakeSection(StrictModel):
 
 class OrganisationSection(StrictModel):
     controller: str | None = None
+    # Art. 30(1)(a) asks for the controller's contact details; the report's title is the name alone.
+    address: str | None = None
     dpo: str | None = None
     contact: str | None = None
     # How long the organisation must be able to show audit evidence; audit logs kept for less lose it.

@@ -101,3 +101,26 @@ def planted_scenario(tmp_path_factory):
 def clean_scenario(tmp_path_factory):
     """(scenario, lake, config path): the same retailer with clean traffic only."""
     return _scenario_lake(tmp_path_factory.mktemp("clean"), planted=False)
+
+
+# -- `sovaudit scan --demo`, run once for every module that reads its report set ---------------------------
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """(out dir, the scan's process, the ledger head) of `sovaudit scan --demo`."""
+    out = tmp_path_factory.mktemp("demo") / "sovaudit-demo"
+    proc = run_cli("scan", "--demo", "--out", str(out))
+    assert proc.returncode == 1, proc.stderr[-3000:]  # the demo has planted findings at high and above
+    ledger = (out / "lake" / "ledger.jsonl").read_text().splitlines()
+    return out, proc, json.loads(ledger[-1])["hash"]
+
+
+@pytest.fixture(scope="session")
+def demo_report(demo, tmp_path_factory) -> dict:
+    """The demo's report as JSON (`sovaudit report --format json` over the demo's lake and config)."""
+    out, _, _ = demo
+    path = tmp_path_factory.mktemp("demo-report") / "report.json"
+    proc = run_cli("report", "--format", "json", "--out", str(path), "--lake", str(out / "lake"),
+                   "--config", str(out / "sovaudit.toml"))
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    return json.loads(path.read_text())

@@ -8,7 +8,6 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
 from conftest import REPO, ct_event, run_cli, write_trail_file
 from pypdf import PdfReader
 
@@ -17,15 +16,6 @@ from sovaudit.report.render import render_html
 SECTIONS = ("Summary", "Records of processing activities", "Where the data was, and where it went", "Findings",
             "Integrity of evidence", "Coverage and method", "Appendix: the checks' SQL")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "sovaudit-demo"
-    proc = run_cli("scan", "--demo", "--out", str(out))
-    assert proc.returncode == 1, proc.stderr[-3000:]  # the demo has planted findings at high and above
-    ledger = (out / "lake" / "ledger.jsonl").read_text().splitlines()
-    return out, proc, json.loads(ledger[-1])["hash"]
 
 
 def test_scan_demo_writes_the_report_set(demo):
@@ -147,7 +137,7 @@ def test_the_report_opens_in_headless_chromium_offline(demo, tmp_path):
         page.goto((out / "report.html").as_uri(), wait_until="load")
         assert page.title().startswith("Record of processing activities")
         assert page.locator("h2").count() >= len(SECTIONS) + 1
-        assert page.locator("svg.chart").count() == 2
+        assert page.locator("svg.chart").count() == 3
         page.screenshot(path=str(tmp_path / "first-page.png"))
         browser.close()
     assert console_errors == [] and dialogs == []
@@ -156,19 +146,20 @@ def test_the_report_opens_in_headless_chromium_offline(demo, tmp_path):
 
 
 def test_readme_shows_the_reference_first_page():
-    image = REPO / "docs" / "report-first-page.png"
-    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "docs/report-first-page.png" in (REPO / "README.md").read_text()
+    """docs/report-first-page.png is the PDF's first page (an A4 page, portrait), and the README says so."""
+    image = (REPO / "docs" / "report-first-page.png").read_bytes()
+    assert image[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(image[16:20], "big"), int.from_bytes(image[20:24], "big")
+    assert abs(height / width - 297 / 210) < 0.01 and width >= 700
+    readme = (REPO / "README.md").read_text()
+    assert "first page of the demo's `report.pdf`" in readme
+    assert "docs/report-first-page.png" in readme
 
 
-def test_ten_thousand_findings_do_not_make_ten_thousand_pages(demo, tmp_path):
+def test_ten_thousand_findings_do_not_make_ten_thousand_pages(demo_report, tmp_path):
     from sovaudit.report.render import render_pdf
 
-    out, _, _ = demo
-    proc = run_cli("report", "--format", "json", "--out", str(tmp_path / "full.json"), "--lake", str(out / "lake"),
-                   "--config", str(out / "sovaudit.toml"))
-    assert proc.returncode == 1, proc.stderr
-    big = json.loads((tmp_path / "full.json").read_text())
+    big = copy.deepcopy(demo_report)
     check = next(c for c in big["checks"] if c["id"] == "KU-003")
     check["findings"] = [copy.deepcopy(check["findings"][0]) for _ in range(10_000)]
     html = render_html(big, printable=True)
@@ -289,7 +280,8 @@ def test_the_html_is_structured_for_assistive_technology(demo):
     assert html.count("<table") == html.count("<caption")
     header_cells = re.findall(r"<th\b[^>]*>", html)
     assert header_cells and all("scope=" in th for th in header_cells)
-    assert html.count('role="img"') == html.count("<svg") == 2
+    assert html.count('role="img"') == html.count("<svg") == 3
+
 
 
 def test_the_demo_shows_an_accepted_finding_and_an_expired_acceptance(demo):

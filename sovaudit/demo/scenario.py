@@ -58,7 +58,8 @@ _AZURE_PII_RESOURCES = (",\n" + " " * 13).join(f'"{p}"' for p in PII_RESOURCES)
 POLICY = f"""\
 # Policy of the Acme Retail demo (sovaudit.demo.scenario). Everything here is fictional.
 [organisation]
-controller = "Acme Retail B.V., Keizersgracht 1, Amsterdam"
+controller = "Acme Retail B.V."
+address = "Keizersgracht 1, 1015 CJ Amsterdam, the Netherlands"
 dpo = "Dr. Ada Jansen, dpo@acme-retail.example"
 contact = "privacy@acme-retail.example"
 # Audit evidence must be shown for a year: an audit log kept for less loses it (IN-006).

@@ -5,6 +5,7 @@ Built from a check session (the same window, policy and classification the check
 
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sovaudit import __version__
@@ -19,6 +20,9 @@ from sovaudit.timewindow import iso
 EVIDENCE_ROWS_PER_FINDING = 50
 FAMILY_TITLES = {"cross_region": "Cross-region processing", "egress": "Egress across jurisdictions",
                  "key_use": "Encryption keys", "retention": "Retention", "integrity": "Integrity of the audit trail"}
+REPORT_TITLE = "Record of processing activities with log evidence (GDPR Art. 30)"
+SOURCE_FAMILY_TITLES = {"cloudtrail": "CloudTrail", "azure": "Azure Monitor", "kafka": "Kafka"}
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 DISCLAIMER = ("This report is evidence drawn from audit logs, not a legal opinion. Whether a transfer is lawful "
               "depends on facts and safeguards the logs cannot show.")
 
@@ -65,19 +69,54 @@ def _where(record: dict[str, Any]) -> str | None:
     return source.where(record) if source else None
 
 
+def shown_where(where: str | None, config_dir: Path | None) -> str | None:
+    """A local path as a reader can place it: inside the installed sovaudit (the bundled demo) as
+    `sovaudit/…`, under the config's folder relative to it, under the home folder as `~/…`; anything else
+    (a bucket, a URL, a host:port, an absolute path elsewhere) as it is."""
+    if not where or not where.startswith("/"):
+        return where
+    path = Path(where)
+    for base, prefix in ((PACKAGE_DIR, "sovaudit"), (config_dir, "."), (Path.home(), "~")):
+        if base is not None and path.is_relative_to(base):
+            return str(Path(prefix, path.relative_to(base)))
+    return where
+
+
+def _family_of(table: str) -> str:
+    """The source family whose sources write a lake table (CloudTrail, Azure Monitor, Kafka)."""
+    for source in SOURCES.values():
+        if table in source.tables:
+            family = source.__module__.split(".")[2]
+            return SOURCE_FAMILY_TITLES.get(family, family)
+    return table
+
+
+def _by_family(coverage: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """The accounts or regions of the coverage rows, once per source family: a family's tables share them."""
+    merged: dict[str, set[str]] = {}
+    for row in coverage:
+        merged.setdefault(_family_of(row["source"]), set()).update(row.get(key) or [])
+    order = list(SOURCE_FAMILY_TITLES.values())
+    ranked = sorted(merged.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0]))
+    return [{"family": family, key: sorted(values)} for family, values in ranked if values]
+
+
 def _scope(session: CheckSession) -> dict[str, Any]:
     sources = []
     seen = set()
+    config_dir = session.loaded.path.parent.resolve() if session.loaded.path else None
     for entry in session.lake.ledger.entries():
         record = entry.get("source") or {}
         table = ", ".join(Ledger.tables_of(entry))
         key = (record.get("name"), record.get("type"), table)
         if table and key not in seen:
             seen.add(key)
+            where = _where(record)
             sources.append({"name": record.get("name"), "type": record.get("type") or table,
-                            "table": table,
-                            "where": _where(record)})
-    return {"sources": sources, "coverage": [_jsonable(r) for r in _rows(session, "coverage")]}
+                            "table": table, "where": where, "where_shown": shown_where(where, config_dir)})
+    coverage = [_jsonable(r) for r in _rows(session, "coverage")]
+    return {"sources": sources, "coverage": coverage, "accounts_by_family": _by_family(coverage, "accounts"),
+            "regions_by_family": _by_family(coverage, "regions")}
 
 
 def _evidence_rows(session: CheckSession, uids: list[str]) -> dict[str, dict[str, Any]]:
@@ -159,8 +198,16 @@ def _accepted(run: CheckRun) -> dict[str, Any]:
             "unused": [s for s in run.suppressions if s["state"] == "active" and not s["findings"]]}
 
 
+def _subject(controller: str | None, window: dict[str, Any]) -> str:
+    """What the document is, for its metadata (the PDF's Subject)."""
+    period = f"{str(window.get('since'))[:10]} to {str(window.get('until'))[:10]}"
+    return (f"Records of processing activities (GDPR Art. 30) of {controller or 'the controller'} set beside "
+            f"audit-log evidence, {period}")
+
+
 def build_report(session: CheckSession, run: CheckRun, integrity: dict[str, Any] | None = None) -> dict[str, Any]:
-    session.con.execute("CREATE OR REPLACE TEMP TABLE class_events AS " + query_text("report/class_events.sql"))
+    for table in ("class_events", "class_flows"):  # in this order: the flows are read from the events
+        session.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS " + query_text(f"report/{table}.sql"))
     config = session.loaded.config
     checks = run.as_dict()
     uids = sorted({uid for r in run.results for f in r.findings for uid in f.evidence[:EVIDENCE_ROWS_PER_FINDING]})
@@ -173,7 +220,7 @@ def build_report(session: CheckSession, run: CheckRun, integrity: dict[str, Any]
             finding["evidence_rows"] = [rows[u] for u in finding["evidence"][:EVIDENCE_ROWS_PER_FINDING] if u in rows]
     return {
         **checks,
-        "report": {"title": "Record of processing activities with log evidence (GDPR Art. 30)",
+        "report": {"title": REPORT_TITLE, "subject": _subject(config.organisation.controller, checks["window"]),
                    "generated_at": iso(datetime.now(UTC)), "tool_version": __version__},
         "organisation": config.organisation.model_dump(),
         "config_path": run.config_path,
@@ -184,7 +231,8 @@ def build_report(session: CheckSession, run: CheckRun, integrity: dict[str, Any]
         "processing_activities": _activities(session, run),
         "section_checks": _section_checks(run),
         "charts": {"daily_jurisdictions": [_jsonable(r) for r in _rows(session, "daily_jurisdictions")],
-                   "flow_matrix": [_jsonable(r) for r in _rows(session, "flow_matrix")]},
+                   "flow_matrix": [_jsonable(r) for r in _rows(session, "flow_matrix")],
+                   "class_flow_matrix": [_jsonable(r) for r in _rows(session, "class_flow_matrix")]},
         "integrity": integrity,
         "disclaimer": DISCLAIMER,
     }

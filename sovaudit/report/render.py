@@ -4,7 +4,7 @@ evidence lists as CSV."""
 import csv
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -15,6 +15,9 @@ from sovaudit.output import csv_cell, dumps, visible
 from sovaudit.report import charts
 from sovaudit.report.model import FAMILY_TITLES
 from sovaudit.resources import query_text, resource_dir
+
+if TYPE_CHECKING:
+    import weasyprint
 
 
 @dataclass(frozen=True)
@@ -61,19 +64,39 @@ def render_html(report: dict[str, Any], *, printable: bool = False) -> str:
     return env.get_template("report.html.j2").render(
         r=report, css=css, printable=printable, limits=PRINT if printable else SCREEN,
         family_titles=FAMILY_TITLES,
-        daily_chart=charts.daily_jurisdictions(report["charts"]["daily_jurisdictions"]),
+        daily_chart=charts.daily_jurisdictions(report["charts"]["daily_jurisdictions"], report["window"].get("since"),
+                                               report["window"].get("until")),
+        class_flow_chart=charts.class_flow_matrix(report["charts"].get("class_flow_matrix", [])),
         flow_chart=charts.flow_matrix(report["charts"]["flow_matrix"]),
     )
 
 
-def render_pdf(report: dict[str, Any], out: Path) -> None:
+# Archival (PDF/A-3b: fonts embedded, colours in sRGB, XMP metadata) and tagged for assistive technology.
+PDF_VARIANT = "pdf/a-3b"
+
+
+def layout_pdf(report: dict[str, Any]) -> "weasyprint.Document":
+    """The PDF's pages, laid out by WeasyPrint from the printable HTML alone."""
     from weasyprint import HTML
 
     # No base URL and a fetcher that refuses everything: the PDF is built from the inline HTML alone.
     def no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise ValueError(f"the report fetches nothing; refused {url}")
 
-    HTML(string=render_html(report, printable=True), url_fetcher=no_fetch).write_pdf(str(out))
+    return HTML(string=render_html(report, printable=True), url_fetcher=no_fetch).render(pdf_tags=True)
+
+
+def render_pdf(report: dict[str, Any], out: Path) -> None:
+    """Title, author (the controller), subject, keywords and creation date come from the HTML's <title> and
+    <meta> elements; the ledger head is in the keywords and in its own LedgerHead entry."""
+    head = (report.get("lake") or {}).get("ledger_head") or ""
+
+    def ledger_head(document: Any, pdf: Any) -> None:
+        import pydyf
+
+        pdf.info["LedgerHead"] = pydyf.String(head)
+
+    layout_pdf(report).write_pdf(str(out), pdf_variant=PDF_VARIANT, pdf_tags=True, finisher=ledger_head)
 
 
 def render_json(report: dict[str, Any]) -> str:

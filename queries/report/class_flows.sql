@@ -1,0 +1,24 @@
+-- Each way a data class's data left its home jurisdiction, one row per record and way: an event served
+-- elsewhere, accessed by a caller abroad (service principals excluded) or copied elsewhere, or an inventory
+-- snapshot row of a MirrorMaker 2 copy of one of its topics on a cluster elsewhere. `kind` keeps the two
+-- populations apart: 'event' rows are events, 'snapshot' rows are inventory snapshot rows (a daily listing of
+-- a topic, not an access). The transfers tables and the classed flow matrix both count these rows.
+SELECT class_name, home, jurisdiction AS destination, 'served in ' || region AS how, 'event' AS kind, event_uid,
+       time, bytes_out
+FROM class_events WHERE jurisdiction IS NOT NULL AND jurisdiction <> home
+UNION ALL
+SELECT class_name, home, src_jurisdiction,
+       'accessed from ' || checks.caller_place(src_cloud, src_cloud_region, src_cloud_service, src_country),
+       'event', event_uid, time, bytes_out
+FROM class_events
+WHERE src_jurisdiction IS NOT NULL AND src_jurisdiction <> home AND NOT checks.is_service_actor(actor)
+UNION ALL
+SELECT class_name, home, dest_jurisdiction, 'copied to ' || dest_region, 'event', event_uid, time, bytes_out
+FROM class_events WHERE dest_jurisdiction IS NOT NULL AND dest_jurisdiction <> home
+UNION ALL
+SELECT tc.class_name, tc.home, r.jurisdiction, 'mirrored to Kafka cluster ' || t.cluster_id || ' in ' || t.region,
+       'snapshot', t.event_uid, t.snapshot_time, NULL
+FROM checks.kafka_topics AS t
+JOIN checks.topic_class AS tc ON tc.topic = t.topic
+JOIN policy_regions AS r ON r.region = checks.region_key(t.region)
+WHERE t.mm2_role = 'remote_topic' AND r.jurisdiction <> tc.home
