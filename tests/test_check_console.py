@@ -69,7 +69,7 @@ def test_resource_and_actor_ids_are_whole_at_any_width(planted_run, width):
     assert len(long_ids) > 10  # the planted cases have ARNs and Azure resource ids of 40 to 170 characters
     text = _rendered(planted_run, width)
     if width >= FINDINGS_TABLE_WIDTH:
-        resources, actors = _table_cells(text, 0), _table_cells(text, 1)
+        resources, actors = _table_cells(text, 1), _table_cells(text, 2)  # after the finding id
     else:
         resources, actors = _record_values(text, "resource"), _record_values(text, "actor")
     assert len(resources) == len(findings) == len(actors)

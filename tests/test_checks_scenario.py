@@ -119,7 +119,7 @@ def test_a_classed_secret_read_from_its_replica_abroad_fires_xr_001_and_its_home
     # 60 mornings, less the one inside IN-003's planted silent hours.
     assert reads == [(home, "eu-west-1", 59), (LOYALTY_SECRET_REPLICA, "us-east-1", 1)]
     secret = [f for f in planted_run["XR-001"].findings if ":secretsmanager:" in f.resource]
-    assert [(f.resource, f.region, f.jurisdiction, f.evidence) for f in secret] == [
+    assert [(f.resource, f.region, f.region_jurisdiction, f.evidence) for f in secret] == [
         (LOYALTY_SECRET_REPLICA, "us-east-1", "US", [abroad])]
     assert abroad in scenario.expected["XR-001"]
     assert secret[0].details["data_class"] == "customer-pii"

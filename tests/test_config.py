@@ -89,7 +89,7 @@ CLASS = "[[data_classes]]\nname='a'\ntier=1\nresources=['x']\n"
      "conf.toml: data_classes[0].allowed_transfers[0].safegaurd: unknown key 'safegaurd'; did you mean "
      "'safeguard'?"),
     ("[organisation]\nowner='x'",
-     "conf.toml: organisation.owner: unknown key 'owner'; expected one of: controller, dpo, contact, "
+     "conf.toml: organisation.owner: unknown key 'owner'; expected one of: controller, address, dpo, contact, "
      "evidence_period_days"),
 ])
 def test_config_errors_are_one_clear_line_with_a_suggestion_for_a_near_miss(text, line):

@@ -41,8 +41,17 @@ def _shell_lines() -> list[str]:
     for lang, body in BLOCKS:
         if lang not in ("sh", "bash"):
             continue
-        joined = body.replace("\\\n", " ")
-        lines += [line.strip() for line in joined.splitlines() if line.strip() and not line.startswith("#")]
+        pending = ""
+        for line in body.replace("\\\n", " ").splitlines():
+            if not pending and (not line.strip() or line.startswith("#")):
+                continue
+            pending = f"{pending}\n{line}" if pending else line.strip()
+            try:
+                shlex.split(pending, comments=True)
+            except ValueError:  # a quoted string goes on to the next line
+                continue
+            lines.append(pending)
+            pending = ""
     return lines
 
 

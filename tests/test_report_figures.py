@@ -40,7 +40,7 @@ def test_the_classed_flow_matrix_and_the_transfers_tables_count_the_same(demo_re
     uk, us = transfers["customer-pii", "UK"], transfers["customer-pii", "US"]
     assert uk["events"] == 120 and uk["snapshot_rows"] == 0
     assert us["snapshot_rows"] > 0 and "mirrored to Kafka cluster" in us["how"]
-    assert us["events"] == 24
+    assert us["events"] == 25  # 24, and the loyalty secret read from its replica in us-east-1 (XR-001)
 
 
 def test_snapshot_rows_are_the_inventory_rows_of_the_mirrored_topic(demo, demo_report):
@@ -61,8 +61,9 @@ def test_snapshot_rows_are_the_inventory_rows_of_the_mirrored_topic(demo, demo_r
     located = {loc["region"]: loc for loc in loyalty["observed_locations"]}
     assert located["us-east-1"]["snapshot_rows"] == lake["us-east-1"]["rows"]
     assert located["eu-west-1"]["snapshot_rows"] == lake["eu-west-1"]["rows"]
-    # Not events: us-east-1 served 6 events of the class (the planted reads), not 6 + 22.
-    assert located["us-east-1"]["events"] == 6
+    # Not events: us-east-1 served 7 events of the class (the planted reads and the secret read from its
+    # replica there), not 7 + 22.
+    assert located["us-east-1"]["events"] == 7
 
 
 def test_a_record_reached_several_ways_is_counted_once_with_its_bytes(demo_report):

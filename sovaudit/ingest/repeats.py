@@ -3,7 +3,7 @@ is not.
 
 Both records are read again from the archive, through the table's preparer and queries/normalize/records.sql, for
 repeated ids only. A pull without repeats pays nothing; hashing every record as it is normalized cost a fifth of a
-CloudTrail pull, whose normalize query reads typed columns rather than each record's text. The same text is the
+pull whose normalize query reads typed columns rather than each record's text. The same text is the
 same record. Other text is compared as parsed JSON, canonically (keys sorted, no whitespace), so that a copy written
 out again with other whitespace or another key order is still a duplicate.
 """
