@@ -37,9 +37,6 @@ class CallerPlace(NamedTuple):
     cloud_service: str | None
 
 
-NOWHERE = CallerPlace(None, None, None, None)
-
-
 class CallerLocator:
     """Each distinct address looked up once: a pull's many events from few callers cost a few lookups."""
 
@@ -51,13 +48,8 @@ class CallerLocator:
     def locate(self, ips: list[str]) -> list[CallerPlace]:
         with self._lock:
             new = [ip for ip in dict.fromkeys(ips) if ip not in self._known]
-            public = [ip for ip in new if _public(ip)]
-            registered = dict(zip(public, iptocc.country_code(public), strict=True)) if public else {}
-            for ip in new:
-                if ip not in registered:
-                    self._known[ip] = NOWHERE
-                    continue
-                cloud = self.ranges.place(ip)
-                self._known[ip] = CallerPlace(registered[ip], *(cloud and (cloud.cloud, cloud.region,
-                                                                          cloud.service) or (None,) * 3))
+            for ip, country in zip(new, countries(new), strict=True):
+                cloud = self.ranges.place(ip) if _public(ip) else None
+                self._known[ip] = (CallerPlace(country, cloud.cloud, cloud.region, cloud.service) if cloud
+                                   else CallerPlace(country, None, None, None))
             return [self._known[ip] for ip in ips]

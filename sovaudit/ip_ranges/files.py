@@ -30,11 +30,10 @@ class RangesFile:
     origin: str  # "snapshot shipped with sovaudit" or the path as configured
 
 
-def read_json(path: Path) -> Any:
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return json.loads(data)
+def parse_json(data: bytes) -> Any:
+    """A ranges file's JSON, gzip-compressed or not."""
+    return json.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+
 
 
 def _manifest(directory: Path) -> dict[str, Any]:
@@ -69,7 +68,7 @@ class IpRanges:
     def _read(self, source: RangesFile) -> Any:
         with _readable(source):
             data = source.path.read_bytes()
-            raw = read_json(source.path)
+            raw = parse_json(data)
             if not isinstance(raw, dict):
                 raise RangesFileError(f"expected a JSON object, found {type(raw).__name__}")
         manifest = _manifest(source.path.parent).get(source.cloud, {})

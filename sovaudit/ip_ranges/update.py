@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sovaudit.fsutil import write_atomic
-from sovaudit.ip_ranges.files import MANIFEST
+from sovaudit.ip_ranges.files import MANIFEST, parse_json
 from sovaudit.ip_ranges.providers import PREFIXES, RangesFileError, edition, providers, published
 from sovaudit.timewindow import iso
 
@@ -76,7 +76,7 @@ def update(directory: Path, urls: dict[str, str] | None = None, timeout: float =
         try:
             file_url = _file_url(cloud, url, timeout)
             data = _get(file_url, timeout)
-            raw = json.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+            raw = parse_json(data)
             count = sum(1 for _ in PREFIXES[cloud](raw))
             if not count:
                 raise RangesFileError("it lists no prefixes")
