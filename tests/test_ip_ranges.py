@@ -43,6 +43,23 @@ def test_addresses_outside_every_cloud_range_have_no_place(address):
     assert load_ip_ranges().place(address) is None
 
 
+def test_each_distinct_address_is_placed_once_per_pull():
+    """CallerLocator keeps what it looked up: a pull's many events from few callers cost a few lookups. (The
+    one stub here counts the calls; the lookups are the real ones.)"""
+    from sovaudit.geoip import CallerLocator
+
+    ranges = load_ip_ranges()
+    calls = []
+    place = ranges.place
+    ranges.place = lambda address: calls.append(address) or place(address)
+    locator = CallerLocator(ranges)
+    first = locator.locate(["34.240.1.1", "12.0.0.77", "34.240.1.1", "10.0.0.1"])
+    again = locator.locate(["12.0.0.77", "34.240.1.1", "35.195.0.1"])
+    assert sorted(calls) == ["12.0.0.77", "34.240.1.1", "35.195.0.1"]  # private 10.0.0.1 is never looked up
+    assert first[0] == first[2] == again[1] and first[0].cloud_region == "eu-west-1"
+    assert first[3] == (None, None, None, None) and again[0].country == "US" and again[0].cloud is None
+
+
 def _aws_file(path: Path, prefixes: list[dict], v6: list[dict] = ()) -> Path:
     path.write_bytes(gzip.compress(json.dumps({"syncToken": "1", "createDate": "2026-11-30-10-00-00",
                                                "prefixes": prefixes, "ipv6_prefixes": list(v6)}).encode()))
