@@ -886,6 +886,9 @@ def verify(
 
 def run() -> None:
     """The `sovaudit` command (the console script and `python -m sovaudit.cli`): the app with its help tidied."""
+    from sovaudit.cli_startup import load_typer_help
+
+    load_typer_help()
     tidy(typer.main.get_command(app))(prog_name="sovaudit")
 
 

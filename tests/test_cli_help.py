@@ -12,7 +12,8 @@ from conftest import REPO, run_cli
 from sovaudit.cli_help import rewrap
 
 HEAVY = ("duckdb", "pyarrow", "pydantic", "boto3", "botocore", "azure", "confluent_kafka", "weasyprint", "jinja2",
-         "prompt_toolkit", "iptocc", "rich.progress", "sovaudit.lake", "sovaudit.config", "sovaudit.sources")
+         "prompt_toolkit", "iptocc", "rich.progress", "sovaudit.lake", "sovaudit.config", "sovaudit.sources",
+         "rich.markdown", "markdown_it", "rich.traceback")
 SDKS = ("duckdb", "pyarrow", "boto3", "botocore", "azure", "confluent_kafka", "weasyprint")
 VERBS = [["init"], ["check"], ["report"], ["scan"], ["sql"], ["tables"], ["verify"], ["pull"], ["checks", "list"],
          ["checks", "show"], ["ip-ranges", "show"], ["ip-ranges", "update"]]
@@ -37,6 +38,32 @@ def test_version_and_help_load_nothing_heavy(args):
     loaded = _modules_loaded_by(*args)
     assert "sovaudit.cli" in loaded
     assert _heavy(loaded, HEAVY) == set()
+
+
+def test_typer_renderers_deferred_at_start_up_still_build_the_real_ones():
+    """The stand-ins `cli_startup` gives Typer's help module build Rich's own Markdown and Traceback, and a later
+    `import rich.markdown` is the real module."""
+    script = """
+import sys
+from sovaudit.cli_startup import load_typer_help
+load_typer_help()
+import typer.rich_utils as r
+from typer.models import DeveloperExceptionConfig
+assert "rich.markdown" not in sys.modules and "rich.traceback" not in sys.modules
+markdown = r.Markdown("# title")
+try:
+    raise ValueError("boom")
+except ValueError as error:
+    traceback = r.get_traceback(error, DeveloperExceptionConfig(), [])
+import rich.markdown, rich.traceback
+assert type(markdown) is rich.markdown.Markdown, type(markdown)
+assert type(traceback) is rich.traceback.Traceback, type(traceback)
+assert rich.markdown.__file__.endswith("markdown.py")
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
 
 
 def test_pull_help_lists_every_source_type_without_loading_an_sdk():
