@@ -32,6 +32,7 @@ DEFAULT_LAKE = "./sovaudit-lake"
 
 
 Jurisdiction = Annotated[str, AfterValidator(normalise_jurisdiction)]
+AwsAccountId = Annotated[str, Field(pattern=r"^[0-9]{12}$")]
 
 
 class LakeSection(StrictModel):
@@ -46,6 +47,9 @@ class OrganisationSection(StrictModel):
     contact: str | None = None
     # How long the organisation must be able to show audit evidence; audit logs kept for less lose it.
     evidence_period_days: int | None = Field(default=None, gt=0)
+    # The organisation's AWS accounts: a snapshot shared with any other account leaves it (EG-007). Without the
+    # list, the accounts the lake's trails deliver for stand in.
+    accounts: list[AwsAccountId] = []
 
 
 class AllowedTransfer(StrictModel):

@@ -10,6 +10,7 @@ Tables (all in the connection's main schema):
   policy_thresholds        one row, one column per threshold, and evidence_period_days ([organisation])
   policy_audit_topics      topic: the Kafka audit-log topics (the default, and each kafka-audit source's)
   policy_clouds            cloud (aws | azure | gcp), label: the providers whose ranges give src_cloud
+  policy_org_accounts      account: the organisation's AWS accounts ([organisation] accounts)
 """
 
 from typing import Any
@@ -77,6 +78,8 @@ def policy_tables(config: Config) -> dict[str, pa.Table]:
                                                     schema=pa.schema([("topic", pa.string())])),
         "policy_clouds": pa.Table.from_pylist([{"cloud": p.cloud, "label": p.label} for p in providers().values()],
                                               schema=pa.schema([("cloud", pa.string()), ("label", pa.string())])),
+        "policy_org_accounts": pa.Table.from_pylist([{"account": a} for a in sorted(set(config.organisation.accounts))],
+                                                    schema=pa.schema([("account", pa.string())])),
     }
 
 

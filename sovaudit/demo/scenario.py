@@ -48,6 +48,12 @@ EU_SECURITY_TRAIL = f"arn:aws:cloudtrail:eu-west-1:{EU_ACCOUNT}:trail/acme-eu-se
 # recovery. A secret's ARN ends in -xxxxxx, six random characters: a name alone gives the ARN without them.
 LOYALTY_SECRET = "acme-loyalty-db-credentials"
 LOYALTY_SECRET_REPLICA = f"arn:aws:secretsmanager:us-east-1:{EU_ACCOUNT}:secret:{LOYALTY_SECRET}-Qx7pZ2"
+# AWS Backup: the nightly vault in eu-west-1, its disaster-recovery copy in eu-central-1 (EU) and a US vault.
+BACKUP_VAULT = "acme-backups-vault"
+BACKUP_VAULT_EU_DR = f"arn:aws:backup:eu-central-1:{EU_ACCOUNT}:backup-vault:acme-backups-dr-eu"
+BACKUP_VAULT_US = f"arn:aws:backup:us-east-1:{EU_ACCOUNT}:backup-vault:acme-dr-us"
+# The order database volume's nightly EBS snapshot in eu-west-1.
+ORDERS_SNAPSHOT = "snap-0a1b2c3d4e5f60718"
 OFFICE_IPS = {"DE": "217.0.0.41", "FR": "90.0.0.17", "IE": "87.32.0.9", "GB": "81.2.69.142", "US": "12.0.0.77"}
 ATTACKER_IPS = {"CN": "1.0.1.1", "RU": "95.108.128.1"}
 # An EC2 instance's public address in eu-west-1 (34.240.0.0/13 is EC2 eu-west-1 in AWS's ip-ranges.json).
@@ -89,7 +95,11 @@ name = "backups"
 home = "EU"
 tier = 2
 retention_days = 35
-resources = ["arn:aws:s3:::acme-backups-eu*"]
+resources = ["arn:aws:s3:::acme-backups-eu*",
+             # the AWS Backup vaults in the EU, every EBS snapshot in eu-west-1, the order database's snapshots
+             "arn:aws:backup:eu-*:{EU_ACCOUNT}:backup-vault:acme-backups-*",
+             "arn:aws:ec2:eu-west-1::snapshot/*",
+             "arn:aws:rds:*:{EU_ACCOUNT}:snapshot:acme-orders-*"]
 keys = ["{BACKUP_KEY}"]
 
 [[data_classes]]
@@ -227,6 +237,58 @@ class _Builder:
 
     # -- shapes of the calls the scenario makes ----------------------------------------------------
 
+    def backup_plan(self, when, name, plan, vault, destination, identity, ip, *, planted=None):
+        """A backup plan with one nightly rule that backs up into `vault` and copies each recovery point to
+        the vault ARN `destination` (the call's account and region: eu-west-1 of the EU account)."""
+        params = {"backupPlan": {"backupPlanName": plan, "rules": [{
+            "ruleName": "nightly", "targetBackupVaultName": vault, "scheduleExpression": "cron(0 1 ? * * *)",
+            "startWindowMinutes": 60, "lifecycle": {"deleteAfterDays": 35},
+            "copyActions": [{"destinationBackupVaultArn": destination, "lifecycle": {"deleteAfterDays": 35}}]}]}}
+        if name == "UpdateBackupPlan":
+            params["backupPlanId"] = "8f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+        return self.add(when, EU_ACCOUNT, "eu-west-1", "backup.amazonaws.com", name, identity, ip, params=params,
+                        response={"backupPlanId": "8f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "versionId": "NjQ3ZjE"},
+                        planted=planted)
+
+    def backup_copy_job(self, when, vault, destination, identity, ip, *, planted=None):
+        point = f"arn:aws:backup:eu-west-1:{EU_ACCOUNT}:recovery-point:{self._uid().upper()}"
+        params = {"recoveryPointArn": point, "sourceBackupVaultName": vault, "destinationBackupVaultArn": destination,
+                  "iamRoleArn": f"arn:aws:iam::{EU_ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole"}
+        return self.add(when, EU_ACCOUNT, "eu-west-1", "backup.amazonaws.com", "StartCopyJob", identity, ip,
+                        params=params, response={"copyJobId": self._uid().upper()}, planted=planted)
+
+    def ec2_copy(self, when, region, name, source_region, source_id, new_id, identity, ip, *, planted=None,
+                 also=()):
+        """CopySnapshot or CopyImage, logged in the destination region as EC2 logs it."""
+        source = "sourceSnapshotId" if name == "CopySnapshot" else "sourceImageId"
+        new = "snapshotId" if name == "CopySnapshot" else "imageId"
+        return self.add(when, EU_ACCOUNT, region, "ec2.amazonaws.com", name, identity, ip,
+                        params={"sourceRegion": source_region, source: source_id, "description": "nightly copy"},
+                        response={"requestId": self._uid(), new: new_id}, planted=planted, also=also)
+
+    def rds_copy(self, when, region, source_arn, target, identity, ip, *, planted=None, also=()):
+        params = {"sourceDBSnapshotIdentifier": source_arn, "targetDBSnapshotIdentifier": target,
+                  "sourceRegion": source_arn.split(":")[3], "copyTags": True}
+        arn = f"arn:aws:rds:{region}:{EU_ACCOUNT}:snapshot:{target}"
+        return self.add(when, EU_ACCOUNT, region, "rds.amazonaws.com", "CopyDBSnapshot", identity, ip, params=params,
+                        response={"dBSnapshotIdentifier": target, "dBSnapshotArn": arn, "status": "pending"},
+                        planted=planted, also=also)
+
+    def snapshot_share(self, when, snapshot, grantee, identity, ip, *, planted=None):
+        """ModifySnapshotAttribute as the Stratus Red Team simulation in fixtures/aws/cloudtrail logs it."""
+        params = {"snapshotId": snapshot, "createVolumePermission": {"add": {"items": [
+            {"group": "all"} if grantee == "all" else {"userId": grantee}]}},
+                  "attributeType": "CREATE_VOLUME_PERMISSION"}
+        return self.add(when, EU_ACCOUNT, "eu-west-1", "ec2.amazonaws.com", "ModifySnapshotAttribute", identity, ip,
+                        params=params, response={"requestId": self._uid(), "_return": True}, planted=planted)
+
+    def db_snapshot_share(self, when, snapshot, grantee, identity, ip, *, planted=None):
+        """ModifyDBSnapshotAttribute as the Stratus Red Team simulation logs it."""
+        params = {"dBSnapshotIdentifier": snapshot, "attributeName": "restore", "valuesToAdd": [grantee]}
+        return self.add(when, EU_ACCOUNT, "eu-west-1", "rds.amazonaws.com", "ModifyDBSnapshotAttribute", identity,
+                        ip, params=params, response={"dBSnapshotIdentifier": snapshot, "dBSnapshotAttributes": [
+                            {"attributeName": "restore", "attributeValues": [grantee]}]}, planted=planted)
+
     def s3(self, when, account, region, name, bucket, key, identity, ip, *, nbytes=None, planted=None, also=(),
            copy_source=None):
         params = {"bucketName": bucket, "Host": f"{bucket}.s3.{region}.amazonaws.com", "key": key}
@@ -353,6 +415,18 @@ def build(planted: bool = True, seed: int = 20261127) -> Scenario:
         b.add(START + timedelta(days=day, hours=6, minutes=15), EU_ACCOUNT, "eu-west-1",
               "secretsmanager.amazonaws.com", "GetSecretValue", loyalty_app, vpc_ip_eu,
               params={"secretId": LOYALTY_SECRET, "versionStage": "AWSCURRENT"})
+    # Backups and snapshots that stay in the EU: a backup plan and a copy job to the vault in eu-central-1, the
+    # order database's volume snapshot and DB snapshot copied there, and a snapshot shared with the US account,
+    # which is the organisation's own.
+    b.backup_plan(window + timedelta(days=1, hours=10), "CreateBackupPlan", "acme-nightly-eu", BACKUP_VAULT,
+                  BACKUP_VAULT_EU_DR, platform, OFFICE_IPS["DE"])
+    b.backup_copy_job(window + timedelta(days=3, hours=4), BACKUP_VAULT, BACKUP_VAULT_EU_DR, backup_job, vpc_ip_eu)
+    b.ec2_copy(window + timedelta(days=4, hours=5), "eu-central-1", "CopySnapshot", "eu-west-1", ORDERS_SNAPSHOT,
+               "snap-0c4d5e6f7a8b9c0d1", backup_job, vpc_ip_eu)
+    b.rds_copy(window + timedelta(days=4, hours=6), "eu-central-1",
+               f"arn:aws:rds:eu-west-1:{EU_ACCOUNT}:snapshot:acme-orders-2026-09-05", "acme-orders-2026-09-05-dr",
+               backup_job, vpc_ip_eu)
+    b.snapshot_share(window + timedelta(days=5, hours=11), ORDERS_SNAPSHOT, US_ACCOUNT, platform, OFFICE_IPS["DE"])
     if planted:
         _plant(b, window)
     b.events.sort(key=lambda e: (e["eventTime"], e["eventID"]))
@@ -455,6 +529,17 @@ def _plant(b: _Builder, window: datetime) -> None:
           ATTACKER_IPS["RU"], params={"trailName": "acme-org-trail", "eventSelectors": [{
               "readWriteType": "All", "includeManagementEvents": True, "dataResources": [],
               "excludeManagementEventSources": ["kms.amazonaws.com"]}]}, planted="IN-002")
+    # EG-005: the nightly backup plan copies every recovery point of the EU vault to a vault in us-east-1, and a
+    # one-off copy job sends one there too.
+    b.backup_plan(day(19, 10), "UpdateBackupPlan", "acme-nightly-eu", BACKUP_VAULT, BACKUP_VAULT_US, platform,
+                  OFFICE_IPS["DE"], planted="EG-005")
+    b.backup_copy_job(day(19, 14), BACKUP_VAULT, BACKUP_VAULT_US, backup_job, "10.20.4.17", planted="EG-005")
+    # EG-006 (and XR-001: the copy is served in us-east-1): the order database's snapshot copied to us-east-1.
+    b.ec2_copy(day(24, 5), "us-east-1", "CopySnapshot", "eu-west-1", ORDERS_SNAPSHOT, "snap-0f9e8d7c6b5a49382",
+               backup_job, us_vpc, planted="EG-006", also=("XR-001",))
+    # EG-007: the snapshot shared with the partner's account, and a DB snapshot of the orders made public.
+    b.snapshot_share(day(25, 16), ORDERS_SNAPSHOT, FOREIGN_ACCOUNT, intern, OFFICE_IPS["IE"], planted="EG-007")
+    b.db_snapshot_share(day(25, 17), "acme-orders-2026-09-05", "all", intern, OFFICE_IPS["IE"], planted="EG-007")
     # IN-003: three silent hours in eu-west-1; planted events mark the last before and the first after.
     gap_start = day(20, 4)
     quiet_from = (gap_start - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")

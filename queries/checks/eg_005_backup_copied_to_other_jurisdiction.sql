@@ -1,0 +1,52 @@
+-- id: EG-005
+-- title: Backups copied to another jurisdiction
+-- family: egress
+-- severity: high
+-- gdpr: Art. 44; Art. 46; Art. 30(1)(e)
+-- requires: cloudtrail
+-- policy: data_classes
+-- description: AWS Backup was told to copy the recovery points of a classed vault to a vault in a region whose
+--   jurisdiction is neither the class's home nor one of its allowed transfers: a copy job (StartCopyJob, one
+--   recovery point), or a backup plan whose rules copy every recovery point they make (CreateBackupPlan,
+--   UpdateBackupPlan, a rule's copyActions). A plan is judged when it is written, before any copy runs, so the
+--   finding comes a night before the first copy. The source vault is the job's sourceBackupVaultName or the
+--   rule's targetBackupVaultName, in the call's account and region; it is classed when a class's resources match
+--   its ARN (arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME) or, for a job, the recovery point's ARN. The
+--   destination's region is the one in its vault ARN. Parameter names are read case-insensitively.
+-- remediation: Point the copy rule or job at a vault in the home jurisdiction, or declare the transfer with its
+--   safeguard in the class's allowed_transfers and the processing activity. Copies already made stay in the
+--   destination vault until their lifecycle deletes them: delete them there.
+WITH judged AS (
+    -- one row per call: a plan whose rules copy the same vault to the same destination names the rules
+    SELECT event_uid, any_value(time) AS time, way, plan, string_agg(DISTINCT rule, ', ' ORDER BY rule) AS rules,
+           source_vault, count(DISTINCT recovery_point) AS recovery_points, class_name, home, destination,
+           dest_jurisdiction, checks.principal(any_value(actor)) AS actor, region
+    FROM backup_copies
+    WHERE dest_jurisdiction IS NOT NULL
+      AND dest_jurisdiction <> home
+      AND NOT checks.transfer_allowed(class_name, dest_jurisdiction)
+    GROUP BY event_uid, way, plan, source_vault, class_name, home, destination, dest_jurisdiction, region
+)
+SELECT
+    j.source_vault AS resource,
+    j.actor,
+    j.region,
+    any_value(src.jurisdiction) AS region_jurisdiction,
+    j.dest_jurisdiction AS counterpart_jurisdiction,
+    min(j.time) AS first_seen,
+    max(j.time) AS last_seen,
+    count(*) AS event_count,
+    CASE WHEN j.way = 'backup plan'
+         THEN format('backup plan {}{} copies every recovery point of vault {} (class {}, home {}) to {} ({})',
+                     coalesce(j.plan, '(unnamed)'), coalesce(' (rule ' || string_agg(DISTINCT j.rules, ', ') || ')', ''),
+                     split_part(j.source_vault, ':backup-vault:', 2), j.class_name, j.home, j.destination,
+                     j.dest_jurisdiction)
+         ELSE format('{} copy job(s) copy recovery points of vault {} (class {}, home {}) to {} ({})',
+                     count(*), split_part(j.source_vault, ':backup-vault:', 2), j.class_name, j.home, j.destination,
+                     j.dest_jurisdiction) END AS reason,
+    list(j.event_uid ORDER BY j.time, j.event_uid) AS evidence,
+    j.class_name AS data_class,
+    j.destination AS dest_resource
+FROM judged AS j
+LEFT JOIN policy_regions AS src ON src.region = checks.region_key(j.region)
+GROUP BY j.way, j.plan, j.source_vault, j.class_name, j.home, j.destination, j.dest_jurisdiction, j.actor, j.region
