@@ -70,6 +70,15 @@ def test_json_report_has_article_30_records_beside_the_evidence(demo, tmp_path):
     backups = next(a for a in doc["processing_activities"] if a["name"] == "Backups")
     assert {d for rule in backups["lifecycle_rules"] for d in rule["expiration_days"]} == {"30", "90"}
     assert backups["read_after_expiry"][0]["evidence"] == ["planted-RT-002-01", "planted-RT-002-02"]
+    # The Backups activity's transfers come from the backup plan, the copy job, the snapshot copy and the shares
+    # the scenario plants (EG-005, EG-006, EG-007); their EU twins (eu-central-1, the US account) are no transfer.
+    flows = {t["destination"]: t for t in backups["observed_transfers"]}
+    assert set(flows) == {"US", "outside the organisation"}
+    assert flows["US"]["how"] == "backup copied to us-east-1; served in us-east-1; snapshot copied to us-east-1"
+    assert flows["US"]["events"] == 3 and flows["US"]["status"] == "undeclared"
+    assert set(flows["US"]["sample_evidence"]) == {"planted-EG-005-01", "planted-EG-005-02", "planted-EG-006-01"}
+    assert flows["outside the organisation"]["how"] == "shared publicly; shared with account 999988887777"
+    assert set(flows["outside the organisation"]["sample_evidence"]) == {"planted-EG-007-01", "planted-EG-007-02"}
     assert doc["integrity"]["ok"] is True and doc["integrity"]["ledger_head"] == doc["lake"]["ledger_head"]
     assert (tmp_path / "evidence.csv").exists() and (tmp_path / "findings.csv").exists()
 
@@ -307,3 +316,15 @@ def test_the_demo_shows_an_accepted_finding_and_an_expired_acceptance(demo):
     assert states["KU-002"]["findings"] == [contractor["finding_id"]]
     assert f"expired: valid through 2026-09-30; finding {contractor['finding_id']} is FAIL again" in accepted
     assert f"finding {contractor['finding_id']} is FAIL again" in proc.stderr.replace("\n", "")
+
+
+def test_html_backups_record_shows_the_backup_and_snapshot_transfers(demo):
+    """The Art. 30 record of the Backups activity lists the copies beside the S3 ones, each marked undeclared."""
+    out, _, _ = demo
+    html = (out / "report.html").read_text()
+    backups = html[html.index('<article id="activity-2"'):]
+    backups = backups[:backups.index("</article>")]
+    assert '<h3 id="activity-2-title">Backups</h3>' in backups
+    assert "backup copied to us-east-1; served in us-east-1; snapshot copied to us-east-1" in backups
+    assert "shared publicly; shared with account 999988887777" in backups
+    assert backups.count('class="transfer-undeclared"') == 2

@@ -1,8 +1,9 @@
 -- Each way a data class's data left its home jurisdiction, one row per record and way: an event served
--- elsewhere, accessed by a caller abroad (service principals excluded) or copied elsewhere, or an inventory
--- snapshot row of a MirrorMaker 2 copy of one of its topics on a cluster elsewhere. `kind` keeps the two
--- populations apart: 'event' rows are events, 'snapshot' rows are inventory snapshot rows (a daily listing of
--- a topic, not an access). The transfers tables and the classed flow matrix both count these rows.
+-- elsewhere, accessed by a caller abroad (service principals excluded) or copied elsewhere (objects, backups,
+-- snapshots and images), a snapshot shared outside the organisation, or an inventory snapshot row of a
+-- MirrorMaker 2 copy of one of its topics on a cluster elsewhere. `kind` keeps the two populations apart:
+-- 'event' rows are events, 'snapshot' rows are inventory snapshot rows (a daily listing of a topic, not an
+-- access). The transfers tables and the classed flow matrix both count these rows.
 SELECT class_name, home, jurisdiction AS destination, 'served in ' || region AS how, 'event' AS kind, event_uid,
        time, bytes_out
 FROM class_events WHERE jurisdiction IS NOT NULL AND jurisdiction <> home
@@ -22,3 +23,16 @@ FROM checks.kafka_topics AS t
 JOIN checks.topic_class AS tc ON tc.topic = t.topic
 JOIN policy_regions AS r ON r.region = checks.region_key(t.region)
 WHERE t.mm2_role = 'remote_topic' AND r.jurisdiction <> tc.home
+UNION ALL
+-- AWS Backup told to copy a classed vault's recovery points to another jurisdiction (copies.sql)
+SELECT class_name, home, dest_jurisdiction, 'backup copied to ' || dest_region, 'event', event_uid, time, NULL
+FROM checks.backup_copies WHERE dest_jurisdiction IS NOT NULL AND dest_jurisdiction <> home
+UNION ALL
+SELECT class_name, home, dest_jurisdiction, 'snapshot copied to ' || dest_region, 'event', event_uid, time, NULL
+FROM checks.snapshot_copies WHERE dest_jurisdiction IS NOT NULL AND dest_jurisdiction <> home
+UNION ALL
+-- a classed snapshot shared with an account outside the organisation: its jurisdiction is not known
+SELECT class_name, home, 'outside the organisation',
+       CASE WHEN grantee = 'all' THEN 'shared publicly' ELSE 'shared with account ' || grantee END,
+       'event', event_uid, time, NULL
+FROM checks.snapshot_shares WHERE outside
