@@ -189,8 +189,10 @@ def test_not_assessed_when_class_patterns_match_nothing(planted_scenario):
     text = (Path(config).read_text().replace("arn:aws:s3:::acme-", "arn:aws:s3:::typo-acme-")
             .replace(":secret:acme-", ":secret:typo-acme-")
             .replace("storageaccounts/acmeloyalty", "storageaccounts/typo-acmeloyalty")
-            .replace("https://acmeloyalty", "https://typo-acmeloyalty"))
-    run = run_checks(lake, _loaded(text, config), check_ids=["XR-001", "RT-001", "RT-003"])
+            .replace("https://acmeloyalty", "https://typo-acmeloyalty")
+            .replace("backup-vault:acme-", "backup-vault:typo-acme-").replace("::snapshot/*", "::snapshot/typo-*")
+            .replace(":snapshot:acme-", ":snapshot:typo-acme-"))
+    run = run_checks(lake, _loaded(text, config), check_ids=["XR-001", "RT-001", "RT-003", "EG-006", "EG-007"])
     for result in run.results:
         assert result.status == "NOT_ASSESSED"
         assert "matching a [[data_classes]] pattern" in result.status_reason
@@ -224,7 +226,7 @@ def test_policy_is_joined_at_query_time(planted_scenario):
     _, lake, config = planted_scenario
     text = Path(config).read_text().replace('name = "customer-pii"\nhome = "EU"', 'name = "customer-pii"\nhome = "US"')
     run = run_checks(lake, _loaded(text, config), check_ids=["XR-001"])
-    regions = {f.region for f in run.results[0].findings}
+    regions = {f.region for f in run.results[0].findings if f.details["data_class"] == "customer-pii"}
     assert "eu-west-1" in regions and "us-east-1" not in regions
 
 

@@ -90,7 +90,7 @@ CLASS = "[[data_classes]]\nname='a'\ntier=1\nresources=['x']\n"
      "'safeguard'?"),
     ("[organisation]\nowner='x'",
      "conf.toml: organisation.owner: unknown key 'owner'; expected one of: controller, address, dpo, contact, "
-     "evidence_period_days"),
+     "evidence_period_days, accounts"),
 ])
 def test_config_errors_are_one_clear_line_with_a_suggestion_for_a_near_miss(text, line):
     assert error_of(text) == line

@@ -73,12 +73,12 @@ def test_json_report_has_article_30_records_beside_the_evidence(demo, tmp_path):
     # The Backups activity's transfers come from the backup plan, the copy job, the snapshot copy and the shares
     # the scenario plants (EG-005, EG-006, EG-007); their EU twins (eu-central-1, the US account) are no transfer.
     flows = {t["destination"]: t for t in backups["observed_transfers"]}
-    assert set(flows) == {"US", "outside the organisation"}
+    assert set(flows) == {"US", "other accounts"}
     assert flows["US"]["how"] == "backup copied to us-east-1; served in us-east-1; snapshot copied to us-east-1"
     assert flows["US"]["events"] == 3 and flows["US"]["status"] == "undeclared"
     assert set(flows["US"]["sample_evidence"]) == {"planted-EG-005-01", "planted-EG-005-02", "planted-EG-006-01"}
-    assert flows["outside the organisation"]["how"] == "shared publicly; shared with account 999988887777"
-    assert set(flows["outside the organisation"]["sample_evidence"]) == {"planted-EG-007-01", "planted-EG-007-02"}
+    assert flows["other accounts"]["how"] == "shared publicly; shared with account 999988887777"
+    assert set(flows["other accounts"]["sample_evidence"]) == {"planted-EG-007-01", "planted-EG-007-02"}
     assert doc["integrity"]["ok"] is True and doc["integrity"]["ledger_head"] == doc["lake"]["ledger_head"]
     assert (tmp_path / "evidence.csv").exists() and (tmp_path / "findings.csv").exists()
 

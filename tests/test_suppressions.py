@@ -144,14 +144,14 @@ def test_accepting_every_finding_of_a_check_lets_the_gate_pass(planted_scenario,
     assert proc.returncode == 0, proc.stderr
     check = json.loads(proc.stdout)["checks"][0]
     # The planted scenario's five XR-001 findings (four buckets and accounts, the secret read from its replica)
-    assert check["status"] == "ACCEPTED" and len(check["findings"]) == 5
+    assert check["status"] == "ACCEPTED" and len(check["findings"]) == 6
     assert {f["status"] for f in check["findings"]} == {"ACCEPTED"}
     assert check["findings"][0]["accepted"] == {"suppression": 1, "reason": "ticket PRIV-7", "approved_by": "the DPO",
                                                 "expires": "2099-12-31"}
     # Not hidden: the table shows the check, each finding and the count.
     table = run_cli("check", "--check", "XR-001", *args)
     assert table.returncode == 0 and "ACCEPTED" in table.stdout and "1 accepted" in table.stdout
-    assert "5 accepted finding(s) not counted" in table.stdout
+    assert "6 accepted finding(s) not counted" in table.stdout
 
 
 def test_accepting_some_findings_still_fails_on_the_rest(planted_scenario, tmp_path):
@@ -195,7 +195,7 @@ def test_csv_marks_accepted_findings_with_their_justification(partly_accepted):
     out, doc, _ = partly_accepted
     rows = list(csv.DictReader(io.StringIO((out / "findings.csv").read_text())))
     accepted = [r for r in rows if r["status"] == "ACCEPTED"]
-    assert {r["check_id"] for r in accepted} == {"XR-001", "EG-002"} and len(accepted) == 6  # 5 XR-001, 1 EG-002
+    assert {r["check_id"] for r in accepted} == {"XR-001", "EG-002"} and len(accepted) == 7  # 6 XR-001, 1 EG-002
     assert {(r["accepted_reason"], r["accepted_by"], r["accepted_until"]) for r in accepted} == {
         ("ticket PRIV-7", "the DPO", "2099-12-31")}
     assert {r["accepted_reason"] for r in rows if r["status"] == "FAIL"} == {""}
@@ -206,7 +206,7 @@ def test_junit_fails_only_on_open_findings_and_lists_the_accepted_ones(partly_ac
     cases = {c.get("name").split()[0]: c for c in ET.parse(out / "junit.xml").getroot().iter("testcase")}
     xr1 = cases["XR-001"]
     assert xr1.find("failure") is None and xr1.find("skipped") is None
-    assert xr1.find("system-out").text.startswith("ACCEPTED: 5 finding(s)")
+    assert xr1.find("system-out").text.startswith("ACCEPTED: 6 finding(s)")
     assert "accepted: ticket PRIV-7 (approved by the DPO, valid through 2099-12-31)" in xr1.find("system-out").text
     eg2 = cases["EG-002"].find("failure")
     open_part, accepted_part = eg2.text.split("Accepted (not failing):")
@@ -226,7 +226,7 @@ def test_sarif_carries_an_external_suppression_with_the_justification(partly_acc
                                                      "reason": "ticket PRIV-7", "approved_by": "the DPO",
                                                      "expires": "2099-12-31"}}] for r in by_status["ACCEPTED"])
     assert all(r["suppressions"] == [] for r in by_status["FAIL"])
-    assert len(by_status["ACCEPTED"]) == 6
+    assert len(by_status["ACCEPTED"]) == 7
 
 
 def test_the_report_lists_accepted_findings_apart_and_the_expired_suppression(partly_accepted, tmp_path):
@@ -241,8 +241,8 @@ def test_the_report_lists_accepted_findings_apart_and_the_expired_suppression(pa
     assert "expired: valid through 2020-01-31" in section and "are FAIL again" in section
     # Counted apart in the summary, and each card points to its acceptance.
     assert '<div class="tile tile-accepted"><span class="n">1</span><span class="label">ACCEPTED</span>' in html
-    assert "6 finding(s) accepted by the configuration" in html
-    assert "<strong>6</strong> finding(s) accepted, in 2 check(s): counted apart" in html
+    assert "7 finding(s) accepted by the configuration" in html
+    assert "<strong>7</strong> finding(s) accepted, in 2 check(s): counted apart" in html
     assert all(f'href="#accepted-{i}"' in html for i in accepted)
     assert "warning: suppression 3 (XR-003" in proc.stderr
     summary = proc.stdout.replace("\n", "")

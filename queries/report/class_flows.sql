@@ -31,8 +31,9 @@ UNION ALL
 SELECT class_name, home, dest_jurisdiction, 'snapshot copied to ' || dest_region, 'event', event_uid, time, NULL
 FROM checks.snapshot_copies WHERE dest_jurisdiction IS NOT NULL AND dest_jurisdiction <> home
 UNION ALL
--- a classed snapshot shared with an account outside the organisation: its jurisdiction is not known
-SELECT class_name, home, 'outside the organisation',
+-- a classed snapshot shared with an account outside the organisation: its jurisdiction is not
+-- known, so its destination is 'other accounts' (short: it heads a column of the classed flow matrix)
+SELECT class_name, home, 'other accounts',
        CASE WHEN grantee = 'all' THEN 'shared publicly' ELSE 'shared with account ' || grantee END,
        'event', event_uid, time, NULL
 FROM checks.snapshot_shares WHERE outside
