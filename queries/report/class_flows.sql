@@ -1,5 +1,5 @@
 -- Each way a data class's data left its home jurisdiction, one row per record and way: an event served
--- elsewhere, accessed by a caller abroad (service principals excluded) or copied elsewhere, or an inventory
+-- elsewhere, accessed by a caller abroad (service principals excluded), copied or replicated elsewhere, or an inventory
 -- snapshot row of a MirrorMaker 2 copy of one of its topics on a cluster elsewhere. `kind` keeps the two
 -- populations apart: 'event' rows are events, 'snapshot' rows are inventory snapshot rows (a daily listing of
 -- a topic, not an access). The transfers tables and the classed flow matrix both count these rows.
@@ -22,3 +22,10 @@ FROM checks.kafka_topics AS t
 JOIN checks.topic_class AS tc ON tc.topic = t.topic
 JOIN policy_regions AS r ON r.region = checks.region_key(t.region)
 WHERE t.mm2_role = 'remote_topic' AND r.jurisdiction <> tc.home
+UNION ALL
+-- A database or storage replica made in another jurisdiction (checks.db_replicas, queries/session/replicas.sql):
+-- each call that made one, cited once per class.
+SELECT class_name, home, replica_jurisdiction, 'replica in ' || replica_region, 'event', unnest(evidence), time,
+       NULL
+FROM checks.db_replicas
+WHERE class_name IS NOT NULL AND replica_jurisdiction IS NOT NULL AND replica_jurisdiction <> home

@@ -52,11 +52,13 @@ def view_name(check: Check) -> str:
 
 # queries/session/, in load order: each file reads only what the files before it created, and combined.sql
 # joins the per-family views.
-SESSION_SCRIPTS = ("common.sql", "collected.sql", "cloudtrail.sql", "azure.sql", "kafka.sql", "combined.sql")
+SESSION_SCRIPTS = ("common.sql", "collected.sql", "cloudtrail.sql", "azure.sql", "kafka.sql", "replicas.sql",
+                   "guardrails.sql", "stores.sql", "combined.sql")
 
 # In this order: collected_spans reads collected, resource_location reads cloudtrail_changes.
 _DERIVED = ("collected", "collected_spans", "resource_class", "key_class", "topic_class", "cloudtrail_changes",
-            "trail_changes", "azure_changes", "resource_location")
+            "trail_changes", "azure_changes", "resource_location", "db_replicas", "guardrail_changes",
+            "store_creations")
 # The common columns the built-in checks read; user_agent, evidence_blob and the like stay on disk.
 CORE_COLUMNS = ("event_uid", "source", "time", "account", "region", "action", "action_class", "outcome",
                 "error_code", "actor", "src_ip", "src_country", "src_cloud", "src_cloud_region",
