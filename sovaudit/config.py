@@ -104,6 +104,24 @@ class ProcessingActivity(StrictModel):
     security_measures: list[str] = []
 
 
+class Account(StrictModel):
+    """An AWS account or Azure subscription and where its data stores belong (XR-007): the jurisdiction, and the
+    regions it may use, if only some of the jurisdiction's."""
+    id: str = Field(min_length=1)  # an AWS account id or an Azure subscription id
+    jurisdiction: Jurisdiction
+    allowed_regions: list[str] = []
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return v.strip().lower()  # the lake keeps Azure subscription ids in lower case
+
+    @field_validator("allowed_regions")
+    @classmethod
+    def _regions(cls, v: list[str]) -> list[str]:
+        return [region.lower().replace(" ", "") for region in v]
+
+
 class ChecksSection(StrictModel):
     paths: list[str] = []
 
@@ -152,6 +170,7 @@ class Config(StrictModel):
     jurisdictions: dict[str, Jurisdiction] = {}
     resource_regions: dict[str, str] = {}
     data_classes: list[DataClass] = []
+    accounts: list[Account] = []
     thresholds: Thresholds = Thresholds()
     processing_activities: list[ProcessingActivity] = []
     checks: ChecksSection = ChecksSection()
@@ -177,6 +196,9 @@ class Config(StrictModel):
                         f"processing_activities[{i}].data_classes: found {name!r}, "
                         f"expected the name of a [[data_classes]] entry ({', '.join(sorted(known)) or 'none defined'})"
                     )
+        account_ids = [a.id for a in self.accounts]
+        if len(set(account_ids)) != len(account_ids):
+            raise ValueError(f"accounts: ids must be unique, found {account_ids}")
         source_names = [s.name for s in self.sources]
         if len(set(source_names)) != len(source_names):
             raise ValueError(f"sources: names must be unique, found {source_names}")

@@ -11,8 +11,13 @@ Tables (all in the connection's main schema):
   policy_audit_topics      topic: the Kafka audit-log topics (the default, and each kafka-audit source's)
   policy_clouds            cloud (aws | azure | gcp), label: the providers whose ranges give src_cloud
   policy_org_accounts      account: the organisation's AWS accounts ([organisation] accounts)
+  policy_accounts          account, jurisdiction, allowed_regions ([[accounts]]: where each account's stores belong)
+  policy_region_pairs      region, paired_region: Azure's regional pairs (sovaudit/data/azure_region_pairs.csv)
 """
 
+import csv
+import io
+from importlib.resources import files
 from typing import Any
 
 import duckdb
@@ -36,6 +41,11 @@ def _countries() -> list[dict[str, Any]]:
                      "eu_eea": geography.is_eu_eea(code),
                      "adequacy": decision["instrument"] if decision else None})
     return rows
+
+
+def _region_pairs() -> list[dict[str, str]]:
+    text = (files("sovaudit") / "data" / "azure_region_pairs.csv").read_text(encoding="utf-8")
+    return [{"region": r["region"], "paired_region": r["paired_region"]} for r in csv.DictReader(io.StringIO(text))]
 
 
 def policy_tables(config: Config) -> dict[str, pa.Table]:
@@ -80,6 +90,13 @@ def policy_tables(config: Config) -> dict[str, pa.Table]:
                                               schema=pa.schema([("cloud", pa.string()), ("label", pa.string())])),
         "policy_org_accounts": pa.Table.from_pylist([{"account": a} for a in sorted(set(config.organisation.accounts))],
                                                     schema=pa.schema([("account", pa.string())])),
+        "policy_accounts": pa.Table.from_pylist(
+            [{"account": a.id, "jurisdiction": a.jurisdiction, "allowed_regions": a.allowed_regions}
+             for a in config.accounts],
+            schema=pa.schema([("account", pa.string()), ("jurisdiction", pa.string()),
+                              ("allowed_regions", pa.list_(pa.string()))])),
+        "policy_region_pairs": pa.Table.from_pylist(
+            _region_pairs(), schema=pa.schema([("region", pa.string()), ("paired_region", pa.string())])),
     }
 
 

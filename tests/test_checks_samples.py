@@ -14,6 +14,11 @@ tier = 1
 retention_days = 30
 resources = ["arn:aws:s3:::stratus-red-team-*"]
 keys = ["arn:aws:kms:us-east-1:*"]
+
+# The simulation's account, declared as an EU one: everything it creates in us-east-1 is outside (XR-007).
+[[accounts]]
+id = "123837392027"
+jurisdiction = "EU"
 """
 
 
@@ -74,3 +79,23 @@ def test_kms_use_outside_the_declared_home_is_reported(sample_check):
     ku1 = next(c for c in doc["checks"] if c["id"] == "KU-001")
     assert ku1["status"] == "FAIL"
     assert {f["region"] for f in ku1["findings"]} == {"us-east-1"}
+
+
+def test_stores_the_simulation_created_in_us_east_1_are_outside_its_eu_account(sample_check):
+    """Stratus's Terraform creates its buckets, EBS volumes and an RDS instance in us-east-1: with the account
+    declared EU in [[accounts]], each is an XR-007 finding, from the published records."""
+    _, doc, _ = sample_check
+    xr7 = next(c for c in doc["checks"] if c["id"] == "XR-007")
+    assert xr7["status"] == "FAIL"
+    assert sorted(f["resource"] for f in xr7["findings"]) == [
+        "arn:aws:ec2:us-east-1:123837392027:volume/vol-0a2e548958718390d",
+        "arn:aws:ec2:us-east-1:123837392027:volume/vol-0fc2e34e74650e145",
+        "arn:aws:rds:us-east-1:123837392027:db:terraform-20230710121504061500000001",
+        "arn:aws:s3:::stratus-red-team-bdbp-lhfzvgcamn",
+        "arn:aws:s3:::stratus-red-team-ctes-bucket-qyxyekjbtk",
+        "arn:aws:s3:::stratus-red-team-olc-bucket-xhfgzaowxc",
+    ]
+    assert all(f["reason"].endswith("but account 123837392027 belongs in EU") for f in xr7["findings"])
+    # Nothing in the simulation replicates a database or touches an SCP.
+    assert {c["id"]: c["status"] for c in doc["checks"] if c["id"] in ("XR-006", "IN-008")} == {
+        "XR-006": "PASS", "IN-008": "PASS"}

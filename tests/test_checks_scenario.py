@@ -188,6 +188,7 @@ def test_not_assessed_when_class_patterns_match_nothing(planted_scenario):
     _, lake, config = planted_scenario
     text = (Path(config).read_text().replace("arn:aws:s3:::acme-", "arn:aws:s3:::typo-acme-")
             .replace(":secret:acme-", ":secret:typo-acme-")
+            .replace(":table/acme-", ":table/typo-acme-").replace(":cluster:acme-", ":cluster:typo-acme-")
             .replace("storageaccounts/acmeloyalty", "storageaccounts/typo-acmeloyalty")
             .replace("https://acmeloyalty", "https://typo-acmeloyalty")
             .replace("backup-vault:acme-", "backup-vault:typo-acme-").replace("::snapshot/*", "::snapshot/typo-*")

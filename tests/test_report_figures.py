@@ -40,7 +40,11 @@ def test_the_classed_flow_matrix_and_the_transfers_tables_count_the_same(demo_re
     uk, us = transfers["customer-pii", "UK"], transfers["customer-pii", "US"]
     assert uk["events"] == 120 and uk["snapshot_rows"] == 0
     assert us["snapshot_rows"] > 0 and "mirrored to Kafka cluster" in us["how"]
-    assert us["events"] == 25  # 24, and the loyalty secret read from its replica in us-east-1 (XR-001)
+    # 24, the loyalty secret read from its replica in us-east-1 (XR-001), and the four records of XR-006: the
+    # members table given a replica and the database a secondary cluster in us-east-1, the US export account's
+    # geo-redundant copy in West US (its two records, each also served in East US, counted once)
+    assert us["events"] == 29
+    assert "replica in us-east-1" in us["how"] and "replica in westus" in us["how"]
 
 
 def test_snapshot_rows_are_the_inventory_rows_of_the_mirrored_topic(demo, demo_report):

@@ -1,9 +1,10 @@
 -- Each way a data class's data left its home jurisdiction, one row per record and way: an event served
--- elsewhere, accessed by a caller abroad (service principals excluded) or copied elsewhere (objects, backups,
--- snapshots and images), a snapshot shared outside the organisation, or an inventory snapshot row of a
--- MirrorMaker 2 copy of one of its topics on a cluster elsewhere. `kind` keeps the two populations apart:
--- 'event' rows are events, 'snapshot' rows are inventory snapshot rows (a daily listing of a topic, not an
--- access). The transfers tables and the classed flow matrix both count these rows.
+-- elsewhere, accessed by a caller abroad (service principals excluded), copied elsewhere (objects, backups,
+-- snapshots and images) or replicated elsewhere (databases, storage accounts), a snapshot shared outside the
+-- organisation, or an inventory snapshot row of a MirrorMaker 2 copy of one of its topics on a cluster
+-- elsewhere. `kind` keeps the two populations apart: 'event' rows are events, 'snapshot' rows are inventory
+-- snapshot rows (a daily listing of a topic, not an access). The transfers tables and the classed flow
+-- matrix both count these rows.
 SELECT class_name, home, jurisdiction AS destination, 'served in ' || region AS how, 'event' AS kind, event_uid,
        time, bytes_out
 FROM class_events WHERE jurisdiction IS NOT NULL AND jurisdiction <> home
@@ -37,3 +38,10 @@ SELECT class_name, home, 'other accounts',
        CASE WHEN grantee = 'all' THEN 'shared publicly' ELSE 'shared with account ' || grantee END,
        'event', event_uid, time, NULL
 FROM checks.snapshot_shares WHERE outside
+UNION ALL
+-- A database or storage replica made in another jurisdiction (checks.db_replicas, queries/session/replicas.sql):
+-- each call that made one, cited once per class.
+SELECT class_name, home, replica_jurisdiction, 'replica in ' || replica_region, 'event', unnest(evidence), time,
+       NULL
+FROM checks.db_replicas
+WHERE class_name IS NOT NULL AND replica_jurisdiction IS NOT NULL AND replica_jurisdiction <> home

@@ -1,5 +1,6 @@
 -- The `checks` schema: what every check sees. sovaudit.checks.session loads this file first, then the other
--- files of its SESSION_SCRIPTS in order (collected.sql, one per source family, then combined.sql); each file
+-- files of its SESSION_SCRIPTS in order (collected.sql, one per source family, replicas.sql, guardrails.sql,
+-- stores.sql, then combined.sql); each file
 -- uses only what the files before it and the session created. Before this file: the lake views, the policy
 -- tables, one windowed view checks.<table> per lake table with a time, checks.lake_core, checks.pulls and
 -- checks.pull_rows (the ledger's pulls, sovaudit/checks/collected.py), and the variables window_since,
@@ -30,6 +31,12 @@
 --                       history of each trail)
 --   azure_changes       the Azure control-plane operations the          Azure       window    azure.sql
 --                       built-in checks judge, one row per operation
+--   db_replicas         database and storage replicas made, with the    CloudTrail, window    replicas.sql
+--                       class and the replica's jurisdiction            Azure
+--   guardrail_changes   SCPs detached, deleted, rewritten or disabled;  CloudTrail, window    guardrails.sql
+--                       Azure Policy assignments deleted, exemptions    Azure
+--   store_creations     buckets, tables, databases, volumes, vaults,    CloudTrail, window    stores.sql
+--                       storage accounts created, and where             Azure
 --   window_records      source, time, account and region of every       all, Kafka  window    combined.sql
 --                       event, Kafka inventory row and lineage row
 --   evidence_records    every record a finding can cite, with its       all, Kafka  none      combined.sql

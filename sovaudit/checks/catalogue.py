@@ -28,6 +28,8 @@ POLICY_NEEDS = {
     "classed_keys": "no key in the lake matches a [[data_classes]] keys or resources pattern",
     "classed_topics": "no Kafka topic in the lake matches a [[data_classes]] topics pattern",
     "evidence_period": "no evidence period is declared ([organisation] evidence_period_days)",
+    "accounts": "no [[accounts]] are declared in the config: give each AWS account or Azure subscription its id "
+                "and the jurisdiction its data stores belong in (and allowed_regions, to allow only some regions)",
 }
 # The parts of each processing activity's record that list findings of the activity's data classes; a check
 # feeds one with `-- report: NAME` (and a `data_class` column naming the class of each finding).

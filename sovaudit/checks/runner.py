@@ -211,6 +211,8 @@ def _unmet_policy(con: duckdb.DuckDBPyConnection, check: Check, loaded: LoadedCo
                 cache[need] = any(c.tier == 1 for c in loaded.config.data_classes)
             elif need == "evidence_period":
                 cache[need] = loaded.config.organisation.evidence_period_days is not None
+            elif need == "accounts":
+                cache[need] = bool(loaded.config.accounts)
             else:
                 cache[need] = con.execute(_POLICY_QUERIES[need]).fetchall()[0][0] > 0
         if not cache[need]:

@@ -53,11 +53,12 @@ def view_name(check: Check) -> str:
 # queries/session/, in load order: each file reads only what the files before it created, and combined.sql
 # joins the per-family views.
 SESSION_SCRIPTS = ("common.sql", "collected.sql", "cloudtrail.sql", "azure.sql", "kafka.sql", "copies.sql",
-                   "combined.sql")
+                   "replicas.sql", "guardrails.sql", "stores.sql", "combined.sql")
 
 # In this order: collected_spans reads collected, resource_location reads cloudtrail_changes.
 _DERIVED = ("collected", "collected_spans", "resource_class", "key_class", "topic_class", "cloudtrail_changes",
-            "trail_changes", "azure_changes", "resource_location")
+            "trail_changes", "azure_changes", "resource_location", "db_replicas", "guardrail_changes",
+            "store_creations")
 # copies.sql's views, after resource_class, which two of them read.
 _DERIVED += ("copy_call_fields", "backup_copies", "snapshot_copies", "org_accounts", "snapshot_shares")
 # The common columns the built-in checks read; user_agent, evidence_blob and the like stay on disk.

@@ -34,6 +34,10 @@ from sovaudit.demo.scenario_kafka import PII_TOPICS, KafkaHalf
 
 # Where the Azure half's resource groups run: the `locations` of the Azure source that pulls it.
 AZURE_LOCATIONS = scenario_azure.LOCATIONS
+AZURE_SUBSCRIPTION = scenario_azure.SUBSCRIPTION
+# The organisation's service control policy that keeps the EU workloads' OU in the EU (the EU account is the
+# organisation's management account; Organizations logs in us-east-1).
+EU_OU, EU_SCP = "ou-a1b2-euwrkld1", "p-eu0nly5cp1"
 
 START = datetime(2026, 8, 3, tzinfo=UTC)
 DAYS = 60
@@ -82,6 +86,9 @@ retention_days = 365
 resources = ["arn:aws:s3:::acme-loyalty-*",
              # the loyalty secrets in Secrets Manager, in any region (a secret's ARN ends in -xxxxxx)
              "arn:aws:secretsmanager:*:{EU_ACCOUNT}:secret:acme-loyalty-*",
+             # the loyalty tables in DynamoDB and the loyalty database's Aurora clusters, in any region
+             "arn:aws:dynamodb:*:{EU_ACCOUNT}:table/acme-loyalty-*",
+             "arn:aws:rds:*:{EU_ACCOUNT}:cluster:acme-loyalty-*",
              # Azure: the loyalty storage accounts (resource ids are lower case in the lake), and their blob
              # endpoints, which name the source of a copy
              {_AZURE_PII_RESOURCES}]
@@ -109,6 +116,21 @@ tier = 2
 retention_days = 2555
 resources = ["arn:aws:s3:::acme-po-us*"]
 keys = ["{PO_KEY}"]
+
+# Where each account's data stores belong (XR-007): the EU account in two EU regions, the US account in the US,
+# the Azure subscription in the EU.
+[[accounts]]
+id = "{EU_ACCOUNT}"
+jurisdiction = "EU"
+allowed_regions = ["eu-west-1", "eu-central-1"]
+
+[[accounts]]
+id = "{US_ACCOUNT}"
+jurisdiction = "US"
+
+[[accounts]]
+id = "{AZURE_SUBSCRIPTION}"
+jurisdiction = "EU"
 
 [thresholds]
 egress_bytes_per_actor_day = 1_000_000_000
@@ -427,6 +449,7 @@ def build(planted: bool = True, seed: int = 20261127) -> Scenario:
                f"arn:aws:rds:eu-west-1:{EU_ACCOUNT}:snapshot:acme-orders-2026-09-05", "acme-orders-2026-09-05-dr",
                backup_job, vpc_ip_eu)
     b.snapshot_share(window + timedelta(days=5, hours=11), ORDERS_SNAPSHOT, US_ACCOUNT, platform, OFFICE_IPS["DE"])
+    _clean_stores(b, window, platform)
     if planted:
         _plant(b, window)
     b.events.sort(key=lambda e: (e["eventTime"], e["eventID"]))
@@ -434,6 +457,47 @@ def build(planted: bool = True, seed: int = 20261127) -> Scenario:
     azure = scenario_azure.build_azure(START, DAYS, window, planted, seed + 1, b.expected)
     kafka = scenario_kafka.build_kafka(START, DAYS, window, planted, seed + 2, LOYALTY_KEY, b.expected)
     return Scenario(b.events, b.expected, window, azure, kafka)
+
+
+def _clean_stores(b: _Builder, window: datetime, platform: dict[str, Any]) -> None:
+    """Databases, stores and guardrails that keep to the policy: the quiet twins of XR-006, XR-007 and IN-008.
+    (Added after the traffic above, so that its random draws stay as they were.)"""
+    at = lambda n, h=11: window + timedelta(days=n, hours=h)  # noqa: E731
+    ip = OFFICE_IPS["DE"]
+    # The loyalty members table gets a replica in eu-central-1, inside the EU.
+    b.add(at(1), EU_ACCOUNT, "eu-west-1", "dynamodb.amazonaws.com", "UpdateTable", platform, ip, params={
+        "tableName": "acme-loyalty-members", "replicaUpdates": [{"create": {"regionName": "eu-central-1"}}]})
+    # The loyalty database becomes an Aurora global database with a secondary cluster in eu-central-1.
+    b.add(at(1, 12), EU_ACCOUNT, "eu-west-1", "rds.amazonaws.com", "CreateGlobalCluster", platform, ip, params={
+        "globalClusterIdentifier": "acme-loyalty-global",
+        "sourceDBClusterIdentifier": f"arn:aws:rds:eu-west-1:{EU_ACCOUNT}:cluster:acme-loyalty-db"})
+    b.add(at(1, 13), EU_ACCOUNT, "eu-central-1", "rds.amazonaws.com", "CreateDBCluster", platform, ip, params={
+        "dBClusterIdentifier": "acme-loyalty-db-fra", "globalClusterIdentifier": "acme-loyalty-global",
+        "engine": "aurora-postgresql"})
+    # An archive bucket created in eu-west-1, one of the EU account's allowed regions.
+    b.add(at(2, 9), EU_ACCOUNT, "eu-west-1", "s3.amazonaws.com", "CreateBucket", platform, ip, params={
+        "bucketName": "acme-loyalty-archive-eu", "Host": "acme-loyalty-archive-eu.s3.eu-west-1.amazonaws.com",
+        "CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"}})
+    # The SCP that denies regions outside the EU, created and attached to the EU workloads' OU; the
+    # FullAWSAccess policy detached from it, which tightens.
+    b.add(at(0, 10), EU_ACCOUNT, "us-east-1", "organizations.amazonaws.com", "CreateOrganizationalUnit", platform, ip,
+          params={"name": "eu-workloads", "parentId": "r-a1b2"},
+          response={"organizationalUnit": {"id": EU_OU, "name": "eu-workloads",
+                                           "arn": f"arn:aws:organizations::{EU_ACCOUNT}:ou/o-acme0001/{EU_OU}"}})
+    content = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "DenyOutsideEU", "Effect": "Deny", "NotAction": ["iam:*", "organizations:*", "sts:*"],
+        "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]}}}]})
+    b.add(at(0, 10) + timedelta(minutes=5), EU_ACCOUNT, "us-east-1", "organizations.amazonaws.com", "CreatePolicy",
+          platform, ip, params={"name": "acme-deny-outside-eu", "type": "SERVICE_CONTROL_POLICY", "content": content,
+                                "description": "Keep the EU workloads in the EU"},
+          response={"policy": {"policySummary": {
+              "id": EU_SCP, "type": "SERVICE_CONTROL_POLICY", "awsManaged": False, "name": "acme-deny-outside-eu",
+              "arn": f"arn:aws:organizations::{EU_ACCOUNT}:policy/o-acme0001/service_control_policy/{EU_SCP}"},
+              "content": content}})
+    b.add(at(0, 10) + timedelta(minutes=6), EU_ACCOUNT, "us-east-1", "organizations.amazonaws.com", "AttachPolicy",
+          platform, ip, params={"policyId": EU_SCP, "targetId": EU_OU})
+    b.add(at(0, 10) + timedelta(minutes=7), EU_ACCOUNT, "us-east-1", "organizations.amazonaws.com", "DetachPolicy",
+          platform, ip, params={"policyId": "p-FullAWSAccess", "targetId": EU_OU})
 
 
 def _plant(b: _Builder, window: datetime) -> None:
@@ -557,6 +621,21 @@ def _plant(b: _Builder, window: datetime) -> None:
     b.events = [e for e in b.events if not (e["recipientAccountId"] == US_ACCOUNT and e["eventTime"] >= cut)]
     b.s3(stop - timedelta(minutes=3), US_ACCOUNT, "us-east-1", "GetObject", "acme-po-us", "po/0042.pdf",
          _role(US_ACCOUNT, "po-service"), OFFICE_IPS["US"], nbytes=900_000, planted="IN-003")
+    # XR-006: the loyalty members table given a replica in us-east-1, and a secondary cluster of the loyalty
+    # database's global database created there (XR-007 too: the EU account may use only two EU regions).
+    b.add(day(24, 10), EU_ACCOUNT, "eu-west-1", "dynamodb.amazonaws.com", "UpdateTable", contractor, "10.20.4.50",
+          params={"tableName": "acme-loyalty-members",
+                  "replicaUpdates": [{"create": {"regionName": "us-east-1"}}]}, planted="XR-006")
+    b.add(day(24, 11), EU_ACCOUNT, "us-east-1", "rds.amazonaws.com", "CreateDBCluster", contractor, "10.20.4.50",
+          params={"dBClusterIdentifier": "acme-loyalty-db-use1", "globalClusterIdentifier": "acme-loyalty-global",
+                  "engine": "aurora-postgresql"}, planted="XR-006", also=("XR-007",))
+    # IN-008: the SCP that keeps the EU workloads' OU in the EU detached from it.
+    b.add(day(25, 22), EU_ACCOUNT, "us-east-1", "organizations.amazonaws.com", "DetachPolicy", intern,
+          ATTACKER_IPS["RU"], params={"policyId": EU_SCP, "targetId": EU_OU}, planted="IN-008")
+    # XR-007: a scratch bucket created in us-east-1 by the EU account (no LocationConstraint: the endpoint's region).
+    b.add(day(26, 9), EU_ACCOUNT, "us-east-1", "s3.amazonaws.com", "CreateBucket", intern, OFFICE_IPS["DE"],
+          params={"bucketName": "acme-scratch-use1", "Host": "acme-scratch-use1.s3.us-east-1.amazonaws.com"},
+          planted="XR-007")
 
 
 def write_cloudtrail(scenario: Scenario, directory: Path, days_per_file: int = 10) -> list[Path]:

@@ -31,6 +31,10 @@ VAULT = f"{_SUB}/rg-acme-keys-weu/providers/Microsoft.KeyVault/vaults/acme-loyal
 LOYALTY_STORAGE = f"{_SUB}/rg-acme-loyalty-neu/providers/Microsoft.Storage/storageAccounts/acmeloyaltyneu"
 REPLICA_STORAGE = f"{_SUB}/rg-acme-replica-weu/providers/Microsoft.Storage/storageAccounts/acmeloyaltyreplweu"
 EXPORT_US_STORAGE = f"{_SUB}/rg-acme-partner-us/providers/Microsoft.Storage/storageAccounts/acmeloyaltyexportus"
+ARCHIVE_STORAGE = f"{_SUB}/rg-acme-replica-weu/providers/Microsoft.Storage/storageAccounts/acmeloyaltyarchweu"
+SCRATCH_US_STORAGE = f"{_SUB}/rg-acme-partner-us/providers/Microsoft.Storage/storageAccounts/acmescratchus"
+# The subscription's Allowed locations assignment (built-in definition e56962a6-…): EU regions only.
+ALLOWED_LOCATIONS = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/policyAssignments/allowed-locations-eu"
 PARTNER_US_STORAGE = f"{_SUB}/rg-acme-partner-us/providers/Microsoft.Storage/storageAccounts/acmepartnerus"
 VAULT_URI = "https://acme-loyalty-kv.vault.azure.net"
 LOYALTY_CMK = f"{VAULT_URI}/keys/loyalty-cmk/3f9a1c7e5b2d4e6f8a0b1c2d3e4f5a6b"
@@ -152,7 +156,8 @@ class AzureBuilder:
     # -- the activity log (the export shape: a Started and a Succeeded record per operation) -----------
 
     def activity(self, when: datetime, operation: str, resource_id: str, upn: str, ip: str,
-                 body: dict[str, Any] | None, *, planted: str | None = None) -> list[str]:
+                 body: dict[str, Any] | None, *, planted: str | None = None, status_code: str = "OK",
+                 also: tuple[str, ...] = ()) -> list[str]:
         correlation = self._guid()
         claims = {"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": upn,
                   "http://schemas.microsoft.com/identity/claims/objectidentifier": self._name_guid(upn),
@@ -170,7 +175,7 @@ class AzureBuilder:
             if phase == "Start" and body is not None:
                 properties["requestbody"] = json.dumps(body, separators=(",", ":"))
             if phase == "Success":
-                properties["statusCode"] = "OK"
+                properties["statusCode"] = status_code
             record = {
                 "time": _stamp(when + timedelta(seconds=offset)), "resourceId": resource_id.upper(),
                 "operationName": operation.upper(), "category": "Administrative", "resultType": phase,
@@ -182,7 +187,7 @@ class AzureBuilder:
                 "level": "Information", "location": "global", "properties": properties,
             }
             uids.append(self._add(ACTIVITY, f"/subscriptions/{SUBSCRIPTION}", when + timedelta(seconds=offset), record,
-                                  planted, ()))
+                                  planted, also))
         return uids
 
     @staticmethod
@@ -282,10 +287,35 @@ def build_azure(start: datetime, days: int, window: datetime, planted: bool, see
                f"{VAULT}/accessPolicies/remove", ADMIN, OFFICE["DE"],
                {"properties": {"accessPolicies": [{"tenantId": TENANT, "objectId": FOREIGN_OBJECT,
                                                    "permissions": {"keys": []}}]}})
+    _clean_guardrails_and_stores(b, window)
     if planted:
         _plant(b, start, window)
     b.records.sort(key=lambda r: (r.time, r.uid))
     return b.records
+
+
+def _storage_account(location: str, sku: str) -> dict[str, Any]:
+    return {"location": location, "kind": "StorageV2", "sku": {"name": sku},
+            "properties": {"minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False}}
+
+
+def _allowed_locations() -> dict[str, Any]:
+    return {"properties": {
+        "displayName": "Allowed locations: EU only",
+        "policyDefinitionId": "/providers/Microsoft.Authorization/policyDefinitions/e56962a6-4747-49cd-b67b-bf8b01975c4c",
+        "parameters": {"listOfAllowedLocations": {"value": ["northeurope", "westeurope"]}}, "enforcementMode": "Default"}}
+
+
+def _clean_guardrails_and_stores(b: AzureBuilder, window: datetime) -> None:
+    """The quiet twins of XR-006, XR-007 and IN-008: the loyalty account's redundancy set to RA-GRS (its pair,
+    West Europe, is in the EU), an archive account created in West Europe, the Allowed locations assignment
+    written. (After the traffic above, so that its random draws stay as they were.)"""
+    b.activity(window + timedelta(days=1, hours=9), "Microsoft.Authorization/policyAssignments/write",
+               ALLOWED_LOCATIONS, ADMIN, OFFICE["DE"], _allowed_locations())
+    b.activity(window + timedelta(days=6, hours=10), "Microsoft.Storage/storageAccounts/write", LOYALTY_STORAGE, ADMIN,
+               OFFICE["DE"], _storage_account("northeurope", "Standard_RAGRS"))
+    b.activity(window + timedelta(days=7, hours=10), "Microsoft.Storage/storageAccounts/write", ARCHIVE_STORAGE, ADMIN,
+               OFFICE["DE"], _storage_account("westeurope", "Standard_ZRS"), status_code="Created")
 
 
 def _plant(b: AzureBuilder, start: datetime, window: datetime) -> None:
@@ -346,6 +376,16 @@ def _plant(b: AzureBuilder, start: datetime, window: datetime) -> None:
                f"{LOYALTY_STORAGE}/blobServices/default/providers/Microsoft.Insights/diagnosticSettings/blob-audit",
                INTERN, OFFICE["DE"], _diagnostics({"StorageRead": False, "StorageWrite": True, "StorageDelete": True}),
                planted="IN-004")
+    # XR-006: the US export account switched to geo-redundant storage: Azure keeps a copy in West US (XR-001
+    # too: a change to classed data's account in East US).
+    b.activity(day(24, 8), "Microsoft.Storage/storageAccounts/write", EXPORT_US_STORAGE, INTERN, OFFICE["DE"],
+               _storage_account("eastus", "Standard_GRS"), planted="XR-006", also=("XR-001",))
+    # XR-007: a scratch storage account created in East US in the EU subscription.
+    b.activity(day(25, 8), "Microsoft.Storage/storageAccounts/write", SCRATCH_US_STORAGE, INTERN, OFFICE["DE"],
+               _storage_account("eastus", "Standard_LRS"), status_code="Created", planted="XR-007")
+    # IN-008: the subscription's Allowed locations assignment deleted.
+    b.activity(day(26, 23), "Microsoft.Authorization/policyAssignments/delete", ALLOWED_LOCATIONS, INTERN,
+               OFFICE["DE"], None, planted="IN-008")
     # IN-003: three silent hours of the loyalty account's logs; planted reads mark the last before and the
     # first after.
     gap_start = day(19, 4)
