@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES, ct_event, write_trail_file
 
+from sovaudit.checks.catalogue import discover
 from sovaudit.checks.runner import run_checks
 from sovaudit.config import LoadedConfig, parse_config
 from sovaudit.lake import Lake
@@ -176,3 +177,42 @@ def test_the_stratus_simulation_shares_are_reported(tmp_path):
         ("arn:aws:rds:us-east-1:123837392027:snapshot:exfiltration", "193672423079"):
             ["2d19ab1e-82e9-4302-ad10-a405b50c8d49"],
     }
+
+
+def test_azure_cross_region_restore_on_a_vault_of_classed_items_abroad(planted_scenario):
+    """The scenario's US export account is backed up in an East US vault with cross-region restore turned on
+    (its pair is West US); its twin, the loyalty account's North Europe vault (pair West Europe), stays quiet."""
+    from sovaudit.checks.session import open_session
+    from sovaudit.config import load_config
+    from sovaudit.demo.scenario_azure import BACKUP_VAULT_NEU, BACKUP_VAULT_US
+
+    _, lake, config = planted_scenario
+    [result] = run_checks(lake, load_config(config), check_ids=["EG-005"]).results
+    azure = [f for f in result.findings if f.resource.startswith("/subscriptions/")]
+    assert [(f.resource, f.region, f.region_jurisdiction, f.counterpart_jurisdiction) for f in azure] == [
+        (BACKUP_VAULT_US.lower(), "eastus", "US", "US")]
+    assert azure[0].reason == ("cross-region restore turned on for Recovery Services vault acme-export-bv-us (class "
+                               "customer-pii, home EU, protecting acmeloyaltyexportus): its backups can be restored "
+                               "in its paired region westus (US)")
+    # The vault's later write without a request body (a tag change, as the log shows it) is not judged.
+    assert azure[0].evidence == ["planted-EG-005-az01", "planted-EG-005-az02"]
+    # The twin is seen and classed (through the loyalty account its vault protects), and stays inside the EU.
+    con, _, _ = open_session(lake, load_config(config).config, discover())
+    try:
+        rows = con.sql("SELECT vault, class_name, dest_region, dest_jurisdiction FROM checks.azure_backup_restores "
+                       "ORDER BY vault").fetchall()
+    finally:
+        con.close()
+    assert rows == [(BACKUP_VAULT_NEU.lower(), "customer-pii", "westeurope", "EU"),
+                    (BACKUP_VAULT_US.lower(), "customer-pii", "westus", "US")]
+
+
+def test_azure_cross_region_restore_is_quiet_when_the_vault_holds_no_classed_items(planted_scenario):
+
+    _, lake, config = planted_scenario
+    text = Path(config).read_text()
+    quiet = text.replace('"/subscriptions/', '"/nothing/')  # no Azure resource classed: no vault holds classed items
+    assert quiet != text
+    run = run_checks(lake, LoadedConfig(config=parse_config(quiet), path=Path(config)), check_ids=["EG-005"])
+    assert run.results[0].findings and not any(f.resource.startswith("/subscriptions/")
+                                               for f in run.results[0].findings)

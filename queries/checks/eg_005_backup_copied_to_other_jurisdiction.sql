@@ -3,7 +3,7 @@
 -- family: egress
 -- severity: high
 -- gdpr: Art. 44; Art. 46; Art. 30(1)(e)
--- requires: cloudtrail
+-- requires: any of cloudtrail, azure_activity
 -- policy: data_classes
 -- description: AWS Backup was told to copy the recovery points of a classed vault to a vault in a region whose
 --   jurisdiction is neither the class's home nor one of its allowed transfers: a copy job (StartCopyJob, one
@@ -12,10 +12,15 @@
 --   finding comes a night before the first copy. The source vault is the job's sourceBackupVaultName or the
 --   rule's targetBackupVaultName, in the call's account and region; it is classed when a class's resources match
 --   its ARN (arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME) or, for a job, the recovery point's ARN. The
---   destination's region is the one in its vault ARN. Parameter names are read case-insensitively.
+--   destination's region is the one in its vault ARN. Parameter names are read case-insensitively. Azure:
+--   cross-region restore turned on for a Recovery Services vault holding classed items (its id matches a
+--   class's resources, or a protected item written to it names a classed source resource), whose paired region
+--   (Microsoft's published pairs) is outside the home: the vault's backups become restorable there. The
+--   activity log carries the request body only sometimes; an operation logged without it cannot be judged.
 -- remediation: Point the copy rule or job at a vault in the home jurisdiction, or declare the transfer with its
 --   safeguard in the class's allowed_transfers and the processing activity. Copies already made stay in the
---   destination vault until their lifecycle deletes them: delete them there.
+--   destination vault until their lifecycle deletes them: delete them there. Azure: turn cross-region restore
+--   off on the vault (Backup properties), or keep classed items in a vault whose pair is in the home.
 WITH judged AS (
     -- one row per call: a plan whose rules copy the same vault to the same destination names the rules
     SELECT event_uid, any_value(time) AS time, way, plan, string_agg(DISTINCT rule, ', ' ORDER BY rule) AS rules,
@@ -50,3 +55,27 @@ SELECT
 FROM judged AS j
 LEFT JOIN policy_regions AS src ON src.region = checks.region_key(j.region)
 GROUP BY j.way, j.plan, j.source_vault, j.class_name, j.home, j.destination, j.dest_jurisdiction, j.actor, j.region
+UNION ALL
+SELECT
+    a.vault AS resource,
+    checks.principal(a.actor) AS actor,
+    a.region,
+    any_value(src.jurisdiction) AS region_jurisdiction,
+    a.dest_jurisdiction AS counterpart_jurisdiction,
+    min(a.time) AS first_seen,
+    max(a.time) AS last_seen,
+    count(*) AS event_count,
+    format('cross-region restore turned on for Recovery Services vault {} (class {}, home {}{}): its backups '
+           || 'can be restored in its paired region {} ({})',
+           split_part(a.vault, '/vaults/', 2), a.class_name, a.home,
+           coalesce(', protecting ' || nullif(array_to_string(list_sort(list_distinct(list_transform(flatten(list(a.classed_items)), lambda i: regexp_extract(i, '[^/]+$')))), ', '), ''), ''),
+           a.dest_region, a.dest_jurisdiction) AS reason,
+    list(uid ORDER BY a.time, uid) AS evidence,
+    a.class_name AS data_class,
+    CAST(NULL AS VARCHAR) AS dest_resource
+FROM (SELECT *, unnest(evidence) AS uid FROM azure_backup_restores) AS a
+LEFT JOIN policy_regions AS src ON src.region = checks.region_key(a.region)
+WHERE a.dest_jurisdiction IS NOT NULL
+  AND a.dest_jurisdiction <> a.home
+  AND NOT checks.transfer_allowed(a.class_name, a.dest_jurisdiction)
+GROUP BY a.vault, a.class_name, a.home, checks.principal(a.actor), a.region, a.dest_region, a.dest_jurisdiction

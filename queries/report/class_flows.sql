@@ -29,6 +29,11 @@ UNION ALL
 SELECT class_name, home, dest_jurisdiction, 'backup copied to ' || dest_region, 'event', event_uid, time, NULL
 FROM checks.backup_copies WHERE dest_jurisdiction IS NOT NULL AND dest_jurisdiction <> home
 UNION ALL
+-- Azure Backup's cross-region restore turned on for a vault of classed items: restorable in its paired region
+SELECT class_name, home, dest_jurisdiction, 'backup restorable in ' || dest_region, 'event', unnest(evidence), time,
+       NULL
+FROM checks.azure_backup_restores WHERE dest_jurisdiction IS NOT NULL AND dest_jurisdiction <> home
+UNION ALL
 SELECT class_name, home, dest_jurisdiction, 'snapshot copied to ' || dest_region, 'event', event_uid, time, NULL
 FROM checks.snapshot_copies WHERE dest_jurisdiction IS NOT NULL AND dest_jurisdiction <> home
 UNION ALL

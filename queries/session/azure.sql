@@ -2,8 +2,8 @@
 
 -- Azure control-plane changes the built-in checks judge (Key Vault deletion, purge and access policies,
 -- storage lifecycle and object replication policies, diagnostic settings, storage account writes, policy
--- assignment deletions and exemptions), from the activity log in the
--- window: one row per operation. Azure logs an operation as several records (Started, then Succeeded or
+-- assignment deletions and exemptions, Recovery Services vault and backup storage settings), from the activity
+-- log in the window: one row per operation. Azure logs an operation as several records (Started, then Succeeded or
 -- Failed) sharing a correlation id; the request body, when the activity log carries it at all
 -- (properties.requestbody, else responseBody), is on one of them, so the records are judged together.
 CREATE OR REPLACE VIEW checks.azure_changes AS
@@ -15,7 +15,7 @@ WITH records AS (
            json_extract_string(properties, ['$.requestbody', '$.requestBody', '$.responseBody']) AS bodies,
            json_extract_string(properties, '$.statusCode') AS status_code
     FROM checks.azure_activity
-    WHERE regexp_matches(lower(operation_name), '^microsoft\.(keyvault/(vaults/(delete|write|accesspolicies/write)|locations/deletedvaults/purge/action)|storage/storageaccounts/(managementpolicies|objectreplicationpolicies)/(write|delete)|insights/diagnosticsettings/(write|delete)|storage/storageaccounts/write|authorization/(policyassignments/delete|policyexemptions/write))$')
+    WHERE regexp_matches(lower(operation_name), '^microsoft\.(keyvault/(vaults/(delete|write|accesspolicies/write)|locations/deletedvaults/purge/action)|storage/storageaccounts/(managementpolicies|objectreplicationpolicies)/(write|delete)|insights/diagnosticsettings/(write|delete)|storage/storageaccounts/write|authorization/(policyassignments/delete|policyexemptions/write)|recoveryservices/vaults/(write|backupstorageconfig/write))$')
 )
 SELECT
     min(action) AS action, op, resource, correlation,

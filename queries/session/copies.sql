@@ -199,3 +199,53 @@ SELECT c.*, g.grantee,
 FROM calls AS c
 JOIN grantees AS g ON g.event_uid = c.event_uid
 JOIN checks.resource_class AS rc ON rc.resource = c.resource;
+
+-- Each Recovery Services vault holding classed items on which Azure Backup's cross-region restore was turned on,
+-- one row per operation and class: the vault's backups become restorable in its paired region (Microsoft's
+-- published pairs, policy_region_pairs), so the copy Azure keeps there is data the controller can use abroad.
+-- Two operations turn it on: the backup storage configuration (`backupstorageconfig/write`, body
+-- `properties.crossRegionRestoreFlag: true`) and, in newer API versions, the vault itself (`vaults/write`,
+-- `properties.redundancySettings.crossRegionRestore: "Enabled"`). The activity log carries the request body
+-- only sometimes: without it the operation cannot be judged and is not reported. A vault holds classed items when
+-- its own id matches a class's resources, or when a protected item written to it at any time in the lake
+-- (`backupFabrics/protectionContainers/protectedItems/write`) names a classed `sourceResourceId`.
+CREATE OR REPLACE VIEW checks.azure_backup_restores AS
+WITH enabled AS (
+    SELECT evidence, first_seen AS time, action, actor, region,
+           regexp_extract(resource, '^(.*/providers/microsoft\.recoveryservices/vaults/[^/]+)', 1) AS vault
+    FROM checks.azure_changes
+    WHERE outcome = 'success'
+      AND (op = 'microsoft.recoveryservices/vaults/backupstorageconfig/write'
+           AND lower(coalesce(json_extract_string(body, ['$.properties.crossRegionRestoreFlag',
+                                                         '$.properties.crossregionrestoreflag'])[1], '')) = 'true'
+           OR op = 'microsoft.recoveryservices/vaults/write'
+           AND lower(coalesce(json_extract_string(body, '$.properties.redundancySettings.crossRegionRestore'),
+                              '')) = 'enabled')
+),
+protected_items AS (
+    SELECT DISTINCT
+           lower(regexp_extract(resource, '^(.*/providers/microsoft\.recoveryservices/vaults/[^/]+)', 1)) AS vault,
+           lower(json_extract_string(properties, ['$.requestbody', '$.requestBody'])[1]::JSON
+                 ->> '$.properties.sourceResourceId') AS item
+    FROM main.azure_activity
+    WHERE lower(operation_name)
+          = 'microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems/write'
+      AND outcome = 'success'
+      AND json_valid(json_extract_string(properties, ['$.requestbody', '$.requestBody'])[1])
+),
+classed AS (
+    SELECT DISTINCT e.vault, p.class_name, CAST(NULL AS VARCHAR) AS item
+    FROM enabled AS e JOIN policy_class_patterns AS p ON p.kind = 'resource' AND e.vault GLOB p.pattern
+    UNION
+    SELECT DISTINCT i.vault, p.class_name, i.item
+    FROM protected_items AS i JOIN policy_class_patterns AS p ON p.kind = 'resource' AND i.item GLOB p.pattern
+)
+SELECT e.evidence, e.time, e.action, e.actor, e.region, e.vault, c.class_name, d.home,
+       list(DISTINCT c.item) FILTER (WHERE c.item IS NOT NULL) AS classed_items,
+       pair.paired_region AS dest_region, dest.jurisdiction AS dest_jurisdiction
+FROM enabled AS e
+JOIN classed AS c ON c.vault = lower(e.vault)
+JOIN policy_data_classes AS d ON d.class_name = c.class_name
+LEFT JOIN policy_region_pairs AS pair ON pair.region = checks.region_key(e.region)
+LEFT JOIN policy_regions AS dest ON dest.region = checks.region_key(pair.paired_region)
+GROUP BY ALL;

@@ -60,7 +60,8 @@ _DERIVED = ("collected", "collected_spans", "resource_class", "key_class", "topi
             "trail_changes", "azure_changes", "resource_location", "db_replicas", "guardrail_changes",
             "store_creations")
 # copies.sql's views, after resource_class, which two of them read.
-_DERIVED += ("copy_call_fields", "backup_copies", "snapshot_copies", "org_accounts", "snapshot_shares")
+_DERIVED += ("copy_call_fields", "backup_copies", "snapshot_copies", "org_accounts", "snapshot_shares",
+             "azure_backup_restores")
 # The common columns the built-in checks read; user_agent, evidence_blob and the like stay on disk.
 CORE_COLUMNS = ("event_uid", "source", "time", "account", "region", "action", "action_class", "outcome",
                 "error_code", "actor", "src_ip", "src_country", "src_cloud", "src_cloud_region",

@@ -36,6 +36,10 @@ SCRATCH_US_STORAGE = f"{_SUB}/rg-acme-partner-us/providers/Microsoft.Storage/sto
 # The subscription's Allowed locations assignment (built-in definition e56962a6-…): EU regions only.
 ALLOWED_LOCATIONS = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/policyAssignments/allowed-locations-eu"
 PARTNER_US_STORAGE = f"{_SUB}/rg-acme-partner-us/providers/Microsoft.Storage/storageAccounts/acmepartnerus"
+# Recovery Services vaults: the loyalty account's, in North Europe (pair West Europe), and the US export
+# account's, in East US (pair West US).
+BACKUP_VAULT_NEU = f"{_SUB}/rg-acme-loyalty-neu/providers/Microsoft.RecoveryServices/vaults/acme-loyalty-bv-neu"
+BACKUP_VAULT_US = f"{_SUB}/rg-acme-partner-us/providers/Microsoft.RecoveryServices/vaults/acme-export-bv-us"
 VAULT_URI = "https://acme-loyalty-kv.vault.azure.net"
 LOYALTY_CMK = f"{VAULT_URI}/keys/loyalty-cmk/3f9a1c7e5b2d4e6f8a0b1c2d3e4f5a6b"
 OLD_CMK = f"{VAULT_URI}/keys/loyalty-cmk-2025"
@@ -299,6 +303,21 @@ def _storage_account(location: str, sku: str) -> dict[str, Any]:
             "properties": {"minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False}}
 
 
+def _protect(b: AzureBuilder, when: datetime, vault: str, account: str) -> None:
+    """Azure Files backup of a storage account's share into a vault: the protected item names its source."""
+    name = account.rsplit("/", 1)[1]
+    rg = account.split("/resourceGroups/", 1)[1].split("/", 1)[0]
+    b.activity(when, "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/write",
+               f"{vault}/backupFabrics/Azure/protectionContainers/StorageContainer;storage;{rg};{name}"
+               f"/protectedItems/AzureFileShare;members", ADMIN, OFFICE["DE"],
+               {"properties": {"protectedItemType": "AzureFileShareProtectedItem", "sourceResourceId": account,
+                               "policyId": f"{vault}/backupPolicies/DailyPolicy"}})
+
+
+def _cross_region_restore() -> dict[str, Any]:
+    return {"properties": {"storageModelType": "GeoRedundant", "crossRegionRestoreFlag": True}}
+
+
 def _allowed_locations() -> dict[str, Any]:
     return {"properties": {
         "displayName": "Allowed locations: EU only",
@@ -316,6 +335,12 @@ def _clean_guardrails_and_stores(b: AzureBuilder, window: datetime) -> None:
                OFFICE["DE"], _storage_account("northeurope", "Standard_RAGRS"))
     b.activity(window + timedelta(days=7, hours=10), "Microsoft.Storage/storageAccounts/write", ARCHIVE_STORAGE, ADMIN,
                OFFICE["DE"], _storage_account("westeurope", "Standard_ZRS"), status_code="Created")
+    # EG-005's Azure twin: the loyalty account's file share backed up in North Europe, with cross-region restore
+    # to its pair, West Europe (EU).
+    _protect(b, window + timedelta(days=8, hours=9), BACKUP_VAULT_NEU, LOYALTY_STORAGE)
+    b.activity(window + timedelta(days=8, hours=10), "Microsoft.RecoveryServices/vaults/backupstorageconfig/write",
+               f"{BACKUP_VAULT_NEU}/backupstorageconfig/vaultstorageconfig", ADMIN, OFFICE["DE"],
+               _cross_region_restore())
 
 
 def _plant(b: AzureBuilder, start: datetime, window: datetime) -> None:
@@ -383,6 +408,13 @@ def _plant(b: AzureBuilder, start: datetime, window: datetime) -> None:
     # XR-007: a scratch storage account created in East US in the EU subscription.
     b.activity(day(25, 8), "Microsoft.Storage/storageAccounts/write", SCRATCH_US_STORAGE, INTERN, OFFICE["DE"],
                _storage_account("eastus", "Standard_LRS"), status_code="Created", planted="XR-007")
+    # EG-005 (Azure): the US export account's share backed up in East US, then cross-region restore turned on:
+    # its backups become restorable in West US.
+    _protect(b, day(24, 9), BACKUP_VAULT_US, EXPORT_US_STORAGE)
+    b.activity(day(24, 10), "Microsoft.RecoveryServices/vaults/backupstorageconfig/write",
+               f"{BACKUP_VAULT_US}/backupstorageconfig/vaultstorageconfig", INTERN, OFFICE["DE"],
+               _cross_region_restore(), planted="EG-005")
+    b.activity(day(24, 11), "Microsoft.RecoveryServices/vaults/write", BACKUP_VAULT_US, ADMIN, OFFICE["DE"], None)
     # IN-008: the subscription's Allowed locations assignment deleted.
     b.activity(day(26, 23), "Microsoft.Authorization/policyAssignments/delete", ALLOWED_LOCATIONS, INTERN,
                OFFICE["DE"], None, planted="IN-008")
