@@ -36,6 +36,7 @@ Jurisdiction = Annotated[str, AfterValidator(normalise_jurisdiction)]
 
 class LakeSection(StrictModel):
     path: str | None = None
+    compact: bool = False  # pulls compact the days they wrote to (sovaudit.compaction)
 
 
 class OrganisationSection(StrictModel):
