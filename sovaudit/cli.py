@@ -205,7 +205,8 @@ class _RichProgress:
         self.progress.console.print(_text(f"warning: {_visible(message)}", "yellow"), soft_wrap=True)
 
 
-def _run_pull(lake: "Lake", spec, since, until, lock_timeout, quiet: bool, ip_ranges=None) -> "PullResult":
+def _run_pull(lake: "Lake", spec, since, until, lock_timeout, quiet: bool, ip_ranges=None,
+              compact: bool = False) -> "PullResult":
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from sovaudit.pull import pull_source
@@ -215,7 +216,7 @@ def _run_pull(lake: "Lake", spec, since, until, lock_timeout, quiet: bool, ip_ra
                   disable=quiet, transient=False) as progress:
         task = progress.add_task(f"pull {spec.name}", total=None, stats="")
         return pull_source(lake, spec, since=since, until=until, progress=_RichProgress(progress, task),
-                           lock_timeout=lock_timeout, ip_ranges=ip_ranges,
+                           lock_timeout=lock_timeout, ip_ranges=ip_ranges, compact=compact,
                            on_lock_wait=lambda pid: err.print(f"waiting for the lake lock held by pid {pid} …"))
 
 
@@ -229,7 +230,7 @@ def _report_pulls(results: list["PullResult"], fmt: str, lake: "Lake | None" = N
         print(dumps([{"source": r.source, "run_id": r.entry["run_id"], "counts": r.counts,
                       "blobs": r.entry["blobs"], "failures": r.entry["failures"],
                       "quarantine_file": r.entry["quarantine_file"], "ledger_hash": r.entry["hash"],
-                      "notes": r.notes} for r in results]))
+                      "compaction": _compaction_of(r), "notes": r.notes} for r in results]))
     else:
         table = Table(title="pull summary", header_style="bold cyan")
         for column in ("source", "read", "stored", "duplicate", "quarantined", "objects"):
@@ -257,8 +258,19 @@ def _report_pulls(results: list["PullResult"], fmt: str, lake: "Lake | None" = N
                 # One line each, however long the path: they are grepped for in CI logs.
                 for line in quarantined_lines(lake, r.entry["quarantine_file"], r.counts["quarantined"]):
                     console.print(_text(f"  {visible(line)}", "yellow"), soft_wrap=True)
-        console.print(_text(f"ledger head {results[-1].entry['hash']}" if results else "nothing pulled", "dim"))
+        last = results[-1] if results else None
+        head = (last.compaction or last.entry)["hash"] if last else None
+        console.print(_text(f"ledger head {head}" if last else "nothing pulled", "dim"))
     return max((r.exit_code for r in results), default=0)
+
+
+def _compaction_of(result: "PullResult") -> dict[str, Any] | None:
+    """What `[lake] compact` did after the pull, for JSON: the entry's run, head and counts."""
+    entry = result.compaction
+    if entry is None:
+        return None
+    return {"run_id": entry["run_id"], "ledger_hash": entry["hash"], "files_replaced": len(entry["replaced"]),
+            "files_written": len(entry["files"]), "rows": entry["rows"]}
 
 
 @pull_app.callback(invoke_without_command=True)
@@ -285,7 +297,8 @@ def pull(ctx: typer.Context, lake: LakeOpt = None, config: ConfigOpt = None, sin
             raise UsageError("no [[sources]] to pull: add them to sovaudit.toml (see `sovaudit init`) "
                              f"or pull one with `sovaudit pull TYPE …` ({', '.join(SOURCES)})")
         ranges = ip_ranges_of(loaded)
-        results = [_run_pull(target, s, since, until, lock_timeout, fmt == "json", ranges) for s in specs]
+        results = [_run_pull(target, s, since, until, lock_timeout, fmt == "json", ranges, loaded.config.lake.compact)
+                   for s in specs]
     except SovauditError as exc:
         _fail(exc)
     raise typer.Exit(_report_pulls(results, fmt, target))
@@ -303,7 +316,8 @@ def _pull_from_flags(source_type: str, flags: dict, *, since: str | None, until:
         loaded = load_config(config)
         target = Lake(resolve_lake_path(lake, loaded))
         spec = config_from_flags(source_type, loaded.config.sources, **flags)
-        result = _run_pull(target, spec, since, until, lock_timeout, fmt == "json", ip_ranges_of(loaded))
+        result = _run_pull(target, spec, since, until, lock_timeout, fmt == "json", ip_ranges_of(loaded),
+                           loaded.config.lake.compact)
     except SovauditError as exc:
         _fail(exc)
     raise typer.Exit(_report_pulls([result], fmt, target))
@@ -697,7 +711,8 @@ def scan(
                     raise UsageError(f"nothing to scan: no [[sources]] in the config (see `sovaudit init`, or try "
                                      f"`sovaudit scan --demo`), and {exc}") from None
         ranges = ip_ranges_of(loaded)
-        pulls = [_run_pull(target, spec, since, until, lock_timeout, False, ranges) for spec in specs]
+        pulls = [_run_pull(target, spec, since, until, lock_timeout, False, ranges, loaded.config.lake.compact)
+                 for spec in specs]
         with err.status("checking, verifying the lake and rendering the report …"), \
                 storage_errors("the report set", out_dir):
             result = write_reports(target, loaded, out_dir, formats=("html", "pdf"), since=since, until=until,
@@ -834,6 +849,49 @@ def tables(fmt: FormatOpt = "table", lake: LakeOpt = None, config: ConfigOpt = N
         for column, kind in cols:
             table.add_row(column, kind)
         console.print(table)
+
+
+# -- compact ---------------------------------------------------------------------------------------
+
+@app.command()
+def compact(
+    table: Annotated[list[str] | None, typer.Option("--table", help="Only this lake table (repeat for more); "
+                                                    "default: every table.")] = None,
+    max_file_mb: Annotated[int, typer.Option("--max-file-mb", help="Largest file to make: a day whose files add "
+                                             "up to more becomes several.")] = 512,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be rewritten; change nothing.")] = False,
+    fmt: FormatOpt = "table", lake: LakeOpt = None, config: ConfigOpt = None, lock_timeout: LockOpt = 60.0,
+) -> None:
+    """Rewrite each table's part files as one file per day, so that the checks read a few large files instead of
+    many small ones. The rows stay exactly as they are; one ledger entry names the files replaced and the files
+    written, with their SHA-256 and rows, so [bold]sovaudit verify[/bold] stays exact. A file that does not match
+    the ledger is never compacted.
+
+    Exit 0 when compacted or nothing to do, 1 when a file to compact does not verify (nothing is changed), 2 on
+    bad usage or no lake at the path.
+
+    Examples:
+
+      [cyan]sovaudit compact --dry-run[/cyan]
+
+      [cyan]sovaudit compact --lake sovaudit-lake --table cloudtrail --format json[/cyan]
+    """
+    from sovaudit.compaction import compact as run_compact
+    from sovaudit.compaction.render import render_compaction
+    from sovaudit.output import dumps
+
+    _check_format(fmt, ("table", "json"))
+    try:
+        target = _read_lake(_lake(lake, config))
+        result = run_compact(target, tables=table, max_file_mb=max_file_mb, dry_run=dry_run,
+                             lock_timeout=lock_timeout,
+                             on_lock_wait=lambda pid: err.print(f"waiting for the lake lock held by pid {pid} …"))
+    except SovauditError as exc:
+        _fail(exc)
+    if fmt == "json":
+        print(dumps(result.as_dict()))
+    else:
+        render_compaction(result, console)
 
 
 # -- verify ----------------------------------------------------------------------------------------

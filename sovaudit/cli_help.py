@@ -16,7 +16,7 @@ METAVARS = {
     "--endpoint-url": "URL", "--endpoint": "URL", "--account-url": "URL",
     "--account": "ID", "--subscription": "ID", "--tenant-id": "TENANT", "--client-id": "ID",
     "--container": "NAME", "--connection-string-env": "VAR", "--header": "NAME",
-    "--bootstrap": "HOST:PORT", "--mirror-alias": "ALIAS",
+    "--bootstrap": "HOST:PORT", "--mirror-alias": "ALIAS", "--table": "NAME", "--max-file-mb": "MB",
 }
 
 

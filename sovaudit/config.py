@@ -37,6 +37,7 @@ AwsAccountId = Annotated[str, Field(pattern=r"^[0-9]{12}$")]
 
 class LakeSection(StrictModel):
     path: str | None = None
+    compact: bool = False  # pulls compact the days they wrote to (sovaudit.compaction)
 
 
 class OrganisationSection(StrictModel):

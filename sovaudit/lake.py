@@ -4,7 +4,7 @@ Layout under the lake root:
   raw/              evidence archive (content-addressed blobs)
   tables/<t>/date=YYYY-MM-DD/*.parquet
   quarantine/       one JSON-lines file per run that set records aside
-  ledger.jsonl      hash-chained record of every pull; the only list of committed files
+  ledger.jsonl      hash-chained record of every pull and compaction; the only list of committed files
   tmp/              work space of a running pull
 """
 
@@ -21,6 +21,7 @@ import duckdb
 from sovaudit.archive import EvidenceArchive
 from sovaudit.fsutil import contained_path
 from sovaudit.ledger import Ledger, canonical
+from sovaudit.live_files import live_files
 from sovaudit.readonly import CONNECT_CONFIG, assert_read_only, freeze_tables, lock_down
 from sovaudit.schema import COMMON_COLUMN_NAMES, lake_tables
 
@@ -45,10 +46,10 @@ class Lake:
     # -- what is committed -------------------------------------------------------------------------
 
     def committed_files(self, entries: Iterable[dict[str, Any]] | None = None) -> dict[str, list[Path]]:
+        """Per table, the files that are part of the lake (sovaudit.live_files), in commit order."""
         files: dict[str, list[Path]] = {name: [] for name in lake_tables()}
-        for entry in entries if entries is not None else self.ledger.entries():
-            for written in entry.get("files", []):
-                files.setdefault(written["table"], []).append(contained_path(self.root, written["path"]))
+        for _, written in live_files(entries if entries is not None else self.ledger.entries()):
+            files.setdefault(written["table"], []).append(contained_path(self.root, written["path"]))
         return files
 
     def quarantine_files(self, entries: Iterable[dict[str, Any]] | None = None) -> list[Path]:
@@ -59,7 +60,8 @@ class Lake:
         return out
 
     def recover(self) -> list[Path]:
-        """Remove what a killed pull left behind: files no ledger entry committed. Hold the lock."""
+        """Remove what a killed pull or compaction left behind: files that are not part of the lake (none committed
+        them, or a compaction replaced them). Hold the lock."""
         lines = self.ledger.lines()
         entries = self.ledger.entries(lines)  # refuses a damaged ledger before anything is removed
         self.ledger.repair_torn_tail(lines)

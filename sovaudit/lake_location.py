@@ -1,4 +1,5 @@
-"""Whether a path is a lake that a verb can read: the one rule for check, report, scan, sql, tables and verify.
+"""Whether a path is a lake that a verb can read: the one rule for check, report, scan, sql, tables, verify and
+compact.
 
 A lake is a directory holding a ledger.jsonl. Anything else (a path that does not exist, a file, an empty
 folder, the report folder) would read as a lake with no data, and every check would be "not assessed" with

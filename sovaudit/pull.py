@@ -5,6 +5,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any, Protocol
 
 from sovaudit.errors import SourceError
@@ -41,6 +42,7 @@ class PullResult:
     source: str
     entry: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    compaction: dict[str, Any] | None = None  # the compaction's entry, when `[lake] compact` made one
 
     @property
     def counts(self) -> dict[str, int]:
@@ -89,8 +91,10 @@ def _stage_all(run: IngestRun, items: Iterable[RawBlob | FailedInput | ListingDo
 
 def pull_source(lake: Lake, spec: SourceConfig, *, since: str | None = None, until: str | None = None,
                 progress: PullProgress | None = None, lock_timeout: float = 60.0,
-                on_lock_wait: Callable[[str], None] | None = None, ip_ranges: IpRanges | None = None) -> PullResult:
-    """ip_ranges: the cloud providers' address ranges ([geo] in the config); the shipped snapshot if None."""
+                on_lock_wait: Callable[[str], None] | None = None, ip_ranges: IpRanges | None = None,
+                compact: bool = False) -> PullResult:
+    """ip_ranges: the cloud providers' address ranges ([geo] in the config); the shipped snapshot if None.
+    compact ([lake] compact): then compact the days the pull wrote to, under the same lock."""
     progress = progress or _Silent()
     start, end = parse_window(since or spec.since, until or spec.until)
     notes: list[str] = []
@@ -112,5 +116,27 @@ def pull_source(lake: Lake, spec: SourceConfig, *, since: str | None = None, unt
         except BaseException:
             run.close()
             raise
+        compaction = _compact_written(lake, entry, notes) if compact else None
     lake.refresh()
-    return PullResult(spec.name, entry, [redact(note) for note in notes])
+    return PullResult(spec.name, entry, [redact(note) for note in notes], compaction)
+
+
+def _compact_written(lake: Lake, entry: dict[str, Any], notes: list[str]) -> dict[str, Any] | None:
+    """Compact the day partitions the pull's files went to. The pull is committed already: a compaction refused
+    (a file there does not match the ledger) is a note, and the pull's own result stands."""
+    from sovaudit.compaction import LakeNotIntact, compact_locked
+
+    written = {(f["table"], PurePosixPath(f["path"]).parent.name) for f in entry["files"]}
+    if not written:
+        return None
+    try:
+        result = compact_locked(lake, tables={table for table, _ in written}, partitions=written)
+    except LakeNotIntact as exc:
+        notes.append(f"not compacted: {exc}")
+        return None
+    if result.entry:
+        before = sum(t.files_before for t in result.tables)
+        after = sum(t.files_after for t in result.tables)
+        notes.append(f"compacted {sum(t.days for t in result.tables):,} day(s): {before:,} → {after:,} files in the "
+                     f"tables written (ledger entry seq {result.entry['seq']})")
+    return result.entry

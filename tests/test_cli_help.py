@@ -15,7 +15,8 @@ HEAVY = ("duckdb", "pyarrow", "pydantic", "boto3", "botocore", "azure", "conflue
          "prompt_toolkit", "iptocc", "rich.progress", "sovaudit.lake", "sovaudit.config", "sovaudit.sources",
          "rich.markdown", "markdown_it", "rich.traceback")
 SDKS = ("duckdb", "pyarrow", "boto3", "botocore", "azure", "confluent_kafka", "weasyprint")
-VERBS = [["init"], ["check"], ["report"], ["scan"], ["sql"], ["tables"], ["verify"], ["pull"], ["checks", "list"],
+VERBS = [["init"], ["check"], ["report"], ["scan"], ["sql"], ["tables"], ["verify"], ["compact"], ["pull"],
+         ["checks", "list"],
          ["checks", "show"], ["ip-ranges", "show"], ["ip-ranges", "update"]]
 PYTHON_TYPES = ("<str>", "<bool>", "<int>", "<float>", "<path>", "<list[str]>", "TEXT", "INTEGER", "BOOLEAN")
 

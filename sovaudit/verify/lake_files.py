@@ -1,4 +1,5 @@
-"""Every Parquet and quarantine file the ledger committed is there, unchanged, with the rows it recorded."""
+"""Every Parquet and quarantine file the ledger committed (and no compaction replaced since) is there, unchanged,
+with the rows it recorded."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,6 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sovaudit.fsutil import contained_path
+from sovaudit.live_files import live_files
 from sovaudit.verify.hashing import hash_files
 from sovaudit.verify.ledger_chain import LedgerLine
 from sovaudit.verify.outcome import CheckOutcome
@@ -25,20 +27,23 @@ class CommittedFile:
 
 
 def committed_files(root: Path, lines: list[LedgerLine], outcome: CheckOutcome) -> list[CommittedFile]:
-    out = []
+    """The files that are part of the lake: each Parquet file an entry committed and no later compaction replaced
+    (sovaudit.live_files), and every quarantine file."""
+    named: list[tuple[LedgerLine, str, dict]] = [
+        (lines[index], record.get("table"), record) for index, record in live_files(line.entry for line in lines)]
     for line in lines:
-        named = [(f.get("table"), f) for f in line.entry.get("files") or [] if isinstance(f, dict)]
         quarantine = line.entry.get("quarantine_file")
         if isinstance(quarantine, dict):
-            named.append(("quarantine", quarantine))
-        for table, record in named:
-            relative = str(record.get("path"))
-            try:
-                path = contained_path(root, relative)
-            except ValueError:
-                outcome.broken(line.label, "names a file outside the lake", "a path under the lake", relative)
-                continue
-            out.append(CommittedFile(table, path, relative, record.get("sha256"), record.get("rows"), line))
+            named.append((line, "quarantine", quarantine))
+    out = []
+    for line, table, record in named:
+        relative = str(record.get("path"))
+        try:
+            path = contained_path(root, relative)
+        except ValueError:
+            outcome.broken(line.label, "names a file outside the lake", "a path under the lake", relative)
+            continue
+        out.append(CommittedFile(table, path, relative, record.get("sha256"), record.get("rows"), line))
     return out
 
 
@@ -89,7 +94,8 @@ def check_lake_files(root: Path, lines: list[LedgerLine]) -> tuple[CheckOutcome,
         good.append(item)
     unlisted = _unlisted(root, {item.path.resolve() for item in files})
     if unlisted:
-        outcome.notes.append(f"{len(unlisted)} file(s) under tables/ or quarantine/ are named by no ledger entry, "
-                             f"so no query reads them (left by an interrupted pull, or by a removed ledger entry): "
+        outcome.notes.append(f"{len(unlisted)} file(s) under tables/ or quarantine/ are not part of the lake (no "
+                             "ledger entry names them, or a compaction replaced them), so no query reads them (left "
+                             "by an interrupted pull or compaction, or by a removed ledger entry): "
                              + ", ".join(unlisted[:5]) + (" …" if len(unlisted) > 5 else ""))
     return outcome, good

@@ -1,5 +1,6 @@
 """Walk `ledger.jsonl` from the first line to the head: every entry hashes to what it says, links to the
-one before it, is numbered in order, and its counts add up."""
+one before it, is numbered in order, and its counts add up; a compaction replaces only files that counted, with
+the same rows."""
 
 import json
 from dataclasses import dataclass
@@ -7,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sovaudit.ledger import GENESIS, Ledger, NotAnEntry, entry_hash, read_entry
+from sovaudit.live_files import advance, is_compaction
+from sovaudit.verify.compaction_entries import compaction_problems
 from sovaudit.verify.outcome import CheckOutcome
 
 CHECK = "ledger_chain"
@@ -60,6 +63,7 @@ def check_ledger_chain(path: Path) -> tuple[CheckOutcome, list[LedgerLine]]:
     lines = Ledger(path).lines()
     parsed: list[LedgerLine] = []
     expected_prev, expected_seq = GENESIS, 1
+    live: dict[str, dict[str, Any]] = {}  # path → record of each Parquet file that counts so far
     for number, raw in lines.numbered:
         where = f"ledger.jsonl line {number}"
         if not raw.strip():
@@ -91,6 +95,10 @@ def check_ledger_chain(path: Path) -> tuple[CheckOutcome, list[LedgerLine]]:
             before = "the genesis value" if expected_prev == GENESIS else "the hash of the entry on the line before"
             outcome.broken(line.label, f"prev_hash is not {before}: the chain is broken here", expected_prev, prev)
         _count_problems(line, outcome)
+        if is_compaction(entry):
+            for problem, expected, found in compaction_problems(entry, live):
+                outcome.broken(line.label, problem, expected, found)
+        advance(live, entry, lambda record: record)
         expected_prev = recorded if isinstance(recorded, str) else computed
         expected_seq = (seq if isinstance(seq, int) else expected_seq) + 1
     if lines.torn:
