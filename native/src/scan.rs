@@ -133,8 +133,8 @@ fn hex4(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-/// The text of a JSON string's inside (between its quotes), its escapes decoded. The record was validated
-/// first, so every escape is whole and every surrogate paired.
+/// The text of a JSON string's inside (between its quotes), its escapes decoded. Keys are decoded before their
+/// record is known to be valid (to compare them), so a lone surrogate or a cut escape becomes U+FFFD, never a panic.
 pub fn unescape(inner: &[u8]) -> Vec<u8> {
     if !inner.contains(&b'\\') {
         return inner.to_vec();
@@ -148,7 +148,7 @@ pub fn unescape(inner: &[u8]) -> Vec<u8> {
             i += 1;
             continue;
         }
-        let e = inner[i + 1];
+        let e = inner.get(i + 1).copied().unwrap_or(b'u');
         i += 2;
         let ch = match e {
             b'"' => '"',
@@ -160,14 +160,20 @@ pub fn unescape(inner: &[u8]) -> Vec<u8> {
             b'r' => '\r',
             b't' => '\t',
             _ => {
-                let mut cp = hex4(&inner[i..]).unwrap_or(0xFFFD);
+                let cp = inner.get(i..).and_then(hex4).unwrap_or(0xFFFD);
                 i += 4;
-                if (0xD800..0xDC00).contains(&cp) {
-                    let low = hex4(&inner[i + 2..]).unwrap_or(0xDC00);
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                    i += 6;
+                let low = if (0xD800..0xDC00).contains(&cp) && inner.get(i..).is_some_and(|r| r.starts_with(b"\\u")) {
+                    inner.get(i + 2..).and_then(hex4).filter(|l| (0xDC00..0xE000).contains(l))
+                } else {
+                    None
+                };
+                match low {
+                    Some(low) => {
+                        i += 6;
+                        char::from_u32(0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)).unwrap_or('\u{FFFD}')
+                    }
+                    None => char::from_u32(cp).unwrap_or('\u{FFFD}'),
                 }
-                char::from_u32(cp).unwrap_or('\u{FFFD}')
             }
         };
         let mut buf = [0u8; 4];
@@ -417,7 +423,7 @@ impl<'a> Scanner<'a> {
             q = self.ws(end);
             if let Some(c) = child {
                 for &col in &self.spec.fields.terminal[c] {
-                    self.caps[col].get_or_insert((start, q));
+                    self.caps[col].get_or_insert((start, end));
                 }
             }
             match self.b.get(q) {
@@ -435,6 +441,12 @@ impl<'a> Scanner<'a> {
         let name = if key.2 { self.key_bytes(key) } else { self.b[key.0..key.1].to_vec() };
         if let Some(c) = self.spec.fields.child(node, &name) {
             return Some(c);
+        }
+        // Only a record's own members: DuckDB's read_json matches them to columns ignoring case, so either could
+        // be read as the field; nested paths are read case-sensitively everywhere, and AWS and Azure nest
+        // parameters of either case.
+        if node != ROOT {
+            return None;
         }
         if let Some(mapped) = self.spec.fields.case_variant(node, &name) {
             let (found, mapped) = (show_key(&name), show_key(mapped));
