@@ -206,9 +206,9 @@ impl Kind {
 }
 
 /// One value of a row, before it is appended: a row goes in whole or not at all.
-pub enum Value {
+pub enum Value<'a> {
     Null,
-    Text(Vec<u8>),
+    Text(std::borrow::Cow<'a, [u8]>),
     Bool(bool),
     Int(i64),
 }
@@ -232,7 +232,7 @@ impl Column {
         }
     }
 
-    pub fn push(&mut self, value: Value) {
+    pub fn push(&mut self, value: Value<'_>) {
         match (self, value) {
             (Column::Text { offsets, data, valid, .. }, Value::Text(t)) => {
                 data.extend_from_slice(&t);
