@@ -26,7 +26,11 @@ from functools import cache
 
 import pyarrow as pa
 
-from sovaudit import _native
+try:
+    from sovaudit import _native
+except ImportError as exc:  # a checkout run in place, never built
+    raise ImportError("sovaudit._native, the native extractor, is not built: `pip install .` compiles it (it needs "
+                      "cargo); in a checkout, `maturin develop --release` puts it beside the sources") from exc
 from sovaudit.ingest.records import MAX_RECORD_BYTES
 from sovaudit.resources import resource_dir
 
