@@ -47,6 +47,10 @@ fn extract<'py>(
     max_number_chars: usize,
 ) -> PyResult<(Bound<'py, PyCapsule>, Bound<'py, PyCapsule>, usize, Bound<'py, PyList>)> {
     let spec = build_spec(&columns, &wrappers)?;
+    // The scanner recurses once a level up to the limit (past it, it only matches brackets): keep the stack small.
+    if max_depth > 1024 {
+        return Err(PyValueError::new_err("max_depth above 1024"));
+    }
     let limits = Limits { max_depth, max_record_bytes, max_number_chars };
     let data: &[u8] = blob.as_bytes();
     let (schema, array, rows, set_aside) = py.detach(|| {
