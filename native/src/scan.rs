@@ -415,6 +415,7 @@ impl<'a> Scanner<'a> {
     fn object(&mut self, p: usize, depth: usize, node: Option<usize>, top: bool) -> Result<usize, Hard> {
         let key_base = self.keys.len();
         let mut seen: Option<HashSet<Vec<u8>>> = None;
+        let mut bloom = Some(0u64);
         let mut q = self.ws(p + 1);
         if self.b.get(q) == Some(&b'}') {
             return Ok(q + 1);
@@ -425,7 +426,7 @@ impl<'a> Scanner<'a> {
             }
             let (kend, escaped) = self.string(q)?;
             let key = (q + 1, kend - 1, escaped);
-            self.check_duplicate(key, key_base, &mut seen);
+            self.check_duplicate(key, key_base, &mut seen, &mut bloom);
             q = self.ws(kend);
             if self.b.get(q) != Some(&b':') {
                 return Err(self.expect(q, "':' after a member name"));
@@ -478,9 +479,24 @@ impl<'a> Scanner<'a> {
         None
     }
 
-    fn check_duplicate(&mut self, key: (usize, usize, bool), key_base: usize, seen: &mut Option<HashSet<Vec<u8>>>) {
+    /// `bloom` has a bit for each (length, first, last byte) class of the object's names so far, so that most
+    /// names are known new without a comparison; an escaped name (whose bytes are not its text) turns it off.
+    fn check_duplicate(&mut self, key: (usize, usize, bool), key_base: usize, seen: &mut Option<HashSet<Vec<u8>>>,
+                       bloom: &mut Option<u64>) {
         let count = self.keys.len() - key_base;
-        let duplicate = if let Some(set) = seen {
+        let mut surely_new = false;
+        if key.2 {
+            *bloom = None;
+        } else if let Some(bits) = bloom {
+            let (b, len) = (self.b, key.1 - key.0);
+            let class = if len == 0 { 0 } else { len * 31 + b[key.0] as usize + 7 * b[key.1 - 1] as usize };
+            let bit = 1u64 << (class % 64);
+            surely_new = *bits & bit == 0;
+            *bits |= bit;
+        }
+        let duplicate = if surely_new && seen.is_none() && count + 1 < SET_KEYS_FROM {
+            false
+        } else if let Some(set) = seen {
             !set.insert(self.key_bytes(key).into_owned())
         } else if count + 1 >= SET_KEYS_FROM {
             let mut set: HashSet<Vec<u8>> =
