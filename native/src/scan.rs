@@ -599,15 +599,17 @@ impl<'a> Scanner<'a> {
         if let Some(reason) = reason {
             return self.set_aside(position, start, end, reason);
         }
-        let mut row = Vec::with_capacity(self.caps.len());
+        // A row goes in whole or not at all: an integer out of range is the only value that refuses its record.
         for col in 0..self.caps.len() {
-            match self.convert(col) {
-                Ok(v) => row.push(v),
-                Err(reason) => return self.set_aside(position, start, end, reason),
+            if self.spec.kinds[col] == Kind::Integer {
+                if let Err(reason) = self.convert(col) {
+                    return self.set_aside(position, start, end, reason);
+                }
             }
         }
-        for (column, value) in self.out.columns.iter_mut().zip(row) {
-            column.push(value);
+        for col in 0..self.caps.len() {
+            let value = self.convert(col).unwrap_or(Value::Null);
+            self.out.columns[col].push(value);
         }
         self.out.positions.push(position);
         self.out.offsets.push(self.at(start) as i64);
