@@ -388,3 +388,33 @@ def test_the_gil_is_released_while_a_blob_is_read():
     assert result["out"].batch.num_rows == 150_000
     # Holding the GIL, the extraction would leave this loop no turn until it returned.
     assert elapsed > 0.05 and spins > 10_000, (elapsed, spins)
+
+
+def test_two_threads_extract_the_same_rows_as_one():
+    blobs = [_lines([_good(i + 1000 * k) for i in range(2000)]) for k in range(4)]
+    alone = [extract(b, SPEC).batch for b in blobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda b: extract(b, SPEC).batch, blobs))
+    assert all(a.equals(t) for a, t in zip(alone, together, strict=True))
+
+
+def test_capsules_dropped_unread_free_their_buffers():
+    from sovaudit import _native
+
+    columns = [(c.name, list(c.path), c.type) for c in SPEC.columns]
+    blob = _wrapped([_good(i) for i in range(50)])
+    for _ in range(200):
+        schema, array, rows, set_aside = _native.extract(blob, columns, [["Records"]], 64, 1 << 20, 100)
+        assert rows == 50 and set_aside == []
+        del schema, array  # the capsules' destructors release what pyarrow never took
+    batch = extract(blob, SPEC).batch
+    assert batch.num_rows == 50
+
+
+def test_a_depth_limit_the_stack_cannot_take_is_refused():
+    from sovaudit import _native
+
+    with pytest.raises(ValueError, match="max_depth above 1024"):
+        _native.extract(b"{}", [("a", ["a"], "string")], [], 100_000, 1 << 20, 100)
