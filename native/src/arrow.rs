@@ -262,6 +262,19 @@ impl Column {
         }
     }
 
+    /// Room for `scale` times what the column holds now (1.1 times that, for the estimate's error).
+    pub fn reserve(&mut self, scale: f64) {
+        let more = |len: usize| ((len as f64) * (scale * 1.1 - 1.0)).max(0.0) as usize;
+        match self {
+            Column::Text { offsets, data, .. } => {
+                offsets.reserve(more(offsets.len()));
+                data.reserve(more(data.len()));
+            }
+            Column::Int { values, .. } => values.reserve(more(values.len())),
+            Column::Bool { .. } => {}
+        }
+    }
+
     fn export(self, name: &str, rows: usize) -> (ArrowSchema, ArrowArray) {
         match self {
             Column::Text { offsets, data, valid, json } => {

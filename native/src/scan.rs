@@ -97,6 +97,7 @@ struct Broken {
 }
 
 const SET_KEYS_FROM: usize = 32;
+const RESERVE_AFTER_ROWS: usize = 64;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 const SHOWN_KEY_BYTES: usize = 64;
 
@@ -613,6 +614,13 @@ impl<'a> Scanner<'a> {
         }
         self.out.positions.push(position);
         self.out.offsets.push(self.at(start) as i64);
+        if self.out.positions.len() == RESERVE_AFTER_ROWS {
+            // The first rows foretell the rest: growing the buffers by doubling would copy them again and again.
+            let scale = self.blob.len() as f64 / (self.at(end) as f64).max(1.0);
+            for column in &mut self.out.columns {
+                column.reserve(scale);
+            }
+        }
     }
 
     /// The records of the array at b[p], numbered on from `next`.
