@@ -146,7 +146,7 @@ def reference_extract(blob: bytes, spec: FieldSpec) -> Reference:
         except OverflowError:
             out.set_aside[index] = "out of the 64-bit range"
             continue
-        out.rows[index] = {"_offset": offset, **row}
+        out.rows[index] = {"_offset": offset, "_length": len(span), **row}
     return out
 
 
@@ -155,6 +155,6 @@ def assert_same_rows(native_rows: list[dict], reference: dict[int, dict], spec: 
     assert sorted(r["_position"] for r in native_rows) == sorted(reference)
     for row in native_rows:
         expected = reference[row["_position"]]
-        assert row["_offset"] == expected["_offset"], row["_position"]
+        assert (row["_offset"], row["_length"]) == (expected["_offset"], expected["_length"]), row["_position"]
         for name, kind in kinds.items():
             assert same_value(row[name], expected[name], kind), (row["_position"], name, row[name], expected[name])

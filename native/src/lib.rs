@@ -61,12 +61,15 @@ fn extract<'py>(
         let mut named: Vec<(String, Column)> = Vec::with_capacity(columns.len() + 2);
         let mut positions = Column::new(Kind::Integer);
         let mut offsets = Column::new(Kind::Integer);
-        for (&p, &o) in out.positions.iter().zip(&out.offsets) {
+        let mut lengths = Column::new(Kind::Integer);
+        for ((&p, &o), &l) in out.positions.iter().zip(&out.offsets).zip(&out.lengths) {
             positions.push(arrow::Value::Int(p));
             offsets.push(arrow::Value::Int(o));
+            lengths.push(arrow::Value::Int(l));
         }
         named.push(("_position".to_string(), positions));
         named.push(("_offset".to_string(), offsets));
+        named.push(("_length".to_string(), lengths));
         for ((name, _, _), column) in columns.iter().zip(out.columns) {
             named.push((name.clone(), column));
         }

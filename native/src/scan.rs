@@ -83,6 +83,7 @@ pub struct Output {
     pub columns: Vec<Column>,
     pub positions: Vec<i64>,
     pub offsets: Vec<i64>,
+    pub lengths: Vec<i64>,
     pub set_aside: Vec<SetAside>,
 }
 
@@ -238,7 +239,13 @@ impl<'a> Scanner<'a> {
             caps: vec![None; spec.kinds.len()],
             keys: Vec::new(),
             wrapper_hint: false,
-            out: Output { columns, positions: Vec::new(), offsets: Vec::new(), set_aside: Vec::new() },
+            out: Output {
+                columns,
+                positions: Vec::new(),
+                offsets: Vec::new(),
+                lengths: Vec::new(),
+                set_aside: Vec::new(),
+            },
         }
     }
 
@@ -614,6 +621,7 @@ impl<'a> Scanner<'a> {
         }
         self.out.positions.push(position);
         self.out.offsets.push(self.at(start) as i64);
+        self.out.lengths.push((end - start) as i64);
         if self.out.positions.len() == RESERVE_AFTER_ROWS {
             // The first rows foretell the rest: growing the buffers by doubling would copy them again and again.
             let scale = self.blob.len() as f64 / (self.at(end) as f64).max(1.0);

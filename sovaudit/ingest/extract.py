@@ -2,7 +2,8 @@
 field spec (queries/normalize/<table>.fields.toml), plus the records it set aside, each with its reason.
 
 The batch has `_position` (the record's position in the blob: array index, line number, or document number, as
-sovaudit.ingest.records numbers them) and `_offset` (its byte offset), then the spec's columns in its order.
+sovaudit.ingest.records numbers them), `_offset` and `_length` (its bytes in the blob, as delivered), then the
+spec's columns in its order.
 Decompression stays in Python (sovaudit.ingest.blobs, isal, which releases the GIL too): the extractor takes
 decoded bytes.
 
@@ -39,7 +40,7 @@ MAX_DEPTH = 64
 # A 64-bit integer has 20 characters and a double ~25: a 5,000-digit number is no measurement.
 MAX_NUMBER_CHARS = 100
 TYPES = frozenset({"string", "json", "bool", "integer", "timestamp"})
-RESERVED = ("_position", "_offset")
+RESERVED = ("_position", "_offset", "_length")
 
 
 class SpecError(ValueError):
