@@ -35,7 +35,7 @@ except ImportError as exc:  # a checkout run in place, never built
 from sovaudit.ingest.records import MAX_RECORD_BYTES
 from sovaudit.resources import resource_dir
 
-# CloudTrail nests about ten deep; a thousand-deep record is an attack on a recursive reader, not a log.
+# Audit records nest about ten deep; a thousand-deep record is an attack on a recursive reader, not a log.
 MAX_DEPTH = 64
 # A 64-bit integer has 20 characters and a double ~25: a 5,000-digit number is no measurement.
 MAX_NUMBER_CHARS = 100
