@@ -419,3 +419,27 @@ def test_a_depth_limit_the_stack_cannot_take_is_refused():
 
     with pytest.raises(ValueError, match="max_depth above 1024"):
         _native.extract(b"{}", [("a", ["a"], "string")], [], 100_000, 1 << 20, 100)
+
+
+KAFKA = sorted((REPO / "sovaudit" / "demo" / "data" / "kafka").glob("*/*.ndjson.gz"))
+
+
+@pytest.mark.parametrize("table", ["kafka_lineage", "kafka_topics"])
+def test_the_kafka_specs_read_what_their_normalize_sql_reads(table):
+    spec = load_spec(table)
+    sql = (REPO / "queries" / "normalize" / f"{table}.sql").read_text()
+    paths = {".".join(c.path) for c in spec.columns}
+    assert set(re.findall(r"r->>?'\$\.([\w.]+)'", sql)) <= paths
+
+
+@pytest.mark.parametrize("path", [p for p in KAFKA if "/lineage/" in p.as_posix()][:3]
+                         + [p for p in KAFKA if "/inventory" in p.as_posix()][:3], ids=lambda p: p.name)
+def test_demo_kafka_files_give_the_references_rows(path):
+    table = "kafka_lineage" if "/lineage/" in path.as_posix() else "kafka_topics"
+    spec = load_spec(table)
+    blob = gzip.decompress(path.read_bytes())
+    out = extract(blob, spec)
+    reference = reference_extract(blob, spec)
+    assert out.set_aside == [] and reference.set_aside == {}
+    assert out.batch.num_rows == blob.count(b"\n")
+    assert_same_rows(out.batch.to_pylist(), reference.rows, spec)
