@@ -163,7 +163,7 @@ pub struct Bitmap {
 
 impl Bitmap {
     pub fn push(&mut self, bit: bool) {
-        if self.len % 8 == 0 {
+        if self.len.is_multiple_of(8) {
             self.bits.push(0);
         }
         if bit {

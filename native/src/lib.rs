@@ -32,6 +32,9 @@ fn build_spec(columns: &[(String, Vec<String>, String)], wrappers: &[Vec<String>
     Ok(Spec { fields, kinds, paths, wrappers: wrapper_trie })
 }
 
+/// The schema and array capsules, the row count, and the set-aside records.
+type Extracted<'py> = (Bound<'py, PyCapsule>, Bound<'py, PyCapsule>, usize, Bound<'py, PyList>);
+
 /// Extract the records of `blob`. Returns the batch as Arrow C data interface capsules (schema, array), its row
 /// count, and the set-aside records as (position, byte offset, reason, raw bytes). The GIL is released while the
 /// blob is read, so two blobs extract on two cores.
@@ -45,7 +48,7 @@ fn extract<'py>(
     max_depth: usize,
     max_record_bytes: usize,
     max_number_chars: usize,
-) -> PyResult<(Bound<'py, PyCapsule>, Bound<'py, PyCapsule>, usize, Bound<'py, PyList>)> {
+) -> PyResult<Extracted<'py>> {
     let spec = build_spec(&columns, &wrappers)?;
     // The scanner recurses once a level up to the limit (past it, it only matches brackets): keep the stack small.
     if max_depth > 1024 {
