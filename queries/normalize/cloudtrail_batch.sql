@@ -8,6 +8,8 @@
 --   $pull_started  when the pull started: a record time more than a day after it is quarantined.
 -- Macros: the ct_* macros of cloudtrail_macros.sql and time_macros.sql's future_time_problem.
 --
+-- One difference: a string field that holds an object or an array (never in a real record) is its JSON text as
+-- delivered, where read_json's VARCHAR re-serializes it.
 -- Not on the ingest path yet (native/README.md says what wiring it needs). Still JSON work here: resources[*].ARN,
 -- the replication rule's bucket (Rule may be an array), and the ARNs in the request and the response text.
 WITH typed AS MATERIALIZED (
