@@ -98,3 +98,40 @@ def test_a_damaged_byte_costs_nothing_before_it(spans, shape, op, byte, data):
     before = {p: row for p, row in reference.rows.items() if row["_offset"] + row["_length"] < at}
     assert_same_rows([r for r in rows if r["_position"] in before], before, SPEC)
     assert len(out.set_aside) + len(rows) >= len(before)
+
+
+def _invariants(blob: bytes, out) -> None:
+    positions = out.batch.column("_position").to_pylist() + [s.position for s in out.set_aside]
+    assert len(positions) == len(set(positions))
+    for s in out.set_aside:
+        assert blob[s.offset:s.offset + len(s.raw)] == s.raw and s.reason
+    for offset, length in zip(out.batch.column("_offset").to_pylist(), out.batch.column("_length").to_pylist(),
+                              strict=True):
+        assert json.loads(blob[offset:offset + length]) is not None
+
+
+@PROPERTY
+@given(st.binary(max_size=3000) | st.lists(st.sampled_from(INTERESTING + [b"1", b"true", b"null", b'"a"']),
+                                           max_size=200).map(b"".join))
+def test_any_bytes_are_read_without_a_crash(blob):
+    _invariants(blob, extract(blob, SPEC))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=30)
+
+
+@PROPERTY
+@given(st.lists(json_values, min_size=1, max_size=5), st.sampled_from(sorted(SHAPES)))
+def test_any_json_values_are_records_or_set_aside_with_a_reason(values, shape):
+    spans = [json.dumps(v).encode() for v in values]
+    blob = SHAPES[shape](spans)
+    out = extract(blob, SPEC)
+    _invariants(blob, out)
+    if shape in ("Records", "bare array", "JSON lines") and all("\n" not in s.decode() for s in spans):
+        assume(shape != "JSON lines" or not blob.startswith(b"["))
+        assert out.records_read == len(values)
+        objects = sum(isinstance(v, dict) for v in values)
+        assert out.batch.num_rows <= objects
