@@ -17,5 +17,9 @@ def test_the_wheel_carries_every_query_template_and_data_file(tmp_path):
             for p in (REPO / "sovaudit" / "demo" / "data").rglob("*.gz")]
     assert len(demo) > 10
     for required in [*shipped, *demo, "sovaudit/data/geography.json", "sovaudit/init_template.toml",
-                     "sovaudit/cli.py", "sovaudit/report_templates/report.css"]:
+                     "sovaudit/cli.py", "sovaudit/report_templates/report.css",
+                     "sovaudit/queries/normalize/cloudtrail.fields.toml"]:
         assert required in names, required
+    # The native extractor, compiled by maturin from native/ (abi3: one build for every Python from 3.11).
+    assert any(name.startswith("sovaudit/_native.") and name.endswith((".so", ".pyd")) for name in names), names
+    assert not any(name.startswith(("queries/", "report_templates/", "native/")) for name in names)

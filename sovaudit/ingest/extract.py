@@ -1,0 +1,120 @@
+"""A decoded blob's records as one Arrow record batch, by the native extractor (sovaudit._native) and a table's
+field spec (queries/normalize/<table>.fields.toml), plus the records it set aside, each with its reason.
+
+The batch has `_position` (the record's position in the blob: array index, line number, or document number, as
+sovaudit.ingest.records numbers them), `_offset` and `_length` (its bytes in the blob, as delivered), then the
+spec's columns in its order.
+Decompression stays in Python (sovaudit.ingest.blobs, isal, which releases the GIL too): the extractor takes
+decoded bytes.
+
+Decisions the extractor makes, so that each problem costs one record, never its neighbours:
+- a duplicate member name anywhere in a record sets the record aside: readers disagree on which value wins (the
+  standard library keeps the last, others the first or refuse), so the record says two things at once;
+- a top-level member that is a mapped name in another letter case (`EventName` beside or instead of
+  `eventName`) sets it aside too, for the same reason: DuckDB's read_json matches columns ignoring case;
+- a lone surrogate escape (`"\\ud800"`), invalid UTF-8, a control character inside a string, nesting deeper
+  than MAX_DEPTH, a number longer than MAX_NUMBER_CHARS, a record over MAX_RECORD_BYTES, a record that is no
+  object, and an integer field beyond 64 bits each set the record aside;
+- a time that is no RFC 3339 time (year 0, 10000, `infinity`) is NULL in its timestamp column, and the
+  normalize SQL quarantines it as it does today;
+- a byte order mark is skipped where a document may start; a syntax error ends its line in JSON lines, and
+  anywhere else the rest of the blob is one set-aside record.
+"""
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+
+import pyarrow as pa
+
+try:
+    from sovaudit import _native
+except ImportError as exc:  # a checkout run in place, never built
+    raise ImportError("sovaudit._native, the native extractor, is not built: `pip install .` compiles it (it needs "
+                      "cargo); in a checkout, `maturin develop --release` puts it beside the sources") from exc
+from sovaudit.ingest.records import MAX_RECORD_BYTES
+from sovaudit.resources import resource_dir
+
+# Audit records nest about ten deep; a thousand-deep record is an attack on a recursive reader, not a log.
+MAX_DEPTH = 64
+# A 64-bit integer has 20 characters and a double ~25: a 5,000-digit number is no measurement.
+MAX_NUMBER_CHARS = 100
+TYPES = frozenset({"string", "json", "bool", "integer", "timestamp"})
+RESERVED = ("_position", "_offset", "_length")
+
+
+class SpecError(ValueError):
+    """A field spec that cannot be used; the message names the file and the column."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    path: tuple[str, ...]
+    type: str
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    table: str
+    columns: tuple[Column, ...]
+    wrappers: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class SetAsideRecord:
+    position: int
+    offset: int
+    reason: str
+    raw: bytes
+
+
+@dataclass
+class Extracted:
+    batch: pa.RecordBatch
+    set_aside: list[SetAsideRecord]
+
+    @property
+    def records_read(self) -> int:
+        return self.batch.num_rows + len(self.set_aside)
+
+
+def _path(value: object, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.split(".")
+    if not isinstance(value, list) or not value or not all(isinstance(p, str) and p for p in value):
+        raise SpecError(f"{where}: path must be a dotted name or a list of names")
+    return tuple(value)
+
+
+def parse_spec(table: str, text: str, source: str = "<spec>") -> FieldSpec:
+    data = tomllib.loads(text)
+    columns = []
+    for name, entry in data.get("columns", {}).items():
+        where = f"{source}: column {name!r}"
+        if name in RESERVED:
+            raise SpecError(f"{where}: the name is the extractor's own")
+        if not isinstance(entry, dict) or set(entry) != {"path", "type"}:
+            raise SpecError(f"{where}: expected {{ path = ..., type = ... }}")
+        if entry["type"] not in TYPES:
+            raise SpecError(f"{where}: type {entry['type']!r} is none of {', '.join(sorted(TYPES))}")
+        columns.append(Column(name, _path(entry["path"], where), entry["type"]))
+    if not columns:
+        raise SpecError(f"{source}: no [columns]")
+    wrappers = tuple(_path(w, f"{source}: wrapper {w!r}") for w in data.get("wrappers", []))
+    return FieldSpec(table, tuple(columns), wrappers)
+
+
+@cache
+def load_spec(table: str) -> FieldSpec:
+    path = resource_dir("queries") / "normalize" / f"{table}.fields.toml"
+    return parse_spec(table, path.read_text(encoding="utf-8"), str(path))
+
+
+def extract(blob: bytes, spec: FieldSpec, max_record_bytes: int = MAX_RECORD_BYTES) -> Extracted:
+    """Split and extract `blob` (decoded bytes) in one pass; the GIL is released meanwhile."""
+    schema, array, _, set_aside = _native.extract(
+        blob, [(c.name, list(c.path), c.type) for c in spec.columns], [list(w) for w in spec.wrappers],
+        MAX_DEPTH, max_record_bytes, MAX_NUMBER_CHARS)
+    batch = pa.RecordBatch._import_from_c_capsule(schema, array)
+    return Extracted(batch, [SetAsideRecord(*entry) for entry in set_aside])
