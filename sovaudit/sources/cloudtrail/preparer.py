@@ -68,7 +68,13 @@ class CloudTrailRecords(ArrayFile):
 
 
 class CloudTrailPreparer:
+    """`extracting`: files and S3 objects go through the native extractor; LookupEvents pages (JSON lines of the
+    records the API's events hold, and an event without one as itself) stay on the Python splitter."""
+
     tables = ("cloudtrail",)
+
+    def __init__(self, extracting: bool = True):
+        self.extracting = extracting
 
     @property
     def setup_queries(self) -> tuple[str | tuple[str, dict[str, Any]], ...]:
@@ -85,7 +91,7 @@ class CloudTrailPreparer:
             payload = gunzip_if_needed(data)
         except DecompressError as exc:
             return PreparedBlob([], 1, [SetAside(str(exc))])
-        if not any(name in payload for name in _OPENED_SHAPES):
+        if self.extracting and not any(name in payload for name in _OPENED_SHAPES):
             return extracted(payload)
         # A blob no larger than the record limit cannot hold an oversized record.
         if len(payload) <= MAX_RECORD_BYTES:
