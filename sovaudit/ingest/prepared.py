@@ -3,11 +3,12 @@ batch the native extractor took from it (sovaudit.ingest.extract)."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sovaudit.ingest.records import SetAside
+
+if TYPE_CHECKING:  # `pull --help` loads the preparers: no pyarrow for it
+    import pyarrow as pa
 
 
 @dataclass
@@ -25,7 +26,7 @@ class TableBatch:
     and `_length` are each record's bytes in the decoded blob."""
 
     table: str
-    batch: pa.RecordBatch
+    batch: "pa.RecordBatch"
 
 
 @dataclass

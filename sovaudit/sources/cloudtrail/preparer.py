@@ -6,11 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pyarrow.compute as pc
-
 from sovaudit.ingest import hits
 from sovaudit.ingest.blobs import DecompressError, gunzip_if_needed
-from sovaudit.ingest.extract import extract, load_spec
 from sovaudit.ingest.prepared import PreparedBlob, TableBatch, TableSlice
 from sovaudit.ingest.records import (
     MAX_RECORD_BYTES,
@@ -119,6 +116,11 @@ class CloudTrailPreparer:
 def extracted(payload: bytes) -> PreparedBlob:
     """The blob's records by the native extractor. A record without an eventID is set aside here, naming its keys
     as the careful path does, rather than by the SQL's bare "record has no eventID"."""
+    # Here, not at the top: `pull --help` loads the preparers, and must not load pyarrow.
+    import pyarrow.compute as pc
+
+    from sovaudit.ingest.extract import extract, load_spec
+
     result = extract(payload, load_spec("cloudtrail"))
     set_aside = [SetAside(s.reason, s.position, s.offset) for s in result.set_aside]
     batch = result.batch
