@@ -173,7 +173,7 @@ def log_key(account: str, region: str, day: datetime, *, org: str | None = None,
 def run_cli(args: list[str], *, env: dict[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     cwd.mkdir(parents=True, exist_ok=True)
     env = {**env, "COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"}
-    return subprocess.run([sys.executable, "-m", "sovaudit.cli", *args], env=env, cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-P", "-m", "sovaudit.cli", *args], env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, check=False)
 
 

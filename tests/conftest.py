@@ -22,7 +22,7 @@ def sample_records() -> dict[str, list[dict]]:
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300,
             input: str | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "sovaudit.cli", *args], cwd=cwd, env=full_env, timeout=timeout,
+    return subprocess.run([sys.executable, "-P", "-m", "sovaudit.cli", *args], cwd=cwd, env=full_env, timeout=timeout,
                           capture_output=True, text=True, input=input)
 
 

@@ -190,7 +190,7 @@ def test_damaged_lines_are_quarantined_and_the_rest_ingests(storage_account, azu
 
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     cwd.mkdir(parents=True, exist_ok=True)
-    return subprocess.run([sys.executable, "-m", "sovaudit.cli", *args], env={**env, "COLUMNS": "200", "NO_COLOR": "1"},
+    return subprocess.run([sys.executable, "-P", "-m", "sovaudit.cli", *args], env={**env, "COLUMNS": "200", "NO_COLOR": "1"},
                           cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 

@@ -2,6 +2,7 @@
 source SDKs), `pull --help` still lists every source type, and the help shows placeholders (PATH, DATE, ID)
 rather than Python types, with docstring paragraphs rewrapped. benchmarks/startup.py measures the time."""
 
+import os
 import re
 import subprocess
 import sys
@@ -18,6 +19,9 @@ SDKS = ("duckdb", "pyarrow", "boto3", "botocore", "azure", "confluent_kafka", "w
 VERBS = [["init"], ["check"], ["report"], ["scan"], ["sql"], ["tables"], ["verify"], ["compact"], ["pull"],
          ["checks", "list"],
          ["checks", "show"], ["ip-ranges", "show"], ["ip-ranges", "update"]]
+# -P: the installed sovaudit (or PYTHONPATH's), never the checkout's copy by way of the working directory, which has
+# no native extractor built unless someone built it there.
+TREE = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
 PYTHON_TYPES = ("<str>", "<bool>", "<int>", "<float>", "<path>", "<list[str]>", "TEXT", "INTEGER", "BOOLEAN")
 
 
@@ -25,8 +29,8 @@ def _modules_loaded_by(*args: str) -> set[str]:
     """The modules `sovaudit ARGS` has imported when it exits, from a process of its own."""
     script = ("import sys\nsys.argv = ['sovaudit', *sys.argv[1:]]\nfrom sovaudit.cli import run\n"
               "try:\n    run()\nexcept SystemExit:\n    pass\nprint('\\n'.join(sys.modules), file=sys.stderr)\n")
-    proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=REPO,
-                          env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"}, timeout=120)
+    proc = subprocess.run([sys.executable, "-P", "-c", script, *args], capture_output=True, text=True, cwd=REPO,
+                          env={"COLUMNS": "100", "PATH": "/usr/bin:/bin", **TREE}, timeout=120)
     return set(proc.stderr.splitlines())
 
 
@@ -62,7 +66,7 @@ assert type(traceback) is rich.traceback.Traceback, type(traceback)
 assert rich.markdown.__file__.endswith("markdown.py")
 print("ok")
 """
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120)
+    proc = subprocess.run([sys.executable, "-P", "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
 

@@ -57,7 +57,7 @@ def test_sigkill_at_any_stage_then_pull_again_equals_a_clean_pull(failpoint, mul
 
 
 def test_sigkill_at_random_moments_never_corrupts_the_lake(multi_day_input, clean_state, lake_dir):
-    cmd = [sys.executable, "-m", "sovaudit.cli", "pull", "cloudtrail", "--path", str(multi_day_input),
+    cmd = [sys.executable, "-P", "-m", "sovaudit.cli", "pull", "cloudtrail", "--path", str(multi_day_input),
            "--lake", str(lake_dir)]
     for delay in (0.3, 0.6, 0.9, 1.2):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -80,7 +80,7 @@ def test_a_second_pull_waits_for_the_lock_or_fails_clearly(multi_day_input, lake
 
 
 def test_two_concurrent_pulls_store_everything_exactly_once(multi_day_input, lake_dir):
-    cmd = [sys.executable, "-m", "sovaudit.cli", "pull", "cloudtrail", "--path", str(multi_day_input),
+    cmd = [sys.executable, "-P", "-m", "sovaudit.cli", "pull", "cloudtrail", "--path", str(multi_day_input),
            "--lake", str(lake_dir), "--format", "json"]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]

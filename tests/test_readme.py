@@ -82,7 +82,7 @@ def sandbox(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     bin_dir = root / "bin"
     bin_dir.mkdir()
     wrapper = bin_dir / "sovaudit"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m sovaudit.cli "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -P -m sovaudit.cli "$@"\n')
     wrapper.chmod(0o755)
     (root / "fixtures").symlink_to(REPO / "fixtures")
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "COLUMNS": "200"}

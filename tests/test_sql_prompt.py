@@ -53,7 +53,7 @@ def _prompt(lake_dir, history):
     controller, terminal = pty.openpty()
     env = {**os.environ, "SOVAUDIT_HISTORY": str(history), "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1",
            "COLUMNS": "120", "LINES": "40"}
-    proc = subprocess.Popen([sys.executable, "-m", "sovaudit.cli", "sql", "--lake", str(lake_dir)],
+    proc = subprocess.Popen([sys.executable, "-P", "-m", "sovaudit.cli", "sql", "--lake", str(lake_dir)],
                             stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True)
     os.close(terminal)
     try:

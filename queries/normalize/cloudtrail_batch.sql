@@ -10,8 +10,8 @@
 --
 -- One difference: a string field that holds an object or an array (never in a real record) is its JSON text as
 -- delivered, where read_json's VARCHAR re-serializes it.
--- Not on the ingest path yet (native/README.md says what wiring it needs). Still JSON work here: resources[*].ARN,
--- the replication rule's bucket (Rule may be an array), and the ARNs in the request and the response text.
+-- The file and S3 pulls run it (sovaudit/ingest/run.py, IngestRun._normalize_extracted). Still JSON work here:
+-- resources[*].ARN, the replication rule's bucket (Rule may be an array), the ARNs in the request and response text.
 WITH typed AS MATERIALIZED (
     SELECT
         extracted.*,

@@ -1,8 +1,9 @@
 """Event ids that come again: a duplicate when the record is the same as the copy already held, a conflict when it
 is not.
 
-Both records are read again from the archive, through the table's preparer and queries/normalize/records.sql, for
-repeated ids only. A pull without repeats pays nothing; hashing every record as it is normalized cost a fifth of a
+Both records are read again from the archive, through the table's preparer, for repeated ids only: an extracted
+blob's record is its bytes in the blob (the batch's `_offset` and `_length`), a sliced one's is read by
+queries/normalize/records.sql. A pull without repeats pays nothing; hashing every record as it is normalized cost a fifth of a
 pull whose normalize query reads typed columns rather than each record's text. The same text is the
 same record. Other text is compared as parsed JSON, canonically (keys sorted, no whitespace), so that a copy written
 out again with other whitespace or another key order is still a duplicate.
@@ -18,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from sovaudit.archive import EvidenceArchive
-from sovaudit.ingest.prepared import BlobPreparer, TableSlice
+from sovaudit.ingest.prepared import BlobPreparer, PreparedBlob, TableSlice
 from sovaudit.redact import redact
 from sovaudit.resources import query_text
 
@@ -83,6 +84,9 @@ class RecordReader:
             return
         work = self.work / f"again-{blob}"
         prepared = self.preparer.fast(data, work)
+        if prepared.batches:
+            yield from _extracted_records(prepared, self.table)
+            return
         if prepared.slices:
             try:
                 yield from self._read(prepared.slices[0])
@@ -109,6 +113,17 @@ class RecordReader:
             return []
         params = {"path": str(piece.array_path), "index_map": piece.positions, "table": self.table}
         return self.db.execute(self.sql, params).fetchall()
+
+
+def _extracted_records(prepared: PreparedBlob, table: str) -> Iterator[tuple[int, str | None]]:
+    """An extracted blob's records as delivered: each row's `_offset` and `_length` in the decoded blob."""
+    payload = prepared.payload or b""
+    for piece in prepared.batches:
+        if piece.table != table:
+            continue
+        columns = piece.batch.select(["_position", "_offset", "_length"]).to_pydict()
+        for position, offset, length in zip(columns["_position"], columns["_offset"], columns["_length"], strict=True):
+            yield position, payload[offset:offset + length].decode("utf-8", "replace")
 
 
 def conflicts(repeats: list[Repeat], reader: RecordReader) -> list[Repeat]:

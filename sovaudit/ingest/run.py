@@ -28,7 +28,7 @@ from sovaudit.failpoints import hit
 from sovaudit.fsutil import fsync_dir, write_atomic
 from sovaudit.geoip import CallerLocator, data_vintage
 from sovaudit.ingest.blobs import FailedInput, RawBlob
-from sovaudit.ingest.prepared import BlobPreparer, TableSlice
+from sovaudit.ingest.prepared import BlobPreparer, TableBatch, TableSlice
 from sovaudit.ingest.records import SetAside
 from sovaudit.ingest.repeats import RecordReader, Repeat, conflicts
 from sovaudit.ip_ranges.files import IpRanges, load_ip_ranges
@@ -39,11 +39,14 @@ from sovaudit.schema import lake_tables
 from sovaudit.timewindow import iso
 
 FLUSH_ROWS = 100_000  # per worker: bounds memory (~2 KB a row in Arrow) while keeping part files large
+EXTRACTED_ROWS = 50_000  # an extracted blob's rows normalized at once: a big blob's rows flush as they come
 REPEATS_AT_ONCE = 50_000  # rows whose event id came again, judged together: bounds memory on a re-pulled export
 # How every normalize query reads a record's time and judges it against the pull's start ($pull_started).
 TIME_MACROS = "normalize/time_macros.sql"
 # A table's optional second step, over a flush's rows at once rather than per blob (see IngestRun._finish).
 FINISH_SQL = "normalize/{table}_finish.sql"
+# A table's normalize SQL over the native extractor's batch (sovaudit.ingest.extract), for preparers that extract.
+BATCH_SQL = "normalize/{table}_batch.sql"
 
 
 # What CallerLocator says of an address, in CallerPlace's order.
@@ -104,11 +107,14 @@ class IngestRun:
         self.json_columns: dict[str, list[str]] = {}
         self.normalize_sql: dict[str, str] = {}
         self.finish_sql: dict[str, str] = {}
+        self.batch_sql: dict[str, str] = {}
         for table in self.tables:
             self.db.execute(lake_tables()[table].ddl)
             self.json_columns[table] = [row[0] for row in self.db.execute(f"DESCRIBE {table}").fetchall()
                                         if row[1] == "JSON"]
             self.normalize_sql[table] = query_text(f"normalize/{table}.sql")
+            if (resource_dir("queries") / BATCH_SQL.format(table=table)).is_file():
+                self.batch_sql[table] = query_text(BATCH_SQL.format(table=table))
             if (resource_dir("queries") / FINISH_SQL.format(table=table)).is_file():
                 self.finish_sql[table] = query_text(FINISH_SQL.format(table=table))
         self._lock = threading.Lock()
@@ -168,8 +174,17 @@ class IngestRun:
         stage = self._stage()
         work = self.work / f"blob-{digest}"
         prepared = self.preparer.fast(blob.data, work)
-        read = self._insert(stage, prepared.slices[0], digest, fast=True) if prepared.slices else None
-        staged = read or 0
+        if prepared.batches:
+            read, staged = prepared.records_read, 0
+            try:
+                for piece in prepared.batches:
+                    self._insert_extracted(stage, piece, digest, prepared.set_aside)
+            except duckdb.OutOfMemoryException as exc:
+                raise SourceError(f"{blob.label}: DuckDB ran out of memory normalizing it "
+                                  f"({str(exc).splitlines()[0]})") from None
+        else:
+            read = self._insert(stage, prepared.slices[0], digest, fast=True) if prepared.slices else None
+            staged = read or 0
         if read is None and prepared.payload is not None:
             prepared = self.preparer.careful(prepared.payload, work)
             for piece in prepared.slices:
@@ -208,6 +223,38 @@ class IngestRun:
     def _quarantine(self, origin: str | None, blob: str, index: int | None, offset: int | None, reason: str) -> None:
         self.quarantine.append({"run_id": self.run_id, "source": self.source_record["name"], "origin": origin,
                                 "blob": blob, "record_index": index, "byte_offset": offset, "reason": reason})
+
+    def _insert_extracted(self, stage: _Stage, piece: TableBatch, digest: str, set_aside: list[SetAside]) -> None:
+        """Run the table's batch SQL over an extracted batch, EXTRACTED_ROWS at a time, flushing as rows pile up."""
+        for start in range(0, piece.batch.num_rows, EXTRACTED_ROWS):
+            stage.rows += self._normalize_extracted(stage, piece.table, piece.batch.slice(start, EXTRACTED_ROWS),
+                                                    digest, set_aside)
+            if stage.rows >= FLUSH_ROWS:
+                self._flush(stage)
+
+    def _normalize_extracted(self, stage: _Stage, table: str, batch: pa.RecordBatch, digest: str,
+                             set_aside: list[SetAside]) -> int:
+        """The batch's rows into the stage. Should DuckDB refuse a part of it (its JSON reader is not the
+        extractor's), the part is halved until the refused records are alone, and each is set aside by itself."""
+        params = {"blob": digest, "run": self.run_id, "pull_started": self.started_at,
+                  **self.preparer.sql_params(table)}
+        stage.cursor.register("extracted", batch)
+        try:
+            rows = stage.cursor.sql(self.batch_sql[table], params=params).to_arrow_table()
+        except duckdb.OutOfMemoryException:
+            raise  # not the records' fault: add_blob stops the pull as partial
+        except duckdb.Error as exc:
+            if batch.num_rows == 1:
+                set_aside.append(SetAside(f"DuckDB could not read the record: {str(exc).splitlines()[0]}",
+                                          batch.column("_position")[0].as_py(), batch.column("_offset")[0].as_py()))
+                return 0
+            half = batch.num_rows // 2
+            return sum(self._normalize_extracted(stage, table, part, digest, set_aside)
+                       for part in (batch.slice(0, half), batch.slice(half)))
+        finally:
+            stage.cursor.unregister("extracted")
+        stage.batches[table].append(rows)
+        return rows.num_rows
 
     def _insert(self, stage: _Stage, piece: TableSlice, digest: str, fast: bool = False) -> int | None:
         """Run the table's normalize SQL into the stage; None when DuckDB refused the fast slice."""

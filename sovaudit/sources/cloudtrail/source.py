@@ -15,7 +15,7 @@ class CloudTrailSource(BaseSource):
     flag_hint = " (use --path, --bucket or --lookup --region R)"
 
     def preparer(self, spec: CloudTrailSourceConfig) -> CloudTrailPreparer:
-        return CloudTrailPreparer()
+        return CloudTrailPreparer(extracting=not spec.lookup)
 
     def items(self, spec: CloudTrailSourceConfig, context: PullContext) -> Items:
         # Imported here so that loading the registry does not load boto3.
