@@ -29,8 +29,10 @@ def test_the_summary_names_the_first_inputs_and_their_reasons(tmp_path):
     lines = proc.stdout.splitlines()
     at = next(i for i, line in enumerate(lines) if "record(s) quarantined" in line)
     assert lines[at].startswith("12 record(s) quarantined; see the `quarantine` table")
+    offset = (folder / "bad.jsonl").read_bytes().index(b"not json")  # the extractor names where the JSON broke
     assert lines[at + 1:at + 7] == [
-        f"  {folder}/bad.jsonl, record 1: invalid JSON on line 2: Expecting value (+4 more from this input)",
+        f"  {folder}/bad.jsonl, record 1: invalid JSON on line 2: expected a JSON value, found 'n' at byte offset "
+        f"{offset} (+4 more from this input)",
         *(f"  {folder}/t{n}.json.gz: truncated or corrupt gzip (150 compressed bytes): Compressed file ended "
           "before the end-of-stream marker was reached" for n in range(1, 5)),
         "  and 3 more",
