@@ -77,7 +77,7 @@ def build_lake(data_dir: Path, lake: Path, events: int) -> None:
         return
     log(f"pulling {events:,} events into {lake} …")
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "sovaudit.cli", "pull", "cloudtrail", "--path", str(data_dir),
+    subprocess.run([sys.executable, "-P", "-m", "sovaudit.cli", "pull", "cloudtrail", "--path", str(data_dir),
                     "--lake", str(lake), "--format", "json"], check=True, stdout=subprocess.DEVNULL)
     marker.write_text(json.dumps({"events": events}))
     log(f"  pulled in {time.perf_counter() - started:,.0f} s")
@@ -104,7 +104,7 @@ def compacted_copy(lake: Path) -> tuple[Path, dict]:
         shutil.rmtree(copy)
     log(f"copying the lake to {copy} and compacting it …")
     shutil.copytree(lake, copy)
-    code, out, seconds, peak = _child([sys.executable, "-m", "sovaudit.cli", "compact", "--lake", str(copy),
+    code, out, seconds, peak = _child([sys.executable, "-P", "-m", "sovaudit.cli", "compact", "--lake", str(copy),
                                        "--format", "json"], copy.parent)
     if code != 0:
         raise SystemExit(f"sovaudit compact failed with exit code {code}")
@@ -118,7 +118,7 @@ def compacted_copy(lake: Path) -> tuple[Path, dict]:
 
 def run_catalogue(lake: Path, policy: Path, since: str, until: str, workdir: Path, events: int) -> dict | None:
     log(f"running the catalogue over {lake.name} …")
-    code, out, _, peak = _child([sys.executable, "-c", CHILD, str(lake), str(policy), since, until], workdir)
+    code, out, _, peak = _child([sys.executable, "-P", "-c", CHILD, str(lake), str(policy), since, until], workdir)
     if code != 0:
         log(f"the check run failed with exit code {code}")
         return None

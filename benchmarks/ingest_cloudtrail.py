@@ -96,7 +96,7 @@ def measure(cmd: list[str], cwd: Path, label: str, env: dict[str, str] | None = 
 
 def sovaudit_command(data_dir: Path, lake: Path) -> list[str]:
     script = Path(sys.executable).with_name("sovaudit")
-    head = [str(script)] if script.exists() else [sys.executable, "-m", "sovaudit.cli"]
+    head = [str(script)] if script.exists() else [sys.executable, "-P", "-m", "sovaudit.cli"]
     return [*head, "pull", "cloudtrail", "--path", str(data_dir), "--lake", str(lake), "--format", "json"]
 
 
@@ -172,7 +172,7 @@ def _check_sovaudit(result: dict, lake: Path, events: int) -> tuple[dict | None,
 def run_baseline(data_dir: Path, run_dir: Path, events: int, keep: bool = False) -> tuple[dict | None, int]:
     out = run_dir / "naive.parquet"
     form = unnest_form()
-    cmd = [sys.executable, "-c", _BASELINE, f"{data_dir}/*.json.gz", str(out), form]
+    cmd = [sys.executable, "-P", "-c", _BASELINE, f"{data_dir}/*.json.gz", str(out), form]
     log(f"running: naive DuckDB baseline ({'unnest(Records, recursive := false)' if form == 'recursive_false' else 'unnest(Records) AS r'})")
     return _measured(cmd, run_dir, "naive", out, lambda result: _check_baseline(result, out, events), keep)
 

@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     config = args.workdir / "kafka-checks-policy.toml"
     config.write_text(POLICY, encoding="utf-8")
     since, until = (START + timedelta(days=15)).isoformat(), (START + timedelta(days=DAYS)).isoformat()
-    child = subprocess.run([sys.executable, "-c", CHILD, str(lake_dir), str(config), since, until,
+    child = subprocess.run([sys.executable, "-P", "-c", CHILD, str(lake_dir), str(config), since, until,
                             ",".join(KAFKA_CHECKS)], capture_output=True, text=True, check=False)
     if child.returncode != 0:
         log(child.stderr)

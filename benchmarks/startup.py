@@ -20,8 +20,8 @@ import time
 
 COMMANDS = {
     "python -c pass": ["-c", "pass"],
-    "sovaudit --version": ["-m", "sovaudit.cli", "--version"],
-    "sovaudit --help": ["-m", "sovaudit.cli", "--help"],
+    "sovaudit --version": ["-P", "-m", "sovaudit.cli", "--version"],
+    "sovaudit --help": ["-P", "-m", "sovaudit.cli", "--help"],
 }
 
 
