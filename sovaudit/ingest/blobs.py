@@ -50,3 +50,14 @@ def gunzip_if_needed(data: bytes) -> bytes:
         return igzip.decompress(data)
     except (EOFError, OSError, zlib.error) as exc:
         raise DecompressError(f"truncated or corrupt gzip ({len(data):,} compressed bytes): {exc}") from None
+
+
+def gunzip_head(data: bytes, size: int) -> bytes:
+    """The first `size` decoded bytes (fewer when the data is shorter or damaged there): enough to sniff a blob's
+    kind without decompressing all of it, which the listing would otherwise do once more for every blob."""
+    if data[:2] != b"\x1f\x8b":
+        return data[:size]
+    try:
+        return zlib.decompressobj(wbits=31).decompress(data, size)
+    except zlib.error:
+        return b""

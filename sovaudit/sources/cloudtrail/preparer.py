@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sovaudit.ingest import hits
-from sovaudit.ingest.blobs import DecompressError, gunzip_if_needed
+from sovaudit.ingest.blobs import DecompressError, gunzip_head, gunzip_if_needed
 from sovaudit.ingest.prepared import PreparedBlob, TableBatch, TableSlice
 from sovaudit.ingest.records import (
     MAX_RECORD_BYTES,
@@ -35,10 +35,7 @@ _OPENED_SHAPES = (b'"CloudTrailEvent"', b'"_source"', b'"hits"', b'"Events"')
 
 def looks_like_digest(data: bytes) -> bool:
     """CloudTrail digest files: set aside for integrity validation, never parsed as events."""
-    try:
-        head = gunzip_if_needed(data)[:4096]
-    except DecompressError:
-        return False
+    head = gunzip_head(data, 4096)
     return (b'"digestStartTime"' in head and b'"logFiles"' in head) or b'"digestPublicKeyFingerprint"' in head
 
 
