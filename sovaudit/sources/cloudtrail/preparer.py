@@ -4,7 +4,7 @@ cloudtrail_batch.sql); for a blob of search hits or LookupEvents events, the fas
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sovaudit.ingest import hits
 from sovaudit.ingest.blobs import DecompressError, gunzip_head, gunzip_if_needed
@@ -20,6 +20,9 @@ from sovaudit.ingest.records import (
 from sovaudit.sources.cloudtrail import lookup_events
 from sovaudit.sources.cloudtrail.resource_map import resource_rules_json
 
+if TYPE_CHECKING:
+    from sovaudit.ingest.extract import Extracted
+
 _HEAD = re.compile(rb'\A\s*\{\s*"Records"\s*:\s*\[')
 _TAIL = re.compile(rb'\]\s*\}\s*\Z')
 # Objects whose array holds the records: a trail's log file, an API page (`value`), a LookupEvents page as the API
@@ -28,8 +31,9 @@ WRAPPERS = (("Records",), ("records",), ("value",), ("Events",), ("hits",), ("hi
 # Keys only a CloudTrail record has at its top level, unlike a mapped (ECS) document.
 _RECORD_KEYS = frozenset({"eventID", "eventTime", "eventVersion", "eventSource", "eventName"})
 # Member names of the shapes whose record lies inside another value (a hit's _source, a LookupEvents event's
-# CloudTrailEvent string), which the field spec cannot say yet: a blob that mentions one goes the Python way. A
-# trail file that merely mentions one (in a request parameter) goes that way too, slower but read the same.
+# CloudTrailEvent string), which the field spec cannot say yet: a blob that mentions one, and has a record without
+# an eventID, goes the Python way. A trail file with a damaged record that merely mentions one (in a request
+# parameter) goes that way too, slower but read the same.
 _OPENED_SHAPES = (b'"CloudTrailEvent"', b'"_source"', b'"hits"', b'"Events"')
 
 
@@ -85,8 +89,13 @@ class CloudTrailPreparer:
             payload = gunzip_if_needed(data)
         except DecompressError as exc:
             return PreparedBlob([], 1, [SetAside(str(exc))])
-        if self.extracting and not any(name in payload for name in _OPENED_SHAPES):
-            return extracted(payload)
+        if self.extracting:
+            result = _extract(payload)
+            # A hit or a lookup event has no eventID of its own (a lookup event's EventId is set aside as a
+            # case variant): a blob whose records all have one holds neither, and needs no search for them.
+            if not (result.set_aside or result.batch.column("eventID").null_count) or not any(
+                    name in payload for name in _OPENED_SHAPES):
+                return extracted(payload, result)
         # A blob no larger than the record limit cannot hold an oversized record.
         if len(payload) <= MAX_RECORD_BYTES:
             head = _HEAD.match(payload, 0, 64)
@@ -110,15 +119,20 @@ class CloudTrailPreparer:
                             result.set_aside)
 
 
-def extracted(payload: bytes) -> PreparedBlob:
-    """The blob's records by the native extractor. A record without an eventID is set aside here, naming its keys
-    as the careful path does, rather than by the SQL's bare "record has no eventID"."""
+def _extract(payload: bytes) -> "Extracted":
     # Here, not at the top: `pull --help` loads the preparers, and must not load pyarrow.
-    import pyarrow.compute as pc
-
     from sovaudit.ingest.extract import extract, load_spec
 
-    result = extract(payload, load_spec("cloudtrail"))
+    return extract(payload, load_spec("cloudtrail"))
+
+
+def extracted(payload: bytes, result: "Extracted | None" = None) -> PreparedBlob:
+    """The blob's records by the native extractor (`result`, when it has run). A record without an eventID is set
+    aside here, naming its keys as the careful path does, rather than by the SQL's bare "record has no eventID"."""
+    import pyarrow.compute as pc
+
+    if result is None:
+        result = _extract(payload)
     set_aside = [SetAside(s.reason, s.position, s.offset) for s in result.set_aside]
     batch = result.batch
     missing = pc.is_null(batch.column("eventID"))
