@@ -11,8 +11,10 @@ import duckdb
 import pytest
 from conftest import REPO, ct_event
 
+from sovaudit.ingest.batch_rows import lake_schema, normalized_rows
 from sovaudit.ingest.extract import extract, load_spec
 from sovaudit.resources import query_text
+from sovaudit.schema import lake_tables
 from sovaudit.sources.cloudtrail.resource_map import resource_rules_json
 
 SAMPLES = sorted((REPO / "fixtures" / "aws" / "cloudtrail").glob("*.json.gz"))
@@ -29,11 +31,13 @@ def db():
     con.execute(query_text("normalize/time_macros.sql"))
     con.execute(query_text("normalize/cloudtrail_macros.sql"))
     con.execute(query_text("normalize/cloudtrail_rules.sql"), {"rules": resource_rules_json()})
+    con.execute(lake_tables()["cloudtrail"].ddl)
     return con
 
 
 def _both(db, records_json: bytes, tmp_path: Path) -> tuple[list[dict], list[dict], list, list]:
-    """(rows by read_json and cloudtrail.sql, rows by the extractor and cloudtrail_batch.sql, their types)."""
+    """(rows by read_json and cloudtrail.sql, rows by the extractor, cloudtrail_batch.sql and the columns the spec
+    gives as they are (sovaudit.ingest.batch_rows), their Arrow schemas)."""
     blob = b'{"Records": ' + records_json + b"}"
     path = tmp_path / "slice.json"
     path.write_bytes(records_json)
@@ -42,11 +46,12 @@ def _both(db, records_json: bytes, tmp_path: Path) -> tuple[list[dict], list[dic
     old = db.cursor().sql(query_text("normalize/cloudtrail.sql"),
                           params={**params, "path": str(path), "index_map": list(range(count))})
     cursor = db.cursor()
-    cursor.register("extracted", extract(blob, load_spec("cloudtrail")).batch)
-    new = cursor.sql(query_text("normalize/cloudtrail_batch.sql"), params=params)
+    new = cursor.from_arrow(normalized_rows(cursor, query_text("normalize/cloudtrail_batch.sql"), params,
+                                            extract(blob, load_spec("cloudtrail")).batch, lake_schema(db, "cloudtrail"),
+                                            "cloudtrail"))
     rows = [sorted((dict(zip(r.columns, v, strict=True)) for v in r.fetchall()), key=lambda d: d["evidence_index"])
             for r in (old, new)]
-    return rows[0], rows[1], old.types, new.types
+    return rows[0], rows[1], old.to_arrow_table().schema, new.to_arrow_table().schema
 
 
 def _assert_same(old: list[dict], new: list[dict]) -> None:

@@ -27,6 +27,7 @@ from sovaudit.errors import SourceError
 from sovaudit.failpoints import hit
 from sovaudit.fsutil import fsync_dir, write_atomic
 from sovaudit.geoip import CallerLocator, data_vintage
+from sovaudit.ingest.batch_rows import lake_schema, normalized_rows
 from sovaudit.ingest.blobs import FailedInput, RawBlob
 from sovaudit.ingest.prepared import BlobPreparer, TableBatch, TableSlice
 from sovaudit.ingest.records import SetAside
@@ -108,6 +109,7 @@ class IngestRun:
         self.normalize_sql: dict[str, str] = {}
         self.finish_sql: dict[str, str] = {}
         self.batch_sql: dict[str, str] = {}
+        self.lake_schemas: dict[str, pa.Schema] = {}
         for table in self.tables:
             self.db.execute(lake_tables()[table].ddl)
             self.json_columns[table] = [row[0] for row in self.db.execute(f"DESCRIBE {table}").fetchall()
@@ -115,6 +117,7 @@ class IngestRun:
             self.normalize_sql[table] = query_text(f"normalize/{table}.sql")
             if (resource_dir("queries") / BATCH_SQL.format(table=table)).is_file():
                 self.batch_sql[table] = query_text(BATCH_SQL.format(table=table))
+                self.lake_schemas[table] = lake_schema(self.db, table)
             if (resource_dir("queries") / FINISH_SQL.format(table=table)).is_file():
                 self.finish_sql[table] = query_text(FINISH_SQL.format(table=table))
         self._lock = threading.Lock()
@@ -238,9 +241,8 @@ class IngestRun:
         extractor's), the part is halved until the refused records are alone, and each is set aside by itself."""
         params = {"blob": digest, "run": self.run_id, "pull_started": self.started_at,
                   **self.preparer.sql_params(table)}
-        stage.cursor.register("extracted", batch)
         try:
-            rows = stage.cursor.sql(self.batch_sql[table], params=params).to_arrow_table()
+            rows = normalized_rows(stage.cursor, self.batch_sql[table], params, batch, self.lake_schemas[table], table)
         except duckdb.OutOfMemoryException:
             raise  # not the records' fault: add_blob stops the pull as partial
         except duckdb.Error as exc:
@@ -251,8 +253,6 @@ class IngestRun:
             half = batch.num_rows // 2
             return sum(self._normalize_extracted(stage, table, part, digest, set_aside)
                        for part in (batch.slice(0, half), batch.slice(half)))
-        finally:
-            stage.cursor.unregister("extracted")
         stage.batches[table].append(rows)
         return rows.num_rows
 

@@ -93,7 +93,7 @@ class CloudTrailPreparer:
             result = _extract(payload)
             # A hit or a lookup event has no eventID of its own (a lookup event's EventId is set aside as a
             # case variant): a blob whose records all have one holds neither, and needs no search for them.
-            if not (result.set_aside or result.batch.column("eventID").null_count) or not any(
+            if not (result.set_aside or result.batch.column("event_id").null_count) or not any(
                     name in payload for name in _OPENED_SHAPES):
                 return extracted(payload, result)
         # A blob no larger than the record limit cannot hold an oversized record.
@@ -135,8 +135,8 @@ def extracted(payload: bytes, result: "Extracted | None" = None) -> PreparedBlob
         result = _extract(payload)
     set_aside = [SetAside(s.reason, s.position, s.offset) for s in result.set_aside]
     batch = result.batch
-    missing = pc.is_null(batch.column("eventID"))
-    if batch.column("eventID").null_count:
+    missing = pc.is_null(batch.column("event_id"))
+    if batch.column("event_id").null_count:
         for row in batch.filter(missing).select(["_position", "_offset", "_length"]).to_pylist():
             value = json.loads(payload[row["_offset"]:row["_offset"] + row["_length"]])
             set_aside.append(SetAside(f"no eventID; found keys: {describe_keys(value)}", row["_position"],
