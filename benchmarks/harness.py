@@ -19,7 +19,8 @@ from pathlib import Path
 
 # The floor: every file gunzipped with isal and split and extracted by the native extractor, on `threads` threads
 # (both release the GIL), nothing written. Timed inside the child, after its imports. argv: a JSON list of files,
-# the table whose field spec to use, that spec as TOML text ("" for the package's own), the thread count.
+# the table whose field spec (queries/normalize/TABLE.fields.toml) to use, a spec as TOML text to use when the
+# installed package has none for that table (or ""), the thread count.
 FLOOR = r"""
 import json, os, sys, time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,12 @@ from isal import igzip
 from sovaudit.ingest.extract import extract, load_spec, parse_spec
 
 files, table, spec_text, threads = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-spec = parse_spec(table, spec_text, "<benchmark floor spec>") if spec_text else load_spec(table)
+try:
+    spec, spec_source = load_spec(table), f"the package's {table}.fields.toml"
+except OSError:
+    if not spec_text:
+        raise
+    spec, spec_source = parse_spec(table, spec_text, "<benchmark floor spec>"), "the benchmark's own spec"
 
 def one(path):
     with open(path, "rb") as handle:
@@ -41,7 +47,8 @@ with ThreadPoolExecutor(threads) as pool:
 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
 print(json.dumps({"rows": sum(r[0] for r in results), "set_aside": sum(r[1] for r in results),
                   "json_bytes": sum(r[2] for r in results), "files": len(files), "threads": threads,
-                  "work_seconds": seconds, "work_cpu_s": cpu, "columns": len(spec.columns)}))
+                  "work_seconds": seconds, "work_cpu_s": cpu, "columns": len(spec.columns),
+                  "spec": spec_source}))
 """
 
 
@@ -184,6 +191,28 @@ def run_floor(files: list[Path], table: str, spec_text: str, run_dir: Path, even
     cmd = floor_command(files, table, spec_text)
     log(f"running: gunzip+parse floor (isal + native extractor, {cmd[-1]} threads, {len(files):,} files)")
     return check_floor(measure(cmd, run_dir, "floor"), events)
+
+
+def rss_flatness(runs: list[dict], tolerance: float, group: str) -> dict:
+    """Per value of `group` (record size, source), sovaudit's peak RSS at each size, and its growth from the smallest
+    --events to the largest; flat when that growth is at most `tolerance`."""
+    out = {}
+    for key in dict.fromkeys(r[group] for r in runs):
+        by_events = {r["events"]: r["results"]["sovaudit"]["peak_rss_mb"] for r in runs if r[group] == key}
+        if len(by_events) < 2:
+            continue
+        low, high = by_events[min(by_events)], by_events[max(by_events)]
+        growth = (high - low) / low
+        out[key] = {"peak_rss_mb": {str(n): mb for n, mb in sorted(by_events.items())},
+                    "growth": round(growth, 3), "flat": growth <= tolerance}
+    return out
+
+
+def print_flatness(flatness: dict, tolerance: float, what: str) -> None:
+    for key, flat in flatness.items():
+        steps = ", ".join(f"{int(n):,}: {mb:,.0f} MB" for n, mb in flat["peak_rss_mb"].items())
+        print(f"\nsovaudit peak RSS, {key}{what}: {steps}; {flat['growth']:+.1%} from the smallest to the largest "
+              f"(flat within {tolerance:.0%}: {'PASS' if flat['flat'] else 'FAIL'})")
 
 
 def cpu_seconds(r: dict) -> float:

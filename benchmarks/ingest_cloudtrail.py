@@ -150,7 +150,7 @@ def measure_size(args: argparse.Namespace, workdir: Path, events: int, record_si
             "duckdb": naive["duckdb"], "sql": naive["sql"], "parquet_mb": round(naive["parquet_mb"], 1)}
     if floor:
         results["floor"] = harness.figures(floor, events) | {
-            "threads": floor["threads"], "columns": floor["columns"],
+            "threads": floor["threads"], "columns": floor["columns"], "spec": floor["spec"],
             "process_seconds": round(floor["process_seconds"], 3)}
     return {
         "events": events,
@@ -170,20 +170,6 @@ def measure_size(args: argparse.Namespace, workdir: Path, events: int, record_si
         "rss_ratio_sovaudit_over_naive": round(sov["peak_rss_mb"] / naive["peak_rss_mb"], 3) if naive else None,
         "run_dir": str(run_dir),
     }, 0
-
-
-def rss_flatness(runs: list[dict], tolerance: float) -> dict:
-    """Per record size, sovaudit's peak RSS at each --events, and its growth from the smallest to the largest."""
-    out = {}
-    for size in dict.fromkeys(r["record_size"] for r in runs):
-        by_events = {r["events"]: r["results"]["sovaudit"]["peak_rss_mb"] for r in runs if r["record_size"] == size}
-        if len(by_events) < 2:
-            continue
-        low, high = by_events[min(by_events)], by_events[max(by_events)]
-        growth = (high - low) / low
-        out[size] = {"peak_rss_mb": {str(n): mb for n, mb in sorted(by_events.items())},
-                     "growth": round(growth, 3), "flat": growth <= tolerance}
-    return out
 
 
 def print_run(run: dict, target: float, rss_limit: float) -> None:
@@ -252,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             if code:
                 return code
             runs.append(run)
-    flatness = rss_flatness(runs, args.flat_tolerance)
+    flatness = harness.rss_flatness(runs, args.flat_tolerance, "record_size")
     passed = (all(r["peak_rss_ok"] and r["speedup_met"] is not False for r in runs)
               and all(f["flat"] for f in flatness.values()))
     figures = {
@@ -274,10 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     print(harness.PER_CORE_NOTE)
     for run in runs:
         print_run(run, args.target, args.rss_limit_mb)
-    for size, flat in flatness.items():
-        steps = ", ".join(f"{int(n):,}: {mb:,.0f} MB" for n, mb in flat["peak_rss_mb"].items())
-        print(f"\nsovaudit peak RSS, {size} records: {steps}; {flat['growth']:+.1%} from the smallest to the "
-              f"largest (flat within {args.flat_tolerance:.0%}: {'PASS' if flat['flat'] else 'FAIL'})")
+    harness.print_flatness(flatness, args.flat_tolerance, " records")
     print(f"\ntargets: {'all met' if passed else 'MISSED'}")
     return 0 if passed else 1
 
