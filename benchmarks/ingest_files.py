@@ -190,7 +190,10 @@ def run_floor(source: Source, data_dir: Path, run_dir: Path, events: int, keep: 
 def measure_source(args: argparse.Namespace, workdir: Path, source: Source, events: int) -> tuple[dict | None, int]:
     data_dir = source.data_dir(workdir, events, args.seed, args.azure_shape)
     log(f"data: {data_dir}")
-    info = source.generate(data_dir, events, args.seed, args.azure_shape)
+    try:
+        info = source.generate(data_dir, events, args.seed, args.azure_shape)
+    except ValueError as exc:  # file names that would clash at this size
+        return None, fail(str(exc))
     log(f"  {'reused' if info['reused'] else 'generated'} {info['files']:,} files, {info['events']:,} records, "
         f"{info['json_bytes'] / 1e6:,.0f} MB JSON ({info['avg_record_bytes']:,.0f} B/record), "
         f"{info['gzip_bytes'] / 1e6:,.1f} MB gzip" + ("" if info["reused"] else f", {info['generation_seconds']:.0f}s"))

@@ -22,7 +22,8 @@ in two file shapes (`shapes`: both, half the files each, by default; or only one
 Each file holds `per_file` records (5,000 by default) of one kind, time-sorted, its own slot of March 2025; every
 record has a unique correlationId (and the activity log's a unique eventDataId). Records average ~1.44 KB
 (Key Vault ~1.1 KB, activity log ~2.1 KB, with its claims).
-Every file comes from its own seeded RNG: the output is byte-identical for the same (seed, events, per_file).
+Every file comes from its own seeded RNG: the output is byte-identical for the same (seed, events, per_file,
+shapes).
 """
 
 from __future__ import annotations
