@@ -28,7 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from synthetic_cloudtrail import generate  # noqa: E402
+from synthetic_cloudtrail import data_dir_name, generate  # noqa: E402
 
 POLICY = """\
 [[data_classes]]
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     workdir = args.workdir.resolve()
-    data_dir = workdir / f"cloudtrail-{args.events}-seed{args.seed}"
+    data_dir = workdir / data_dir_name(args.events, args.seed)
     lake = workdir / f"checks-lake-{args.events}-seed{args.seed}"
     info = generate(data_dir, args.events, seed=args.seed, log=log)
     log(f"data: {info['files']} files, {args.events:,} events ({'reused' if info.get('reused') else 'generated'})")

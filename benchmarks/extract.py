@@ -150,7 +150,7 @@ def main(argv=None) -> int:
         return 0
     import synthetic_cloudtrail
 
-    data_dir = args.workdir / f"cloudtrail-{args.events}-seed42"
+    data_dir = args.workdir / synthetic_cloudtrail.data_dir_name(args.events, 42)
     info = synthetic_cloudtrail.generate(data_dir, args.events, log=lambda m: print(m, file=sys.stderr))
     results = [measure(name, data_dir, args.repeat) for name in CONTENDERS]
     if args.json:

@@ -18,7 +18,23 @@ Records average ~1.46 KB of compact JSON (S3 data events ~1.67 KB, KMS ~1.17 KB,
 ~1.8 KB with its session token); 5,000 records make a ~7.3 MB file, ~1.4 MB gzip'd.
 
 Every file is generated from its own seeded RNG, so the output is byte-identical for the same
-(seed, events) whatever the number of worker processes.
+(seed, events, record size) whatever the number of worker processes.
+
+Two record sizes (`record_size`):
+
+  standard  the records above, ~1.46 KB on average;
+  small     ~1.04 KB on average: the same events (the same RNG stream, so the same eventIDs, times and
+            callers), each with its optional bulk taken out after it is generated (`shrink`, no RNG):
+            - no tlsDetails, and the user agent cut to its first product token ("[aws-cli/2.15.30]");
+            - additionalEventData down to bytesTransferredIn/Out and SSEKMSKeyId;
+            - responseElements: null on read-only calls (Describe*, Get*, List*, Head*), no `credentials` in
+              AssumeRole's, only the version id (and delete marker) in S3 writes' (CopyObject's kept);
+            - S3 events' resources without the AWS::S3::Object entries (the bucket stays; the key is in
+              requestParameters); KMS requestParameters without encryptionAlgorithm and encryptionContext;
+            - sessionContext without webIdFederationData and creationDate, its sessionIssuer down to its arn.
+            The nested fields the field spec extracts by path (queries/normalize/cloudtrail.fields.toml:
+            userIdentity.arn, requestParameters.bucketName, additionalEventData.bytesTransferredOut, …) keep
+            their values; the whole-object columns and userAgent get shorter.
 
 Use as a module (`generate(...)`) or run it: `python benchmarks/synthetic_cloudtrail.py OUT_DIR --events 100_000`.
 """
@@ -59,7 +75,8 @@ except ImportError:  # pragma: no cover
 
     _GZIP_LEVEL = 1
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3  # 3: the record_size profiles (standard records are byte-identical to version 2's)
+RECORD_SIZES = ("standard", "small")
 RECORDS_PER_FILE = 5_000
 MARKER = "GENERATED.marker"  # not *.json: sovaudit would read it as a CloudTrail file
 
@@ -631,14 +648,66 @@ class FileGen:
         return out
 
 
+# -- the small profile -------------------------------------------------------------------------------
+
+_KEEP_ADDITIONAL = ("bytesTransferredIn", "bytesTransferredOut", "SSEKMSKeyId")
+_ISSUER_DROP = ("principalId", "accountId", "type", "userName")
+_S3_RESPONSE_KEEP = ("x-amz-version-id", "x-amz-delete-marker")
+
+
+def short_agent(agent: str) -> str:
+    """The first product token: "[Boto3/1.34.69 Python/3.11.8 …]" -> "[Boto3/1.34.69]"; service callers stay."""
+    if " " not in agent:
+        return agent
+    head = agent.split(" ", 1)[0]
+    return head + "]" if head.startswith("[") else head
+
+
+def shrink(rec: dict) -> dict:
+    """The record without its optional bulk (see the module's docstring); deterministic, no RNG."""
+    rec.pop("tlsDetails", None)
+    rec["userAgent"] = short_agent(rec["userAgent"])
+    extra = rec.get("additionalEventData")
+    if extra is not None and rec["eventSource"] != "signin.amazonaws.com":
+        rec["additionalEventData"] = {k: extra[k] for k in _KEEP_ADDITIONAL if k in extra}
+    response = rec.get("responseElements")
+    if response is not None:
+        if rec.get("readOnly") is True:
+            rec["responseElements"] = None
+        elif rec["eventName"] == "AssumeRole":
+            response.pop("credentials", None)
+        elif rec["eventSource"] == "s3.amazonaws.com" and rec["eventName"] != "CopyObject":
+            rec["responseElements"] = {k: response[k] for k in _S3_RESPONSE_KEEP if k in response}
+    params = rec.get("requestParameters")
+    if params is not None and rec["eventSource"] == "kms.amazonaws.com":
+        params.pop("encryptionAlgorithm", None)
+        params.pop("encryptionContext", None)
+    if rec["eventSource"] == "s3.amazonaws.com" and rec.get("resources"):
+        rec["resources"] = [r for r in rec["resources"] if r["type"] != "AWS::S3::Object"]
+    context = rec["userIdentity"].get("sessionContext")
+    if context is not None:
+        context.pop("webIdFederationData", None)
+        context.get("attributes", {}).pop("creationDate", None)
+        for key in _ISSUER_DROP:
+            context.get("sessionIssuer", {}).pop(key, None)
+    return rec
+
+
 # -- files and directory ----------------------------------------------------------------------------
 
-def _file_job(args: tuple[int, int, int, int, str]) -> tuple[str, int, int]:
-    seed, index, count, n_files, out_dir = args
+def data_dir_name(events: int, seed: int, record_size: str = "standard") -> str:
+    """The directory the benchmarks keep these events in, under their workdir."""
+    return f"cloudtrail-{events}-seed{seed}-{record_size}"
+
+
+def _file_job(args: tuple[int, int, int, int, str, str]) -> tuple[str, int, int]:
+    seed, index, count, n_files, out_dir, record_size = args
     gen = FileGen(seed, index)
     slot = SPAN / n_files
     t0 = START + slot * index
     records = gen.records(count, t0, slot)
+    if record_size == "small":
+        records = [shrink(r) for r in records]
     payload = _dumps({"Records": records})
     stamp = (t0 + slot).strftime("%Y%m%dT%H%MZ")
     name = f"{gen.account}_CloudTrail_{gen.region}_{stamp}_{index:06d}{gen.rng.getrandbits(32):08x}.json.gz"
@@ -658,10 +727,13 @@ def read_marker(out_dir: Path) -> dict | None:
 
 
 def generate(out_dir: str | Path, events: int, *, seed: int = 42, workers: int | None = None,
-             per_file: int = RECORDS_PER_FILE, log=None) -> dict:
-    """Write `events` records into out_dir (reused when its marker says the same events/seed/version)."""
+             per_file: int = RECORDS_PER_FILE, record_size: str = "standard", log=None) -> dict:
+    """Write `events` records into out_dir (reused when its marker says the same events/seed/size/version)."""
+    if record_size not in RECORD_SIZES:
+        raise ValueError(f"record_size must be one of {RECORD_SIZES}, not {record_size!r}")
     out = Path(out_dir)
-    want = {"events": events, "seed": seed, "records_per_file": per_file, "generator_version": GENERATOR_VERSION}
+    want = {"events": events, "seed": seed, "records_per_file": per_file, "record_size": record_size,
+            "generator_version": GENERATOR_VERSION}
     marker = read_marker(out)
     if marker and all(marker.get(k) == v for k, v in want.items()):
         marker["reused"] = True
@@ -670,7 +742,7 @@ def generate(out_dir: str | Path, events: int, *, seed: int = 42, workers: int |
         shutil.rmtree(out)
     out.mkdir(parents=True)
     n_files = -(-events // per_file)
-    jobs = [(seed, i, min(per_file, events - i * per_file), n_files, str(out)) for i in range(n_files)]
+    jobs = [(seed, i, min(per_file, events - i * per_file), n_files, str(out), record_size) for i in range(n_files)]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     started = time.perf_counter()
     raw = packed = 0
@@ -704,8 +776,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=lambda s: int(s.replace("_", "")), default=100_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--record-size", choices=RECORD_SIZES, default="standard")
     args = parser.parse_args(argv)
-    info = generate(args.out_dir, args.events, seed=args.seed, workers=args.workers,
+    info = generate(args.out_dir, args.events, seed=args.seed, workers=args.workers, record_size=args.record_size,
                     log=lambda m: print(m, file=sys.stderr))
     print(json.dumps(info, indent=2))
     return 0
