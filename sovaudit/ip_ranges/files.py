@@ -65,6 +65,18 @@ class IpRanges:
                 self._index = index
             return self._index
 
+    def warm(self) -> None:
+        """Build the index on a thread of its own, while the pull's first blobs are read. Should that fail, the first
+        lookup builds it again and says why."""
+
+        def build() -> None:
+            try:
+                self._load()
+            except Exception:  # noqa: BLE001, S110 (the first lookup raises it, with its message)
+                pass
+
+        threading.Thread(target=build, name="ip-ranges", daemon=True).start()
+
     def _read(self, source: RangesFile) -> Any:
         with _readable(source):
             data = source.path.read_bytes()
