@@ -14,7 +14,7 @@
 -- delivered, where read_json's VARCHAR re-serializes it.
 -- The file and S3 pulls run it (sovaudit/ingest/run.py, IngestRun._normalize_extracted). Still JSON work here:
 -- resources[*].ARN, the replication rule's bucket (Rule may be an array), the ARNs in the request and response text.
-WITH typed AS MATERIALIZED (
+WITH typed AS (
     -- The big members (request, response, resources) are read here only: what the later steps need of them.
     SELECT
         _position, event_id, event_time, time, event_source, event_name, aws_region, source_ip_address, _error_code,
@@ -38,7 +38,7 @@ WITH typed AS MATERIALIZED (
         regexp_extract(event_name, '^[A-Z][a-z]*') AS _verb
     FROM extracted
 ),
-fields AS MATERIALIZED (
+fields AS (
     SELECT
         typed.*,
         coalesce(_res_key,
