@@ -29,6 +29,7 @@ from sovaudit.fsutil import fsync_dir, write_atomic
 from sovaudit.geoip import CallerLocator, data_vintage
 from sovaudit.ingest.batch_rows import lake_schema, normalized_rows
 from sovaudit.ingest.blobs import FailedInput, RawBlob
+from sovaudit.ingest.partitions import rows_by_day
 from sovaudit.ingest.prepared import BlobPreparer, TableBatch, TableSlice
 from sovaudit.ingest.records import SetAside
 from sovaudit.ingest.repeats import RecordReader, Repeat, conflicts
@@ -340,15 +341,7 @@ class IngestRun:
         with self._lock:
             self._flushes += 1
             flush_number = self._flushes
-        days = pc.unique(good["date"]).to_pylist() if good.num_rows else []
-        for day in days:
-            # Most pulls span a day or two: only split (and so copy) when there is more than one.
-            if len(days) == 1:
-                rows = good
-            elif day is None:
-                rows = good.filter(pc.is_null(good["date"]))
-            else:
-                rows = good.filter(pc.equal(good["date"], pa.scalar(day, pa.date32())))
+        for day, rows in rows_by_day(good):
             # A record that carries no time at all (a documentation fragment) is kept, in its own partition.
             out_dir = self.parts_dir / name / f"date={day.isoformat() if day else 'none'}"
             out_dir.mkdir(parents=True, exist_ok=True)
