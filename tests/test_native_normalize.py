@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from conftest import REPO, ct_event
 
-from sovaudit.ingest.batch_rows import lake_schema, normalized_rows
+from sovaudit.ingest.batch_rows import lake_schema, normalized_rows, with_evidence_blob
 from sovaudit.ingest.extract import extract, load_spec
 from sovaudit.resources import query_text
 from sovaudit.schema import lake_tables
@@ -46,9 +46,10 @@ def _both(db, records_json: bytes, tmp_path: Path) -> tuple[list[dict], list[dic
     old = db.cursor().sql(query_text("normalize/cloudtrail.sql"),
                           params={**params, "path": str(path), "index_map": list(range(count))})
     cursor = db.cursor()
-    new = cursor.from_arrow(normalized_rows(cursor, query_text("normalize/cloudtrail_batch.sql"), params,
-                                            extract(blob, load_spec("cloudtrail")).batch, lake_schema(db, "cloudtrail"),
-                                            "cloudtrail"))
+    batch = with_evidence_blob(extract(blob, load_spec("cloudtrail")).batch, params["blob"])
+    new = cursor.from_arrow(normalized_rows(cursor, query_text("normalize/cloudtrail_batch.sql"),
+                                            {k: v for k, v in params.items() if k != "blob"}, batch,
+                                            lake_schema(db, "cloudtrail"), "cloudtrail"))
     rows = [sorted((dict(zip(r.columns, v, strict=True)) for v in r.fetchall()), key=lambda d: d["evidence_index"])
             for r in (old, new)]
     return rows[0], rows[1], old.to_arrow_table().schema, new.to_arrow_table().schema

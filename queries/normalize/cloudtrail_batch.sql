@@ -2,11 +2,12 @@
 -- the same rows as cloudtrail.sql (tests/test_native_normalize.py holds them to it), with no JSON parsing for the
 -- fields the extractor took (queries/normalize/cloudtrail.fields.toml names them) and no file to read.
 --
--- Reads: `extracted`, the Arrow record batch of sovaudit.ingest.extract (registered under that name), whose
--- `_position` is each record's position in the blob. Its columns named after the table's (event_name, time,
--- request_parameters...) go into the lake as they are (sovaudit/ingest/batch_rows.py): this query returns the
--- table's other columns, `_problem`, and `_position`, one row per batch row in the batch's order.
--- Parameters (bound, never formatted into this text): $blob  SHA-256 of the archived blob;  $run  id of the pull;
+-- Reads: `extracted`, the Arrow batches of sovaudit.ingest.extract of one or more blobs (registered under that
+-- name), whose `_position` is each record's position in its blob and `evidence_blob` its blob's SHA-256. Its
+-- columns named after the table's (event_name, time, request_parameters, evidence_blob...) go into the lake as they
+-- are (sovaudit/ingest/batch_rows.py): this query returns the table's other columns, `_problem`, and `_position`,
+-- one row per batch row in the batch's order.
+-- Parameters (bound, never formatted into this text): $run  id of the pull;
 --   $pull_started  when the pull started: a record time more than a day after it is quarantined.
 -- Macros: the ct_* macros of cloudtrail_macros.sql and time_macros.sql's future_time_problem.
 --
@@ -141,7 +142,6 @@ SELECT
         WHEN event_name = 'ReplicateKey' THEN _replica_region
     END AS dest_region,
     _key AS key_id,
-    $blob AS evidence_blob,
     CAST(_position AS INTEGER) AS evidence_index,
     $run AS ingest_run,
     CAST(time AS DATE) AS date,

@@ -15,6 +15,11 @@ class BatchSqlError(RuntimeError):
     """The batch SQL and the field spec do not fit together: a column neither gives, or rows that do not line up."""
 
 
+def with_evidence_blob(batch: pa.RecordBatch, digest: str) -> pa.RecordBatch:
+    """The batch with its blob's SHA-256 as `evidence_blob`, so that one statement can normalize several blobs."""
+    return batch.append_column("evidence_blob", pa.repeat(pa.scalar(digest, pa.string()), batch.num_rows))
+
+
 def lake_schema(cursor, table: str) -> pa.Schema:
     """The Arrow schema DuckDB gives the lake table's rows (its DDL created on `cursor`)."""
     return cursor.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema  # noqa: S608 (a lake table name)

@@ -27,7 +27,7 @@ from sovaudit.errors import SourceError
 from sovaudit.failpoints import hit
 from sovaudit.fsutil import fsync_dir, write_atomic
 from sovaudit.geoip import CallerLocator, data_vintage
-from sovaudit.ingest.batch_rows import lake_schema, normalized_rows
+from sovaudit.ingest.batch_rows import lake_schema, normalized_rows, with_evidence_blob
 from sovaudit.ingest.blobs import FailedInput, RawBlob
 from sovaudit.ingest.partitions import rows_by_day
 from sovaudit.ingest.prepared import BlobPreparer, TableBatch, TableSlice
@@ -78,6 +78,10 @@ class _Stage:
         self.cursor = db.cursor()
         self.cursor.execute("SET TimeZone = 'UTC'")
         self.batches: defaultdict[str, list[pa.Table]] = defaultdict(list)
+        # Extracted batches not yet normalized, per table: several blobs' records go through one statement, whose
+        # planning (~16 ms for CloudTrail's) would otherwise cost as much as a 5,000-record blob's rows.
+        self.pending: defaultdict[str, list[pa.RecordBatch]] = defaultdict(list)
+        self.pending_rows: Counter[str] = Counter()
         self.rows = 0
 
 
@@ -182,12 +186,8 @@ class IngestRun:
         prepared = self.preparer.fast(blob.data, work)
         if prepared.batches:
             read, staged = prepared.records_read, 0
-            try:
-                for piece in prepared.batches:
-                    self._insert_extracted(stage, piece, digest, prepared.set_aside)
-            except duckdb.OutOfMemoryException as exc:
-                raise SourceError(f"{blob.label}: DuckDB ran out of memory normalizing it "
-                                  f"({str(exc).splitlines()[0]})") from None
+            for piece in prepared.batches:
+                self._insert_extracted(stage, piece, digest)
         else:
             read = self._insert(stage, prepared.slices[0], digest, fast=True) if prepared.slices else None
             staged = read or 0
@@ -230,32 +230,49 @@ class IngestRun:
         self.quarantine.append({"run_id": self.run_id, "source": self.source_record["name"], "origin": origin,
                                 "blob": blob, "record_index": index, "byte_offset": offset, "reason": reason})
 
-    def _insert_extracted(self, stage: _Stage, piece: TableBatch, digest: str, set_aside: list[SetAside]) -> None:
-        """Run the table's batch SQL over an extracted batch, EXTRACTED_ROWS at a time, flushing as rows pile up."""
-        for start in range(0, piece.batch.num_rows, EXTRACTED_ROWS):
-            stage.rows += self._normalize_extracted(stage, piece.table, piece.batch.slice(start, EXTRACTED_ROWS),
-                                                    digest, set_aside)
-            if stage.rows >= FLUSH_ROWS:
-                self._flush(stage)
+    def _insert_extracted(self, stage: _Stage, piece: TableBatch, digest: str) -> None:
+        """Queue an extracted batch, with its blob as `evidence_blob`, for the table's batch SQL; run the SQL once
+        EXTRACTED_ROWS are queued, and flush as rows pile up."""
+        batch = with_evidence_blob(piece.batch, digest)
+        for start in range(0, batch.num_rows, EXTRACTED_ROWS):
+            part = batch.slice(start, EXTRACTED_ROWS)
+            stage.pending[piece.table].append(part)
+            stage.pending_rows[piece.table] += part.num_rows
+            if stage.pending_rows[piece.table] >= EXTRACTED_ROWS:
+                self._normalize_pending(stage, piece.table)
+                if stage.rows >= FLUSH_ROWS:
+                    self._flush(stage)
 
-    def _normalize_extracted(self, stage: _Stage, table: str, batch: pa.RecordBatch, digest: str,
-                             set_aside: list[SetAside]) -> int:
+    def _normalize_pending(self, stage: _Stage, table: str) -> None:
+        batches, stage.pending[table], stage.pending_rows[table] = stage.pending[table], [], 0
+        if not batches:
+            return
+        try:
+            stage.rows += self._normalize_extracted(stage, table, pa.Table.from_batches(batches))
+        except duckdb.OutOfMemoryException as exc:
+            # Not the records' fault: the pull stops here as partial (exit 3) rather than blame them.
+            raise SourceError(f"DuckDB ran out of memory normalizing {sum(b.num_rows for b in batches):,} records "
+                              f"of {table} ({str(exc).splitlines()[0]})") from None
+
+    def _normalize_extracted(self, stage: _Stage, table: str, batch: pa.Table) -> int:
         """The batch's rows into the stage. Should DuckDB refuse a part of it (its JSON reader is not the
         extractor's), the part is halved until the refused records are alone, and each is set aside by itself."""
-        params = {"blob": digest, "run": self.run_id, "pull_started": self.started_at,
-                  **self.preparer.sql_params(table)}
+        params = {"run": self.run_id, "pull_started": self.started_at, **self.preparer.sql_params(table)}
         try:
             rows = normalized_rows(stage.cursor, self.batch_sql[table], params, batch, self.lake_schemas[table], table)
         except duckdb.OutOfMemoryException:
-            raise  # not the records' fault: add_blob stops the pull as partial
+            raise  # not the records' fault: _normalize_pending stops the pull as partial
         except duckdb.Error as exc:
             if batch.num_rows == 1:
-                set_aside.append(SetAside(f"DuckDB could not read the record: {str(exc).splitlines()[0]}",
-                                          batch.column("_position")[0].as_py(), batch.column("_offset")[0].as_py()))
+                blob = batch.column("evidence_blob")[0].as_py()
+                with self._lock:
+                    self._quarantine(self.origins.get(blob), blob, batch.column("_position")[0].as_py(),
+                                     batch.column("_offset")[0].as_py(),
+                                     f"DuckDB could not read the record: {str(exc).splitlines()[0]}")
                 return 0
             half = batch.num_rows // 2
-            return sum(self._normalize_extracted(stage, table, part, digest, set_aside)
-                       for part in (batch.slice(0, half), batch.slice(half)))
+            return sum(self._normalize_extracted(stage, table, part) for part in (batch.slice(0, half),
+                                                                                   batch.slice(half)))
         stage.batches[table].append(rows)
         return rows.num_rows
 
@@ -290,6 +307,8 @@ class IngestRun:
 
     def _flush(self, stage: _Stage) -> None:
         """Write a stage's good rows to part files (one per table and date), set its problem rows aside, empty it."""
+        for table in list(stage.pending):
+            self._normalize_pending(stage, table)
         batches, stage.batches, stage.rows = stage.batches, defaultdict(list), 0
         for name, tables in batches.items():
             if tables:
