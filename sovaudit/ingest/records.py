@@ -21,6 +21,7 @@ after the previous record's, so that positions stay unique in the blob.
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,11 @@ SHOWN_KEY_CHARS = 64
 
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\r\n]*")
+# Finding where a value ends without decoding it: its strings skipped, its brackets counted.
+_BRACKET_OR_QUOTE = re.compile(r'["\[\]{}]')
+_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.S)
+_SCALAR = re.compile(r"[^ \t\r\n,\]}]*")
+_INT_DIGITS = re.compile(r"value has (\d+) digits")
 
 Wrappers = tuple[tuple[str, ...], ...]
 
@@ -50,6 +56,46 @@ class SetAside:
 class SplitResult:
     records_read: int = 0
     set_aside: list[SetAside] = field(default_factory=list)
+
+
+class Unreadable(Exception):
+    """A value that is JSON but that the decoder cannot take: the message says why."""
+
+
+def decode(text: str, pos: int = 0) -> tuple[object, int]:
+    """The JSON value at text[pos] and where it ends, as json.JSONDecoder.raw_decode gives them; Unreadable for one
+    that is valid JSON but beyond what Python's decoder reads (nested too deep, an integer too long), which would
+    otherwise escape as a RecursionError or ValueError and end the pull."""
+    try:
+        return _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise Unreadable("nested too deeply to read") from None
+    except ValueError as exc:  # int() refuses more digits than sys.get_int_max_str_digits()
+        digits = _INT_DIGITS.search(str(exc))
+        raise Unreadable(f"an integer of {int(digits[1]) if digits else 'too many'} digits, too long to read "
+                         f"(the limit is {sys.get_int_max_str_digits():,})") from None
+
+
+def value_end(text: str, pos: int) -> int | None:
+    """Where the JSON value at text[pos] ends, found without decoding it (for one `decode` cannot take), or None
+    when it does not end."""
+    if text[pos] not in "[{":
+        return _SCALAR.match(text, pos).end()
+    depth = 0
+    while found := _BRACKET_OR_QUOTE.search(text, pos):
+        if found[0] == '"':
+            rest = _STRING_REST.match(text, found.end())
+            if rest is None:
+                return None
+            pos = rest.end()
+            continue
+        depth += 1 if found[0] in "[{" else -1
+        pos = found.end()
+        if depth == 0:
+            return pos
+    return None
 
 
 class NotARecord(ValueError):
@@ -166,10 +212,20 @@ def split_array(text: str, start: int, sink: RecordSink, result: SplitResult, fi
                 return None
             pos = _WS.match(text, pos + 1).end()
         try:
-            value, end = _DECODER.raw_decode(text, pos)
+            value, end = decode(text, pos)
         except json.JSONDecodeError as exc:
             _set_aside_rest(text, pos, first_index + index, result, f"invalid JSON: {json_error(exc)}", base)
             return None
+        except Unreadable as exc:
+            end = value_end(text, pos)
+            if end is None:
+                _set_aside_rest(text, pos, first_index + index, result, str(exc), base)
+                return None
+            result.records_read += 1
+            result.set_aside.append(SetAside(str(exc), first_index + index, base + _byte_offset(text, pos)))
+            index += 1
+            pos = end
+            continue
         _take(text, pos, end, value, first_index + index, base, sink, result)
         index += 1
         pos = end
@@ -215,7 +271,7 @@ def _walk_object(text: str, pos: int, paths: Wrappers,
             else:
                 members[key] = inner
         else:
-            members[key], pos = _DECODER.raw_decode(text, pos)
+            members[key], pos = decode(text, pos)
         pos = _WS.match(text, pos).end()
         if text.startswith(",", pos):
             pos = _WS.match(text, pos + 1).end()
@@ -230,7 +286,7 @@ def member_span(text: str, key: str) -> tuple[int, int] | None:
     spans: list[tuple[int, int]] = []
 
     def take(pos: int) -> int:
-        end = _DECODER.raw_decode(text, pos)[1]
+        end = decode(text, pos)[1]
         spans.append((pos, end))
         return end
 
@@ -261,10 +317,21 @@ class _Wrapped:
 
     def document(self, pos: int) -> int:
         """One top-level value at text[pos]: a wrapper's records, or one record. Returns the position after it."""
-        if self.wrappers and self.text.startswith("{", pos):
-            end, value = _walk_object(self.text, pos, self.wrappers, self.array)
-        else:
-            value, end = _DECODER.raw_decode(self.text, pos)
+        read_before = self.result.records_read
+        try:
+            if self.wrappers and self.text.startswith("{", pos):
+                end, value = _walk_object(self.text, pos, self.wrappers, self.array)
+            else:
+                value, end = decode(self.text, pos)
+        except Unreadable as exc:
+            end = value_end(self.text, pos)
+            if end is None:
+                raise json.JSONDecodeError(str(exc), self.text, pos) from None
+            if self.result.records_read == read_before:  # else a wrapper's records were read: it held them
+                self.result.records_read += 1
+                self.result.set_aside.append(SetAside(str(exc), self.next_index, self.base + _byte_offset(self.text, pos)))
+                self.next_index += 1
+            return end
         if value is not None:
             _take(self.text, pos, end, value, self.next_index, self.base, self.sink, self.result)
             self.next_index += 1
@@ -299,11 +366,14 @@ def split_lines(payload: bytes, sink: RecordSink, result: SplitResult, wrappers:
         text = line.decode("utf-8", "surrogateescape")
         start = _WS.match(text).end()
         try:
-            value, stop = _DECODER.raw_decode(text, start)
+            value, stop = decode(text, start)
             if text[stop:].strip():
                 raise json.JSONDecodeError("extra data after the record", text, stop)
         except json.JSONDecodeError as exc:
             result.set_aside.append(SetAside(f"invalid JSON on line {line_no + 1}: {json_error(exc)}", index, line_offset))
+            continue
+        except Unreadable as exc:
+            result.set_aside.append(SetAside(f"line {line_no + 1}: {exc}", index, line_offset))
             continue
         if _holds_wrapped_array(value, wrappers):
             result.records_read -= 1  # the wrapper is not a record; its elements are
@@ -322,9 +392,13 @@ def _first_line_is_a_record(text: str, first: int) -> bool:
     end = text.find("\n", first)
     line = text[first : end if end >= 0 else len(text)]
     try:
-        _, stop = _DECODER.raw_decode(line)
+        _, stop = decode(line)
     except json.JSONDecodeError:
         return False
+    except Unreadable:
+        stop = value_end(line, 0)
+        if stop is None:
+            return False
     return not line[stop:].strip()
 
 
