@@ -41,6 +41,9 @@ _BRACKET_OR_QUOTE = re.compile(r'["\[\]{}]')
 _STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.S)
 _SCALAR = re.compile(r"[^ \t\r\n,\]}]*")
 _INT_DIGITS = re.compile(r"value has (\d+) digits")
+# A \uD800-\uDFFF escape (after an odd run of backslashes), and the low half that must follow a high one.
+_SURROGATE_ESCAPE = re.compile(r"(\\+)u[dD]([89a-fA-F])[0-9a-fA-F]{2}")
+_LOW_SURROGATE_ESCAPE = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 Wrappers = tuple[tuple[str, ...], ...]
 
@@ -170,6 +173,21 @@ def _byte_offset(text: str, char_pos: int) -> int:
     return len(text[:char_pos].encode("utf-8", "surrogateescape"))
 
 
+def _lone_surrogate(span: str) -> int | None:
+    """Where the first escape of half a surrogate pair (`\\ud800` with no low half after it) stands in `span`: JSON
+    that Python decodes to a string no UTF-8 can hold, and DuckDB refuses with every record read alongside."""
+    pos = 0
+    while found := _SURROGATE_ESCAPE.search(span, pos):
+        pos = found.end()
+        if len(found[1]) % 2 == 0:  # an escaped backslash, then a plain "u"
+            continue
+        if found[2] in "89abAB" and (low := _LOW_SURROGATE_ESCAPE.match(span, pos)):
+            pos = low.end()
+            continue
+        return found.start() + len(found[1]) - 1
+    return None
+
+
 def _check_record(span: str, value: object, index: int, offset: int) -> SetAside | None:
     size = len(span.encode("utf-8", "surrogateescape"))
     if size > MAX_RECORD_BYTES:
@@ -180,6 +198,9 @@ def _check_record(span: str, value: object, index: int, offset: int) -> SetAside
         bad = exc.object[exc.start].encode("utf-8", "surrogateescape")[0]
         where = offset + len(span[: exc.start].encode("utf-8", "surrogateescape"))
         return SetAside(f"non-UTF-8 byte 0x{bad:02x} at byte offset {where}", index, offset)
+    if "\\u" in span and (lone := _lone_surrogate(span)) is not None:
+        where = offset + len(span[:lone].encode("utf-8"))
+        return SetAside(f"a lone surrogate escape {span[lone:lone + 6]} at byte offset {where}", index, offset)
     if not isinstance(value, dict):
         return SetAside(f"record is a JSON {type(value).__name__}, expected an object", index, offset)
     return None
