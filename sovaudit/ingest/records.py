@@ -36,6 +36,10 @@ SHOWN_KEY_CHARS = 64
 
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\r\n]*")
+# Where a document may start, a byte order mark is skipped too: files joined with `cat`, one saved by a Windows
+# editor, carry one before a record.
+_DOC_WS = re.compile("(?:[ \t\r\n]|\ufeff)*")
+_DOC_WS_BYTES = re.compile(b"(?:[ \t\r\n]|\xef\xbb\xbf)*")
 # Finding where a value ends without decoding it: its strings skipped, its brackets counted.
 _BRACKET_OR_QUOTE = re.compile(r'["\[\]{}]')
 _STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.S)
@@ -379,13 +383,13 @@ def split_lines(payload: bytes, sink: RecordSink, result: SplitResult, wrappers:
         end = size if end < 0 else end
         line, line_offset, line_no = payload[offset:end], offset, line_no + 1
         offset = end + 1
-        if not line.strip():
+        text = line.decode("utf-8", "surrogateescape")
+        start = _DOC_WS.match(text).end()
+        if start == len(text):  # blank, or a byte order mark alone
             continue
         index = max(line_no, next_index)
         next_index = index + 1
         result.records_read += 1
-        text = line.decode("utf-8", "surrogateescape")
-        start = _WS.match(text).end()
         try:
             value, stop = decode(text, start)
             if text[stop:].strip():
@@ -404,7 +408,7 @@ def split_lines(payload: bytes, sink: RecordSink, result: SplitResult, wrappers:
             next_index = wrapped.next_index
             continue
         problem = (_check_record(text, value, index, line_offset)
-                   or sink.add(index, line_offset, line.strip(), value))
+                   or sink.add(index, line_offset, text[start:stop].encode("utf-8"), value))
         if problem:
             result.set_aside.append(problem)
 
@@ -443,7 +447,7 @@ def _split_documents(text: str, first: int, wrappers: Wrappers, sink: RecordSink
     while pos < len(text):
         read_before = result.records_read
         try:
-            pos = _WS.match(text, wrapped.document(pos)).end()
+            pos = _DOC_WS.match(text, wrapped.document(pos)).end()
         except _BrokenOff:
             return
         except json.JSONDecodeError as exc:
@@ -459,7 +463,7 @@ def _split_documents(text: str, first: int, wrappers: Wrappers, sink: RecordSink
 def _is_json_lines(payload: bytes) -> bool:
     """Whether the blob is JSON lines, told from its first line alone: a whole record, with more after it.
     Such a blob is split without decoding all of it at once (the result is the same as below)."""
-    first = _WS.match(payload[:4096].decode("utf-8", "surrogateescape")).end()
+    first = _DOC_WS_BYTES.match(payload, 0, 4096).end()
     if payload[first:first + 1] != b"{":
         return False
     end = payload.find(b"\n", first)
@@ -475,7 +479,7 @@ def split_records(payload: bytes, sink: RecordSink, wrappers: Wrappers = ()) -> 
         split_lines(payload, sink, result, wrappers)
         return result
     text = payload.decode("utf-8", "surrogateescape")
-    first = _WS.match(text).end()
+    first = _DOC_WS.match(text).end()
     if first >= len(text):
         pass
     elif text[first] == "[":
