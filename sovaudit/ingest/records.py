@@ -8,9 +8,9 @@ blob, or a router that sorts records into one such file per table.
 How a blob is read, in this order:
 
 1. JSON lines, when its first line is a whole JSON value and more follows: each line is a record.
-2. Otherwise a bare array: each element is a record.
-3. Otherwise one JSON object, or several one after another (pretty-printed or not): each is a record.
-4. Anything else is read as lines, so that each bad line is set aside on its own.
+2. Otherwise JSON documents, one or several one after another (pretty-printed or not): a bare array's elements
+   are records, and so is each object.
+3. Anything else is read as lines, so that each bad line is set aside on its own.
 
 A source may name record arrays that an object wraps (`wrappers`: `{"Records": [...]}`, a LookupEvents page's
 `{"Events": [...]}`, a search response's `{"hits": {"hits": [...]}}`). An object (a whole document, or a line)
@@ -341,7 +341,10 @@ class _Wrapped:
         return end
 
     def document(self, pos: int) -> int:
-        """One top-level value at text[pos]: a wrapper's records, or one record. Returns the position after it."""
+        """One top-level value at text[pos]: a bare array's records, a wrapper's records, or one record. Returns the
+        position after it."""
+        if self.text.startswith("[", pos):
+            return self.array(pos)
         read_before = self.result.records_read
         try:
             if self.wrappers and self.text.startswith("{", pos):
@@ -441,7 +444,7 @@ def _broken_document(text: str, first: int, exc: json.JSONDecodeError, result: S
 
 
 def _split_documents(text: str, first: int, wrappers: Wrappers, sink: RecordSink, result: SplitResult) -> None:
-    """One JSON object, or several one after another."""
+    """One JSON document (an array or an object), or several one after another."""
     wrapped = _Wrapped(text, wrappers, sink, result)
     pos = first
     while pos < len(text):
@@ -482,9 +485,7 @@ def split_records(payload: bytes, sink: RecordSink, wrappers: Wrappers = ()) -> 
     first = _DOC_WS.match(text).end()
     if first >= len(text):
         pass
-    elif text[first] == "[":
-        split_array(text, first, sink, result)
-    elif text[first] == "{":
+    elif text[first] in "[{":
         _split_documents(text, first, wrappers, sink, result)
     else:
         split_lines(payload, sink, result, wrappers)
