@@ -35,6 +35,7 @@ SHOWN_KEYS = 8
 SHOWN_KEY_CHARS = 64
 
 _DECODER = json.JSONDecoder()
+_LAX_DECODER = json.JSONDecoder(strict=False)  # takes control characters inside strings
 _WS = re.compile(r"[ \t\r\n]*")
 # Where a document may start, a byte order mark is skipped too: files joined with `cat`, one saved by a Windows
 # editor, carry one before a record.
@@ -72,11 +73,18 @@ class Unreadable(Exception):
 def decode(text: str, pos: int = 0) -> tuple[object, int]:
     """The JSON value at text[pos] and where it ends, as json.JSONDecoder.raw_decode gives them; Unreadable for one
     that is valid JSON but beyond what Python's decoder reads (nested too deep, an integer too long), which would
-    otherwise escape as a RecursionError or ValueError and end the pull."""
+    otherwise escape as a RecursionError or ValueError and end the pull, and for one whose only fault is a raw
+    control character inside a string: its end is certain, so it need not cost what follows it."""
     try:
         return _DECODER.raw_decode(text, pos)
-    except json.JSONDecodeError:
-        raise
+    except json.JSONDecodeError as exc:
+        if not exc.msg.startswith("Invalid control character"):
+            raise
+        try:
+            _LAX_DECODER.raw_decode(text, pos)
+        except (ValueError, RecursionError):
+            raise exc from None
+        raise Unreadable(f"control character 0x{ord(text[exc.pos]):02x} inside a string") from None
     except RecursionError:
         raise Unreadable("nested too deeply to read") from None
     except ValueError as exc:  # int() refuses more digits than sys.get_int_max_str_digits()
