@@ -34,7 +34,26 @@ SLICE_BYTES = 16 * 1024 * 1024
 SHOWN_KEYS = 8
 SHOWN_KEY_CHARS = 64
 
-_DECODER = json.JSONDecoder()
+
+
+class _DuplicateMember(ValueError):
+    """An object that names one member twice; the argument is the name."""
+
+
+def _unique_members(pairs: list[tuple[str, object]]) -> dict:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateMember(key)
+            seen.add(key)
+    return members
+
+
+# A member named twice sets its record aside, as the extractor does: readers disagree on which value wins (this
+# decoder keeps the last, DuckDB's the first), so the record says two things at once.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_members)
 _LAX_DECODER = json.JSONDecoder(strict=False)  # takes control characters inside strings
 _WS = re.compile(r"[ \t\r\n]*")
 # Where a document may start, a byte order mark is skipped too: files joined with `cat`, one saved by a Windows
@@ -85,6 +104,8 @@ def decode(text: str, pos: int = 0) -> tuple[object, int]:
         except (ValueError, RecursionError):
             raise exc from None
         raise Unreadable(f"control character 0x{ord(text[exc.pos]):02x} inside a string") from None
+    except _DuplicateMember as exc:
+        raise Unreadable(f'duplicate member "{shown_key(exc.args[0])}"') from None
     except RecursionError:
         raise Unreadable("nested too deeply to read") from None
     except ValueError as exc:  # int() refuses more digits than sys.get_int_max_str_digits()
@@ -122,12 +143,18 @@ class RecordSink(Protocol):
         """Take one good record (position, byte offset, bytes, parsed); a SetAside when it cannot use it."""
 
 
+def shown_key(key: str) -> str:
+    """A key for a reason: cut to SHOWN_KEY_CHARS, and a lone surrogate (which no UTF-8 file can hold) in its escape
+    form."""
+    key = key if len(key) <= SHOWN_KEY_CHARS else key[: SHOWN_KEY_CHARS - 1] + "…"
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def describe_keys(record: dict) -> str:
-    """The record's keys for a reason: sorted, at most SHOWN_KEYS of them, each cut to SHOWN_KEY_CHARS, and a
-    lone surrogate (which no UTF-8 file can hold) in its escape form. Never a value."""
+    """The record's keys for a reason: sorted, at most SHOWN_KEYS of them, each as shown_key gives it. Never a
+    value."""
     keys = sorted(record)
-    shown = [key if len(key) <= SHOWN_KEY_CHARS else key[: SHOWN_KEY_CHARS - 1] + "…" for key in keys[:SHOWN_KEYS]]
-    text = ", ".join(key.encode("utf-8", "backslashreplace").decode("utf-8") for key in shown) or "none"
+    text = ", ".join(shown_key(key) for key in keys[:SHOWN_KEYS]) or "none"
     return text + (f" (and {len(keys) - SHOWN_KEYS} more)" if len(keys) > SHOWN_KEYS else "")
 
 
@@ -289,6 +316,8 @@ def _walk_object(text: str, pos: int, paths: Wrappers,
         if not text.startswith('"', pos):
             raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
         key, pos = _DECODER.raw_decode(text, pos)
+        if key in members:
+            raise Unreadable(f'duplicate member "{shown_key(key)}"')
         pos = _WS.match(text, pos).end()
         if not text.startswith(":", pos):
             raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
