@@ -241,7 +241,7 @@ def _check_record(span: str, value: object, index: int, offset: int) -> SetAside
         where = offset + len(span[:lone].encode("utf-8"))
         return SetAside(f"a lone surrogate escape {span[lone:lone + 6]} at byte offset {where}", index, offset)
     if not isinstance(value, dict):
-        return SetAside(f"record is a JSON {type(value).__name__}, expected an object", index, offset)
+        return SetAside(f"record is a JSON {json_type(value)}, expected an object", index, offset)
     return None
 
 
