@@ -11,15 +11,17 @@ WITH raw AS (
 fields AS MATERIALIZED (
     SELECT
         _position, r,
-        CAST(epoch_ms(TRY_CAST(r->>'$.kafka.timestamp' AS BIGINT)) AS TIMESTAMPTZ) AS _time
+        CAST(epoch_ms(TRY_CAST(r->>'$.kafka.timestamp' AS BIGINT)) AS TIMESTAMPTZ) AS _time,
+        r->>'$.kafka.partition' AS _partition,
+        r->>'$.kafka.offset' AS _offset
     FROM raw
 )
 SELECT
     r->>'$.kafka.cluster_id' AS cluster_id,
     $region AS region,
     r->>'$.kafka.topic' AS topic,
-    CAST(r->>'$.kafka.partition' AS INTEGER) AS partition,
-    CAST(r->>'$.kafka.offset' AS BIGINT) AS "offset",
+    TRY_CAST(_partition AS INTEGER) AS partition,
+    TRY_CAST(_offset AS BIGINT) AS "offset",
     _time AS message_time,
     r->>'$.headers.region_origin' AS region_origin,
     r->>'$.headers.encryption_key_id' AS encryption_key_id,
@@ -32,7 +34,11 @@ SELECT
     $run AS ingest_run,
     CAST(_time AS DATE) AS date,
     CASE
-        WHEN r->>'$.kafka.offset' IS NULL THEN 'not a lineage header record: no kafka.offset'
+        WHEN _offset IS NULL THEN 'not a lineage header record: no kafka.offset'
+        -- A cast that fails would fail the query, and with it every record of the blob.
+        WHEN TRY_CAST(_offset AS BIGINT) IS NULL THEN 'kafka.offset is not a 64-bit integer: ' || left(_offset, 64)
+        WHEN _partition IS NOT NULL AND TRY_CAST(_partition AS INTEGER) IS NULL
+            THEN 'kafka.partition is not a 32-bit integer: ' || left(_partition, 64)
         WHEN _time IS NULL THEN 'message has no timestamp'
         ELSE future_time_problem('message timestamp', r->>'$.kafka.timestamp', _time, $pull_started)
     END AS _problem
