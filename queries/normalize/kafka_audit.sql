@@ -129,7 +129,7 @@ SELECT
     k->>'$.topic' AS kafka_topic,
     TRY_CAST(k->>'$.partition' AS INTEGER) AS kafka_partition,
     TRY_CAST(k->>'$.offset' AS BIGINT) AS kafka_offset,
-    CAST(epoch_ms(CAST(k->>'$.timestamp' AS BIGINT)) AS TIMESTAMPTZ) AS kafka_timestamp,
+    kafka_time(k->>'$.timestamp') AS kafka_timestamp,
 
     -- common columns ---------------------------------------------------------------------------
     coalesce(nullif(ce.id, ''), 'sha256:' || sha256(CAST(e AS VARCHAR))) AS event_uid,

@@ -11,7 +11,8 @@ WITH raw AS (
 fields AS MATERIALIZED (
     SELECT
         _position, r,
-        CAST(epoch_ms(TRY_CAST(r->>'$.kafka.timestamp' AS BIGINT)) AS TIMESTAMPTZ) AS _time,
+        r->>'$.kafka.timestamp' AS _ms,
+        kafka_time(r->>'$.kafka.timestamp') AS _time,
         r->>'$.kafka.partition' AS _partition,
         r->>'$.kafka.offset' AS _offset
     FROM raw
@@ -39,7 +40,9 @@ SELECT
         WHEN TRY_CAST(_offset AS BIGINT) IS NULL THEN 'kafka.offset is not a 64-bit integer: ' || left(_offset, 64)
         WHEN _partition IS NOT NULL AND TRY_CAST(_partition AS INTEGER) IS NULL
             THEN 'kafka.partition is not a 32-bit integer: ' || left(_partition, 64)
-        WHEN _time IS NULL THEN 'message has no timestamp'
-        ELSE future_time_problem('message timestamp', r->>'$.kafka.timestamp', _time, $pull_started)
+        WHEN TRY_CAST(_ms AS BIGINT) IS NULL OR TRY_CAST(_ms AS BIGINT) = -1 THEN 'message has no timestamp'
+        WHEN _time IS NULL
+            THEN 'message timestamp ' || left(_ms, 64) || ' is out of range (milliseconds since 1970, up to year 9999)'
+        ELSE future_time_problem('message timestamp', _ms, _time, $pull_started)
     END AS _problem
 FROM fields
