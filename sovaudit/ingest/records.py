@@ -7,7 +7,8 @@ blob, or a router that sorts records into one such file per table.
 
 How a blob is read, in this order:
 
-1. JSON lines, when its first line is a whole JSON value and more follows: each line is a record.
+1. JSON lines, when its first line is a whole JSON value and more follows, or when its first line is broken and the
+   next is a whole object: each line is a record.
 2. Otherwise JSON documents, one or several one after another (pretty-printed or not): a bare array's elements
    are records, and so is each object.
 3. Anything else is read as lines, so that each bad line is set aside on its own.
@@ -480,8 +481,10 @@ def _broken_document(text: str, first: int, exc: json.JSONDecodeError, result: S
                                      0, _byte_offset(text, first)))
 
 
-def _split_documents(text: str, first: int, wrappers: Wrappers, sink: RecordSink, result: SplitResult) -> None:
-    """One JSON document (an array or an object), or several one after another."""
+def _split_documents(text: str, first: int, wrappers: Wrappers, sink: RecordSink,
+                     result: SplitResult) -> json.JSONDecodeError | None:
+    """One JSON document (an array or an object), or several one after another. Returns the error when the first
+    document is an object that does not parse, with nothing read from it (the caller decides what it was)."""
     wrapped = _Wrapped(text, wrappers, sink, result)
     pos = first
     while pos < len(text):
@@ -494,10 +497,21 @@ def _split_documents(text: str, first: int, wrappers: Wrappers, sink: RecordSink
             if result.records_read > read_before:  # a wrapper whose records were read, broken after them
                 _set_aside_rest(text, exc.pos, wrapped.next_index, result, f"invalid JSON: {json_error(exc)}")
             elif pos == first:
-                _broken_document(text, first, exc, result)
+                return exc
             else:
                 _set_aside_rest(text, pos, wrapped.next_index, result, f"invalid JSON: {json_error(exc)}")
-            return
+            return None
+    return None
+
+
+def _second_line_is_a_record(text: str, first: int) -> bool:
+    """Whether the next non-blank line after the one at text[first] is a whole JSON object: a JSON lines blob whose
+    first record is broken, rather than one broken document."""
+    end = text.find("\n", first)
+    if end < 0:
+        return False
+    start = _DOC_WS.match(text, end + 1).end()
+    return text.startswith("{", start) and _first_line_is_a_record(text, start)
 
 
 def _is_json_lines(payload: bytes) -> bool:
@@ -523,7 +537,11 @@ def split_records(payload: bytes, sink: RecordSink, wrappers: Wrappers = ()) -> 
     if first >= len(text):
         pass
     elif text[first] in "[{":
-        _split_documents(text, first, wrappers, sink, result)
+        broken = _split_documents(text, first, wrappers, sink, result)
+        if broken is not None and _second_line_is_a_record(text, first):
+            split_lines(payload, sink, result, wrappers)  # the first line is set aside, not every record
+        elif broken is not None:
+            _broken_document(text, first, broken, result)
     else:
         split_lines(payload, sink, result, wrappers)
     return result
