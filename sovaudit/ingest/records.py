@@ -29,6 +29,9 @@ from pathlib import Path
 from typing import Protocol
 
 MAX_RECORD_BYTES = 10 * 1024 * 1024
+# As the extractor's (sovaudit.ingest.extract.MAX_DEPTH): audit records nest about ten deep. Python's decoder would
+# stop near 1,000, at a depth that depends on the stack it is called from; this limit does not.
+MAX_DEPTH = 64
 # The JSON handed to one normalize query: well inside the pull's DuckDB memory limit (768 MB) for any table.
 SLICE_BYTES = 16 * 1024 * 1024
 # How many keys a reason names, and how much of each: a record's keys are as hostile as its values.
@@ -108,7 +111,7 @@ def decode(text: str, pos: int = 0) -> tuple[object, int]:
     except _DuplicateMember as exc:
         raise Unreadable(f'duplicate member "{shown_key(exc.args[0])}"') from None
     except RecursionError:
-        raise Unreadable("nested too deeply to read") from None
+        raise Unreadable(f"nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:  # int() refuses more digits than sys.get_int_max_str_digits()
         digits = _INT_DIGITS.search(str(exc))
         raise Unreadable(f"an integer of {int(digits[1]) if digits else 'too many'} digits, too long to read "
@@ -228,6 +231,24 @@ def _lone_surrogate(span: str) -> int | None:
     return None
 
 
+def _too_deep(span: str) -> bool:
+    if span.count("[") + span.count("{") <= MAX_DEPTH:  # most records: no need to look further
+        return False
+    depth, pos = 0, 0
+    while found := _BRACKET_OR_QUOTE.search(span, pos):
+        pos = found.end()
+        if found[0] == '"':
+            rest = _STRING_REST.match(span, pos)
+            if rest is None:
+                return False
+            pos = rest.end()
+            continue
+        depth += 1 if found[0] in "[{" else -1
+        if depth > MAX_DEPTH:
+            return True
+    return False
+
+
 def _check_record(span: str, value: object, index: int, offset: int) -> SetAside | None:
     size = len(span.encode("utf-8", "surrogateescape"))
     if size > MAX_RECORD_BYTES:
@@ -241,6 +262,8 @@ def _check_record(span: str, value: object, index: int, offset: int) -> SetAside
     if "\\u" in span and (lone := _lone_surrogate(span)) is not None:
         where = offset + len(span[:lone].encode("utf-8"))
         return SetAside(f"a lone surrogate escape {span[lone:lone + 6]} at byte offset {where}", index, offset)
+    if _too_deep(span):
+        return SetAside(f"nested deeper than {MAX_DEPTH} levels", index, offset)
     if not isinstance(value, dict):
         return SetAside(f"record is a JSON {json_type(value)}, expected an object", index, offset)
     return None
