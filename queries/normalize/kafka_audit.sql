@@ -127,9 +127,9 @@ SELECT
     ce.data.cloudResources AS cloud_resources,
     k->>'$.cluster_id' AS kafka_cluster_id,
     k->>'$.topic' AS kafka_topic,
-    CAST(k->>'$.partition' AS INTEGER) AS kafka_partition,
-    CAST(k->>'$.offset' AS BIGINT) AS kafka_offset,
-    CAST(epoch_ms(CAST(k->>'$.timestamp' AS BIGINT)) AS TIMESTAMPTZ) AS kafka_timestamp,
+    TRY_CAST(k->>'$.partition' AS INTEGER) AS kafka_partition,
+    TRY_CAST(k->>'$.offset' AS BIGINT) AS kafka_offset,
+    kafka_time(k->>'$.timestamp') AS kafka_timestamp,
 
     -- common columns ---------------------------------------------------------------------------
     coalesce(nullif(ce.id, ''), 'sha256:' || sha256(CAST(e AS VARCHAR))) AS event_uid,
@@ -182,6 +182,11 @@ SELECT
     CAST(_time AS DATE) AS date,
 
     CASE
+        -- A cast that fails would fail the query, and with it every record of the blob.
+        WHEN k IS NOT NULL AND TRY_CAST(k->>'$.offset' AS BIGINT) IS NULL
+            THEN 'kafka.offset is not a 64-bit integer: ' || left(k->>'$.offset', 64)
+        WHEN k IS NOT NULL AND k->>'$.partition' IS NOT NULL AND TRY_CAST(k->>'$.partition' AS INTEGER) IS NULL
+            THEN 'kafka.partition is not a 32-bit integer: ' || left(k->>'$.partition', 64)
         WHEN k IS NOT NULL AND json_exists(r, '$.value_base64') AND _value_text IS NULL
             THEN _where || 'is not UTF-8 text'
         WHEN k IS NOT NULL AND json_exists(r, '$.value_base64') AND e IS NULL THEN _where || 'is not JSON'

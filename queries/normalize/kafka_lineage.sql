@@ -11,15 +11,18 @@ WITH raw AS (
 fields AS MATERIALIZED (
     SELECT
         _position, r,
-        CAST(epoch_ms(TRY_CAST(r->>'$.kafka.timestamp' AS BIGINT)) AS TIMESTAMPTZ) AS _time
+        r->>'$.kafka.timestamp' AS _ms,
+        kafka_time(r->>'$.kafka.timestamp') AS _time,
+        r->>'$.kafka.partition' AS _partition,
+        r->>'$.kafka.offset' AS _offset
     FROM raw
 )
 SELECT
     r->>'$.kafka.cluster_id' AS cluster_id,
     $region AS region,
     r->>'$.kafka.topic' AS topic,
-    CAST(r->>'$.kafka.partition' AS INTEGER) AS partition,
-    CAST(r->>'$.kafka.offset' AS BIGINT) AS "offset",
+    TRY_CAST(_partition AS INTEGER) AS partition,
+    TRY_CAST(_offset AS BIGINT) AS "offset",
     _time AS message_time,
     r->>'$.headers.region_origin' AS region_origin,
     r->>'$.headers.encryption_key_id' AS encryption_key_id,
@@ -32,8 +35,14 @@ SELECT
     $run AS ingest_run,
     CAST(_time AS DATE) AS date,
     CASE
-        WHEN r->>'$.kafka.offset' IS NULL THEN 'not a lineage header record: no kafka.offset'
-        WHEN _time IS NULL THEN 'message has no timestamp'
-        ELSE future_time_problem('message timestamp', r->>'$.kafka.timestamp', _time, $pull_started)
+        WHEN _offset IS NULL THEN 'not a lineage header record: no kafka.offset'
+        -- A cast that fails would fail the query, and with it every record of the blob.
+        WHEN TRY_CAST(_offset AS BIGINT) IS NULL THEN 'kafka.offset is not a 64-bit integer: ' || left(_offset, 64)
+        WHEN _partition IS NOT NULL AND TRY_CAST(_partition AS INTEGER) IS NULL
+            THEN 'kafka.partition is not a 32-bit integer: ' || left(_partition, 64)
+        WHEN TRY_CAST(_ms AS BIGINT) IS NULL OR TRY_CAST(_ms AS BIGINT) = -1 THEN 'message has no timestamp'
+        WHEN _time IS NULL
+            THEN 'message timestamp ' || left(_ms, 64) || ' is out of range (milliseconds since 1970, up to year 9999)'
+        ELSE future_time_problem('message timestamp', _ms, _time, $pull_started)
     END AS _problem
 FROM fields

@@ -45,8 +45,8 @@ SELECT
     $region AS region,
     topic,
     starts_with(topic, '__') AS internal,
-    CAST(r->>'$.partitions' AS INTEGER) AS partitions,
-    CAST(r->>'$.replication_factor' AS INTEGER) AS replication_factor,
+    TRY_CAST(r->>'$.partitions' AS INTEGER) AS partitions,
+    TRY_CAST(r->>'$.replication_factor' AS INTEGER) AS replication_factor,
     TRY_CAST(configs->>'$."retention.ms"' AS BIGINT) AS retention_ms,
     TRY_CAST(configs->>'$."retention.bytes"' AS BIGINT) AS retention_bytes,
     configs->>'$."cleanup.policy"' AS cleanup_policy,
@@ -61,6 +61,11 @@ SELECT
     CAST(_time AS DATE) AS date,
     CASE
         WHEN topic IS NULL THEN 'not an inventory record: no topic'
+        -- A cast that fails would fail the query, and with it every record of the snapshot.
+        WHEN r->>'$.partitions' IS NOT NULL AND TRY_CAST(r->>'$.partitions' AS INTEGER) IS NULL
+            THEN 'partitions is not a 32-bit integer: ' || left(r->>'$.partitions', 64)
+        WHEN r->>'$.replication_factor' IS NOT NULL AND TRY_CAST(r->>'$.replication_factor' AS INTEGER) IS NULL
+            THEN 'replication_factor is not a 32-bit integer: ' || left(r->>'$.replication_factor', 64)
         WHEN _time_text IS NULL THEN 'inventory record has no snapshot_time'
         WHEN _time IS NULL THEN 'snapshot_time is not a timestamp: ' || left(_time_text, 64)
         ELSE future_time_problem('snapshot_time', _time_text, _time, $pull_started)

@@ -18,3 +18,9 @@ CREATE OR REPLACE MACRO future_time_problem(label, text, t, pull_started) AS CAS
         THEN label || ' ' || left(text, 64) || ' is more than 24 hours after the pull started ('
              || strftime(pull_started, '%Y-%m-%dT%H:%M:%SZ') || ')'
 END;
+
+-- A Kafka timestamp (milliseconds since 1970) as a time, else NULL: Kafka writes -1 for none and nothing before
+-- 1970, and after year 9999 is no time Python can represent (DuckDB reads some, and a pull's flush cannot).
+CREATE OR REPLACE MACRO kafka_time(ms) AS CASE
+    WHEN TRY_CAST(ms AS BIGINT) BETWEEN 0 AND 253402300799999 THEN CAST(epoch_ms(TRY_CAST(ms AS BIGINT)) AS TIMESTAMPTZ)
+END;

@@ -7,10 +7,11 @@ blob, or a router that sorts records into one such file per table.
 
 How a blob is read, in this order:
 
-1. JSON lines, when its first line is a whole JSON value and more follows: each line is a record.
-2. Otherwise a bare array: each element is a record.
-3. Otherwise one JSON object, or several one after another (pretty-printed or not): each is a record.
-4. Anything else is read as lines, so that each bad line is set aside on its own.
+1. JSON lines, when its first line is a whole JSON value and more follows, or when its first line is broken and the
+   next is a whole object: each line is a record.
+2. Otherwise JSON documents, one or several one after another (pretty-printed or not): a bare array's elements
+   are records, and so is each object.
+3. Anything else is read as lines, so that each bad line is set aside on its own.
 
 A source may name record arrays that an object wraps (`wrappers`: `{"Records": [...]}`, a LookupEvents page's
 `{"Events": [...]}`, a search response's `{"hits": {"hits": [...]}}`). An object (a whole document, or a line)
@@ -21,6 +22,7 @@ after the previous record's, so that positions stay unique in the blob.
 
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,15 +30,50 @@ from pathlib import Path
 from typing import Protocol
 
 MAX_RECORD_BYTES = 10 * 1024 * 1024
+# As the extractor's (sovaudit.ingest.extract.MAX_DEPTH): audit records nest about ten deep. Python's decoder would
+# stop near 1,000, at a depth that depends on the stack it is called from; this limit does not.
+MAX_DEPTH = 64
 # The JSON handed to one normalize query: well inside the pull's DuckDB memory limit (768 MB) for any table.
 SLICE_BYTES = 16 * 1024 * 1024
 # How many keys a reason names, and how much of each: a record's keys are as hostile as its values.
 SHOWN_KEYS = 8
 SHOWN_KEY_CHARS = 64
 
-_DECODER = json.JSONDecoder()
 _last_offset = threading.local()  # per worker thread: (text, char position, its byte offset), see _byte_offset
+
+
+class _DuplicateMember(ValueError):
+    """An object that names one member twice; the argument is the name."""
+
+
+def _unique_members(pairs: list[tuple[str, object]]) -> dict:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateMember(key)
+            seen.add(key)
+    return members
+
+
+# A member named twice sets its record aside, as the extractor does: readers disagree on which value wins (this
+# decoder keeps the last, DuckDB's the first), so the record says two things at once.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_members)
+_LAX_DECODER = json.JSONDecoder(strict=False)  # takes control characters inside strings
 _WS = re.compile(r"[ \t\r\n]*")
+# Where a document may start, a byte order mark is skipped too: files joined with `cat`, one saved by a Windows
+# editor, carry one before a record.
+_DOC_WS = re.compile("(?:[ \t\r\n]|\ufeff)*")
+_DOC_WS_BYTES = re.compile(b"(?:[ \t\r\n]|\xef\xbb\xbf)*")
+# Finding where a value ends without decoding it: its strings skipped, its brackets counted.
+_BRACKET_OR_QUOTE = re.compile(r'["\[\]{}]')
+_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.S)
+_SCALAR = re.compile(r"[^ \t\r\n,\]}]*")
+_INT_DIGITS = re.compile(r"value has (\d+) digits")
+# A \uD800-\uDFFF escape (after an odd run of backslashes), and the low half that must follow a high one.
+_SURROGATE_ESCAPE = re.compile(r"(\\+)u[dD]([89a-fA-F])[0-9a-fA-F]{2}")
+_LOW_SURROGATE_ESCAPE = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 Wrappers = tuple[tuple[str, ...], ...]
 
@@ -54,6 +91,55 @@ class SplitResult:
     set_aside: list[SetAside] = field(default_factory=list)
 
 
+class Unreadable(Exception):
+    """A value that is JSON but that the decoder cannot take: the message says why."""
+
+
+def decode(text: str, pos: int = 0) -> tuple[object, int]:
+    """The JSON value at text[pos] and where it ends, as json.JSONDecoder.raw_decode gives them; Unreadable for one
+    that is valid JSON but beyond what Python's decoder reads (nested too deep, an integer too long), which would
+    otherwise escape as a RecursionError or ValueError and end the pull, and for one whose only fault is a raw
+    control character inside a string: its end is certain, so it need not cost what follows it."""
+    try:
+        return _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError as exc:
+        if not exc.msg.startswith("Invalid control character"):
+            raise
+        try:
+            _LAX_DECODER.raw_decode(text, pos)
+        except (ValueError, RecursionError):
+            raise exc from None
+        raise Unreadable(f"control character 0x{ord(text[exc.pos]):02x} inside a string") from None
+    except _DuplicateMember as exc:
+        raise Unreadable(f'duplicate member "{shown_key(exc.args[0])}"') from None
+    except RecursionError:
+        raise Unreadable(f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # int() refuses more digits than sys.get_int_max_str_digits()
+        digits = _INT_DIGITS.search(str(exc))
+        raise Unreadable(f"an integer of {int(digits[1]) if digits else 'too many'} digits, too long to read "
+                         f"(the limit is {sys.get_int_max_str_digits():,})") from None
+
+
+def value_end(text: str, pos: int) -> int | None:
+    """Where the JSON value at text[pos] ends, found without decoding it (for one `decode` cannot take), or None
+    when it does not end."""
+    if text[pos] not in "[{":
+        return _SCALAR.match(text, pos).end()
+    depth = 0
+    while found := _BRACKET_OR_QUOTE.search(text, pos):
+        if found[0] == '"':
+            rest = _STRING_REST.match(text, found.end())
+            if rest is None:
+                return None
+            pos = rest.end()
+            continue
+        depth += 1 if found[0] in "[{" else -1
+        pos = found.end()
+        if depth == 0:
+            return pos
+    return None
+
+
 class NotARecord(ValueError):
     """A value that carries no record a sink can use; the message says why."""
 
@@ -63,12 +149,18 @@ class RecordSink(Protocol):
         """Take one good record (position, byte offset, bytes, parsed); a SetAside when it cannot use it."""
 
 
+def shown_key(key: str) -> str:
+    """A key for a reason: cut to SHOWN_KEY_CHARS, and a lone surrogate (which no UTF-8 file can hold) in its escape
+    form."""
+    key = key if len(key) <= SHOWN_KEY_CHARS else key[: SHOWN_KEY_CHARS - 1] + "…"
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def describe_keys(record: dict) -> str:
-    """The record's keys for a reason: sorted, at most SHOWN_KEYS of them, each cut to SHOWN_KEY_CHARS, and a
-    lone surrogate (which no UTF-8 file can hold) in its escape form. Never a value."""
+    """The record's keys for a reason: sorted, at most SHOWN_KEYS of them, each as shown_key gives it. Never a
+    value."""
     keys = sorted(record)
-    shown = [key if len(key) <= SHOWN_KEY_CHARS else key[: SHOWN_KEY_CHARS - 1] + "…" for key in keys[:SHOWN_KEYS]]
-    text = ", ".join(key.encode("utf-8", "backslashreplace").decode("utf-8") for key in shown) or "none"
+    text = ", ".join(shown_key(key) for key in keys[:SHOWN_KEYS]) or "none"
     return text + (f" (and {len(keys) - SHOWN_KEYS} more)" if len(keys) > SHOWN_KEYS else "")
 
 
@@ -134,6 +226,39 @@ def _byte_offset(text: str, char_pos: int) -> int:
     return offset
 
 
+def _lone_surrogate(span: str) -> int | None:
+    """Where the first escape of half a surrogate pair (`\\ud800` with no low half after it) stands in `span`: JSON
+    that Python decodes to a string no UTF-8 can hold, and DuckDB refuses with every record read alongside."""
+    pos = 0
+    while found := _SURROGATE_ESCAPE.search(span, pos):
+        pos = found.end()
+        if len(found[1]) % 2 == 0:  # an escaped backslash, then a plain "u"
+            continue
+        if found[2] in "89abAB" and (low := _LOW_SURROGATE_ESCAPE.match(span, pos)):
+            pos = low.end()
+            continue
+        return found.start() + len(found[1]) - 1
+    return None
+
+
+def _too_deep(span: str) -> bool:
+    if span.count("[") + span.count("{") <= MAX_DEPTH:  # most records: no need to look further
+        return False
+    depth, pos = 0, 0
+    while found := _BRACKET_OR_QUOTE.search(span, pos):
+        pos = found.end()
+        if found[0] == '"':
+            rest = _STRING_REST.match(span, pos)
+            if rest is None:
+                return False
+            pos = rest.end()
+            continue
+        depth += 1 if found[0] in "[{" else -1
+        if depth > MAX_DEPTH:
+            return True
+    return False
+
+
 def _check_record(span: str, value: object, index: int, offset: int) -> SetAside | None:
     size = len(span.encode("utf-8", "surrogateescape"))
     if size > MAX_RECORD_BYTES:
@@ -144,8 +269,13 @@ def _check_record(span: str, value: object, index: int, offset: int) -> SetAside
         bad = exc.object[exc.start].encode("utf-8", "surrogateescape")[0]
         where = offset + len(span[: exc.start].encode("utf-8", "surrogateescape"))
         return SetAside(f"non-UTF-8 byte 0x{bad:02x} at byte offset {where}", index, offset)
+    if "\\u" in span and (lone := _lone_surrogate(span)) is not None:
+        where = offset + len(span[:lone].encode("utf-8"))
+        return SetAside(f"a lone surrogate escape {span[lone:lone + 6]} at byte offset {where}", index, offset)
+    if _too_deep(span):
+        return SetAside(f"nested deeper than {MAX_DEPTH} levels", index, offset)
     if not isinstance(value, dict):
-        return SetAside(f"record is a JSON {type(value).__name__}, expected an object", index, offset)
+        return SetAside(f"record is a JSON {json_type(value)}, expected an object", index, offset)
     return None
 
 
@@ -176,10 +306,20 @@ def split_array(text: str, start: int, sink: RecordSink, result: SplitResult, fi
                 return None
             pos = _WS.match(text, pos + 1).end()
         try:
-            value, end = _DECODER.raw_decode(text, pos)
+            value, end = decode(text, pos)
         except json.JSONDecodeError as exc:
             _set_aside_rest(text, pos, first_index + index, result, f"invalid JSON: {json_error(exc)}", base)
             return None
+        except Unreadable as exc:
+            end = value_end(text, pos)
+            if end is None:
+                _set_aside_rest(text, pos, first_index + index, result, str(exc), base)
+                return None
+            result.records_read += 1
+            result.set_aside.append(SetAside(str(exc), first_index + index, base + _byte_offset(text, pos)))
+            index += 1
+            pos = end
+            continue
         _take(text, pos, end, value, first_index + index, base, sink, result)
         index += 1
         pos = end
@@ -210,6 +350,8 @@ def _walk_object(text: str, pos: int, paths: Wrappers,
         if not text.startswith('"', pos):
             raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
         key, pos = _DECODER.raw_decode(text, pos)
+        if key in members:
+            raise Unreadable(f'duplicate member "{shown_key(key)}"')
         pos = _WS.match(text, pos).end()
         if not text.startswith(":", pos):
             raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
@@ -225,7 +367,7 @@ def _walk_object(text: str, pos: int, paths: Wrappers,
             else:
                 members[key] = inner
         else:
-            members[key], pos = _DECODER.raw_decode(text, pos)
+            members[key], pos = decode(text, pos)
         pos = _WS.match(text, pos).end()
         if text.startswith(",", pos):
             pos = _WS.match(text, pos + 1).end()
@@ -240,7 +382,7 @@ def member_span(text: str, key: str) -> tuple[int, int] | None:
     spans: list[tuple[int, int]] = []
 
     def take(pos: int) -> int:
-        end = _DECODER.raw_decode(text, pos)[1]
+        end = decode(text, pos)[1]
         spans.append((pos, end))
         return end
 
@@ -270,11 +412,25 @@ class _Wrapped:
         return end
 
     def document(self, pos: int) -> int:
-        """One top-level value at text[pos]: a wrapper's records, or one record. Returns the position after it."""
-        if self.wrappers and self.text.startswith("{", pos):
-            end, value = _walk_object(self.text, pos, self.wrappers, self.array)
-        else:
-            value, end = _DECODER.raw_decode(self.text, pos)
+        """One top-level value at text[pos]: a bare array's records, a wrapper's records, or one record. Returns the
+        position after it."""
+        if self.text.startswith("[", pos):
+            return self.array(pos)
+        read_before = self.result.records_read
+        try:
+            if self.wrappers and self.text.startswith("{", pos):
+                end, value = _walk_object(self.text, pos, self.wrappers, self.array)
+            else:
+                value, end = decode(self.text, pos)
+        except Unreadable as exc:
+            end = value_end(self.text, pos)
+            if end is None:
+                raise json.JSONDecodeError(str(exc), self.text, pos) from None
+            if self.result.records_read == read_before:  # else a wrapper's records were read: it held them
+                self.result.records_read += 1
+                self.result.set_aside.append(SetAside(str(exc), self.next_index, self.base + _byte_offset(self.text, pos)))
+                self.next_index += 1
+            return end
         if value is not None:
             _take(self.text, pos, end, value, self.next_index, self.base, self.sink, self.result)
             self.next_index += 1
@@ -301,19 +457,22 @@ def split_lines(payload: bytes, sink: RecordSink, result: SplitResult, wrappers:
         end = size if end < 0 else end
         line, line_offset, line_no = payload[offset:end], offset, line_no + 1
         offset = end + 1
-        if not line.strip():
+        text = line.decode("utf-8", "surrogateescape")
+        start = _DOC_WS.match(text).end()
+        if start == len(text):  # blank, or a byte order mark alone
             continue
         index = max(line_no, next_index)
         next_index = index + 1
         result.records_read += 1
-        text = line.decode("utf-8", "surrogateescape")
-        start = _WS.match(text).end()
         try:
-            value, stop = _DECODER.raw_decode(text, start)
+            value, stop = decode(text, start)
             if text[stop:].strip():
                 raise json.JSONDecodeError("extra data after the record", text, stop)
         except json.JSONDecodeError as exc:
             result.set_aside.append(SetAside(f"invalid JSON on line {line_no + 1}: {json_error(exc)}", index, line_offset))
+            continue
+        except Unreadable as exc:
+            result.set_aside.append(SetAside(f"line {line_no + 1}: {exc}", index, line_offset))
             continue
         if _holds_wrapped_array(value, wrappers):
             result.records_read -= 1  # the wrapper is not a record; its elements are
@@ -323,7 +482,7 @@ def split_lines(payload: bytes, sink: RecordSink, result: SplitResult, wrappers:
             next_index = wrapped.next_index
             continue
         problem = (_check_record(text, value, index, line_offset)
-                   or sink.add(index, line_offset, line.strip(), value))
+                   or sink.add(index, line_offset, text[start:stop].encode("utf-8"), value))
         if problem:
             result.set_aside.append(problem)
 
@@ -332,9 +491,13 @@ def _first_line_is_a_record(text: str, first: int) -> bool:
     end = text.find("\n", first)
     line = text[first : end if end >= 0 else len(text)]
     try:
-        _, stop = _DECODER.raw_decode(line)
+        _, stop = decode(line)
     except json.JSONDecodeError:
         return False
+    except Unreadable:
+        stop = value_end(line, 0)
+        if stop is None:
+            return False
     return not line[stop:].strip()
 
 
@@ -351,30 +514,43 @@ def _broken_document(text: str, first: int, exc: json.JSONDecodeError, result: S
                                      0, _byte_offset(text, first)))
 
 
-def _split_documents(text: str, first: int, wrappers: Wrappers, sink: RecordSink, result: SplitResult) -> None:
-    """One JSON object, or several one after another."""
+def _split_documents(text: str, first: int, wrappers: Wrappers, sink: RecordSink,
+                     result: SplitResult) -> json.JSONDecodeError | None:
+    """One JSON document (an array or an object), or several one after another. Returns the error when the first
+    document is an object that does not parse, with nothing read from it (the caller decides what it was)."""
     wrapped = _Wrapped(text, wrappers, sink, result)
     pos = first
     while pos < len(text):
         read_before = result.records_read
         try:
-            pos = _WS.match(text, wrapped.document(pos)).end()
+            pos = _DOC_WS.match(text, wrapped.document(pos)).end()
         except _BrokenOff:
             return
         except json.JSONDecodeError as exc:
             if result.records_read > read_before:  # a wrapper whose records were read, broken after them
                 _set_aside_rest(text, exc.pos, wrapped.next_index, result, f"invalid JSON: {json_error(exc)}")
             elif pos == first:
-                _broken_document(text, first, exc, result)
+                return exc
             else:
                 _set_aside_rest(text, pos, wrapped.next_index, result, f"invalid JSON: {json_error(exc)}")
-            return
+            return None
+    return None
+
+
+def _second_line_is_a_record(text: str, first: int) -> bool:
+    """Whether the next non-blank line after the one at text[first] is a whole JSON object: a JSON lines blob whose
+    first record is broken, rather than one broken document."""
+    end = text.find("\n", first)
+    if end < 0:
+        return False
+    start = _DOC_WS.match(text, end + 1).end()
+    return text.startswith("{", start) and _first_line_is_a_record(text, start)
 
 
 def _is_json_lines(payload: bytes) -> bool:
     """Whether the blob is JSON lines, told from its first line alone: a whole record, with more after it.
     Such a blob is split without decoding all of it at once (the result is the same as below)."""
-    first = _WS.match(payload[:4096].decode("utf-8", "surrogateescape")).end()
+    first = _DOC_WS_BYTES.match(payload, 0, 4096).end()
     if payload[first:first + 1] != b"{":
         return False
     end = payload.find(b"\n", first)
@@ -391,13 +567,15 @@ def split_records(payload: bytes, sink: RecordSink, wrappers: Wrappers = ()) -> 
             split_lines(payload, sink, result, wrappers)
             return result
         text = payload.decode("utf-8", "surrogateescape")
-        first = _WS.match(text).end()
+        first = _DOC_WS.match(text).end()
         if first >= len(text):
             pass
-        elif text[first] == "[":
-            split_array(text, first, sink, result)
-        elif text[first] == "{":
-            _split_documents(text, first, wrappers, sink, result)
+        elif text[first] in "[{":
+            broken = _split_documents(text, first, wrappers, sink, result)
+            if broken is not None and _second_line_is_a_record(text, first):
+                split_lines(payload, sink, result, wrappers)  # the first line is set aside, not every record
+            elif broken is not None:
+                _broken_document(text, first, broken, result)
         else:
             split_lines(payload, sink, result, wrappers)
         return result
