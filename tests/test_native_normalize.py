@@ -14,6 +14,7 @@ from conftest import REPO, ct_event
 from sovaudit.ingest.extract import extract, load_spec
 from sovaudit.resources import query_text
 from sovaudit.sources.cloudtrail.resource_map import resource_rules_json
+from sovaudit.sources.kafka.preparer import KafkaPreparer
 
 SAMPLES = sorted((REPO / "fixtures" / "aws" / "cloudtrail").glob("*.json.gz"))
 DEMO = sorted((REPO / "sovaudit" / "demo" / "data").rglob("*CloudTrail*.json.gz"))
@@ -164,3 +165,70 @@ def test_lineage_records_odd_and_in_the_future_give_the_same_rows(db, tmp_path):
     assert [str(t) for t in old_types] == [str(t) for t in new_types]
     _assert_same_lineage(old, new)
     assert [r["_problem"] is not None for r in new] == [False, False, True, True, True]
+
+
+INVENTORY = sorted((REPO / "sovaudit" / "demo" / "data" / "kafka").glob("inventory-*/*.ndjson.gz"))
+TOPICS_PARAMS = {"region": "us-east-1", "aliases": ["ap"]}
+
+
+def _topics_both(db, blob: bytes, tmp_path: Path) -> tuple[list, list, list, list]:
+    """kafka_topics.sql over the records as the old path handed them to DuckDB, and kafka_topics_batch.sql over the
+    extractor's batch of the same blob, as sovaudit.sources.kafka.preparer makes it."""
+    lines = [line for line in blob.splitlines() if line.strip()]
+    path = tmp_path / "topics.json"
+    path.write_bytes(b"[" + b",".join(lines) + b"]")
+    params = {"blob": "b" * 64, "run": "run-1", "pull_started": STARTED, **TOPICS_PARAMS}
+    old = db.cursor().sql(query_text("normalize/kafka_topics.sql"),
+                          params={**params, "path": str(path), "index_map": list(range(len(lines)))})
+    prepared = KafkaPreparer("kafka_topics", TOPICS_PARAMS).fast(blob, tmp_path / "work")
+    assert prepared.records_read == len(lines) and not prepared.set_aside
+    cursor = db.cursor()
+    cursor.register("extracted", prepared.batches[0].batch)
+    new = cursor.sql(query_text("normalize/kafka_topics_batch.sql"), params=params)
+    rows = [sorted((dict(zip(r.columns, v, strict=True)) for v in r.fetchall()), key=lambda d: d["evidence_index"])
+            for r in (old, new)]
+    return rows[0], rows[1], old.types, new.types
+
+
+def _assert_same_topics(old, new):
+    """`configs` is JSON text: DuckDB's re-serialized, the extractor's as delivered; compared parsed."""
+    def parsed(row):
+        return {k: json.loads(v) if k == "configs" and v is not None else v for k, v in row.items()}
+
+    assert len(old) == len(new)
+    for a, b in zip(old, new, strict=True):
+        assert parsed(a) == parsed(b)
+
+
+@pytest.mark.parametrize("path", INVENTORY, ids=lambda p: p.name)
+def test_demo_inventory_files_give_the_same_rows(db, tmp_path, path):
+    old, new, old_types, new_types = _topics_both(db, gzip.decompress(path.read_bytes()), tmp_path)
+    assert [str(t) for t in old_types] == [str(t) for t in new_types]
+    _assert_same_topics(old, new)
+    assert len(new) > 0 and any(r["mm2_role"] for r in new)
+
+
+def test_inventory_records_of_every_role_odd_and_in_the_future_give_the_same_rows(db, tmp_path):
+    def topic(name, **fields):
+        return {"snapshot_time": "2026-09-01T00:00:00Z", "cluster_id": "lkc-us1", "topic": name, "partitions": 3,
+                "replication_factor": 3, "configs": {"retention.ms": "604800000", "cleanup.policy": "delete"},
+                **fields}
+
+    records = [topic("heartbeats"), topic("eu.heartbeats"), topic("eu.orders"), topic("eu.us.orders"),
+               topic("us.eu.checkpoints.internal"), topic("us.eu.orders"), topic("ap.metrics"),
+               topic("mm2-offset-syncs.eu.internal"), topic("mm2-configs.eu.internal"), topic("__consumer_offsets"),
+               topic("plain", configs={"retention.ms": "forever", "retention.bytes": 1073741824}),
+               topic("no-configs", configs=None, partitions="12", replication_factor=None),
+               topic("skewed", snapshot_time="2026-09-01T02:00:00+02:00"),
+               topic("future", snapshot_time="2026-12-03T00:00:00Z"),
+               topic("not-a-time", snapshot_time="2026-09-01"),
+               topic("no-time", snapshot_time=None),
+               {k: v for k, v in topic("x").items() if k != "topic"}]
+    blob = b"\n".join(json.dumps(r).encode() for r in records) + b"\n"
+    old, new, old_types, new_types = _topics_both(db, blob, tmp_path)
+    assert [str(t) for t in old_types] == [str(t) for t in new_types]
+    _assert_same_topics(old, new)
+    roles = {r["topic"]: (r["mm2_role"], r["mirror_alias"]) for r in new}
+    assert roles["eu.us.orders"] == ("remote_topic", "eu") and roles["ap.metrics"] == ("remote_topic", "ap")
+    assert [r["_problem"] is not None for r in new][-4:] == [True] * 4
+
