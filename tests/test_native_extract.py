@@ -407,7 +407,7 @@ def test_capsules_dropped_unread_free_their_buffers():
     columns = [(c.name, list(c.path), c.type) for c in SPEC.columns]
     blob = _wrapped([_good(i) for i in range(50)])
     for _ in range(200):
-        schema, array, rows, set_aside = _native.extract(blob, columns, [["Records"]], 64, 1 << 20, 100)
+        schema, array, rows, set_aside = _native.extract(blob, columns, [["Records"]], None, 64, 1 << 20, 100)
         assert rows == 50 and set_aside == []
         del schema, array  # the capsules' destructors release what pyarrow never took
     batch = extract(blob, SPEC).batch
@@ -418,7 +418,7 @@ def test_a_depth_limit_the_stack_cannot_take_is_refused():
     from sovaudit import _native
 
     with pytest.raises(ValueError, match="max_depth above 1024"):
-        _native.extract(b"{}", [("a", ["a"], "string")], [], 100_000, 1 << 20, 100)
+        _native.extract(b"{}", [("a", ["a"], "string")], [], None, 100_000, 1 << 20, 100)
 
 
 KAFKA = sorted((REPO / "sovaudit" / "demo" / "data" / "kafka").glob("*/*.ndjson.gz"))
@@ -443,3 +443,79 @@ def test_demo_kafka_files_give_the_references_rows(path):
     assert out.set_aside == [] and reference.set_aside == {}
     assert out.batch.num_rows == blob.count(b"\n")
     assert_same_rows(out.batch.to_pylist(), reference.rows, spec)
+
+
+@pytest.mark.parametrize("path", [p for p in KAFKA if "/audit/" in p.as_posix()][:3], ids=lambda p: p.name)
+def test_demo_audit_files_give_the_references_rows(path):
+    spec = load_spec("kafka_audit")
+    blob = gzip.decompress(path.read_bytes())
+    out = extract(blob, spec)
+    reference = reference_extract(blob, spec)
+    assert out.set_aside == [] and reference.set_aside == {}
+    assert out.batch.num_rows == blob.count(b"\n")
+    assert_same_rows(out.batch.to_pylist(), reference.rows, spec, blob)
+
+
+# -- the envelope step -----------------------------------------------------------------------------------------
+
+ENVELOPED = parse_spec("t", """
+[envelope]
+when = "meta.offset"
+record = "body"
+[envelope.columns]
+offset = { path = "meta.offset", type = "integer" }
+[columns]
+name = { path = "name", type = "string" }
+deep = { path = "a.b", type = "string" }
+""")
+
+
+def test_a_record_in_an_envelope_is_read_from_its_member_and_the_envelope_columns_from_it():
+    spans = [b'{"meta": {"offset": 7}, "body": {"name": "x", "a": {"b": "y"}}}',  # an envelope
+             b'{"name": "bare", "a": {"b": "z"}, "meta": {"other": 1}}',          # no marker: the record itself
+             b'{"meta": {"offset": 8}, "body": null}',                             # a tombstone
+             b'{"meta": {"offset": null}}',                                        # marker present as null
+             b'{"meta": {"offset": 9}, "body": [1]}',                              # a value that is no object
+             b'{"body": {"name": "not enveloped"}, "name": "outer"}']              # no marker: body is a member
+    blob = _lines(spans)
+    rows = extract(blob, ENVELOPED).batch.to_pylist()
+    got = [(r["_enveloped"], r["_record_type"], r["name"], r["deep"], r["offset"]) for r in rows]
+    assert got == [(True, "object", "x", "y", 7), (False, "object", "bare", "z", None), (True, "null", None, None, 8),
+                   (True, None, None, None, None), (True, "array", None, None, 9),
+                   (False, "object", "outer", None, None)]
+    inner = [blob[r["_record_offset"]:r["_record_offset"] + r["_record_length"]] if r["_record_offset"] is not None
+             else None for r in rows]
+    assert inner == [b'{"name": "x", "a": {"b": "y"}}', spans[1], b"null", None, b"[1]", spans[5]]
+    assert [(r["_offset"], r["_length"]) for r in rows] == [(blob.index(s), len(s)) for s in spans]
+    reference = reference_extract(blob, ENVELOPED)
+    assert_same_rows(rows, reference.rows, ENVELOPED, blob)
+
+
+@pytest.mark.parametrize("bad,why", [
+    (b'{"meta": {"offset": 7}, "body": {"name": "x", "name": "y"}}', 'duplicate member "name"'),
+    (b'{"meta": {"offset": 7}, "body": {"Name": "x"}}', 'member "Name" differs only in letter case from the mapped'),
+    (b'{"meta": {"offset": 7, "offset": 8}, "body": {}}', 'duplicate member "offset"'),
+    (b'{"meta": {"offset": 99999999999999999999}, "body": {}}', "meta.offset is an integer out of the 64-bit range"),
+    (b'{"meta": {"offset": 7}, "body": {"name": "\\udc00"}}', "a lone surrogate escape"),
+])
+def test_damage_in_an_envelope_or_its_record_sets_that_record_aside_alone(bad, why):
+    good = b'{"meta": {"offset": 1}, "body": {"name": "ok"}}'
+    out = extract(_lines([good, bad, good]), ENVELOPED)
+    assert out.batch.column("name").to_pylist() == ["ok", "ok"]
+    [aside] = out.set_aside
+    assert aside.position == 1 and aside.raw == bad and why in aside.reason, aside.reason
+
+
+@pytest.mark.parametrize("text,words", [
+    ('[envelope]\nwhen = "k"\n[columns]\nx = { path = "a", type = "string" }', "[envelope] takes when"),
+    ('[envelope]\nwhen = "k"\nrecord = "v"\n[envelope.columns]\nx = { path = "k", type = "string" }\n'
+     '[columns]\nx = { path = "a", type = "string" }', "named twice"),
+    ('[envelope]\nwhen = ""\nrecord = "v"\n[envelope.columns]\n[columns]\nx = { path = "a", type = "string" }',
+     "envelope when: path must be"),
+    ('[envelope]\nwhen = "k"\nrecord = "v"\n[envelope.columns]\n_enveloped = { path = "k", type = "bool" }\n'
+     '[columns]\nx = { path = "a", type = "string" }', "the extractor's own"),
+])
+def test_an_envelope_that_cannot_be_used_says_why(text, words):
+    with pytest.raises(SpecError, match=re.escape(words)):
+        parse_spec("t", text)
+
