@@ -79,8 +79,8 @@ def _problem(span: bytes, spec: FieldSpec) -> str | None:
                                                                          spec.envelope.record[0]}
         inner = _field(value, spec.envelope.record)
     for names, members in ((top, value), (record_top, inner)):
-        if isinstance(members, dict) and any(k not in names and k.lower() in {t.lower() for t in names}
-                                             for k in members):
+        if spec.case_variants == "set_aside" and isinstance(members, dict) and any(
+                k not in names and k.lower() in {t.lower() for t in names} for k in members):
             return "differs only in letter case"
 
     def walk(v, depth):
@@ -104,9 +104,17 @@ def _problem(span: bytes, spec: FieldSpec) -> str | None:
 _ABSENT = object()
 
 
-def _field(record: dict, path: tuple[str, ...], absent=None):
+def _ascii_lower(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass").lower()
+
+
+def _field(record: dict, path: tuple[str, ...], absent=None, first_any_case: bool = False):
+    """The value at `path`; `first_any_case`: its first name matches the record's first member of that name in any
+    letter case (case_variants = "first")."""
     value = record
-    for key in path:
+    for depth, key in enumerate(path):
+        if depth == 0 and first_any_case and isinstance(value, dict):
+            key = next((k for k in value if _ascii_lower(k) == _ascii_lower(key)), key)
         if not isinstance(value, dict) or key not in value:
             return absent
         value = value[key]
@@ -127,13 +135,14 @@ def _json_type(value) -> str:
 
 def _row(record: dict, spec: FieldSpec) -> dict:
     """The columns of a record, through its envelope when the spec has one and the record is one."""
+    first = spec.case_variants == "first"
     if spec.envelope is None:
-        return {c.name: convert(_field(record, c.path), c.type) for c in spec.columns}
-    enveloped = _field(record, spec.envelope.when, _ABSENT) is not _ABSENT
-    inner = _field(record, spec.envelope.record, _ABSENT) if enveloped else record
+        return {c.name: convert(_field(record, c.path, first_any_case=first), c.type) for c in spec.columns}
+    enveloped = _field(record, spec.envelope.when, _ABSENT, first) is not _ABSENT
+    inner = _field(record, spec.envelope.record, _ABSENT, first) if enveloped else record
     source = inner if isinstance(inner, dict) else {}
-    row = {c.name: convert(_field(source, c.path), c.type) for c in spec.columns}
-    row.update({c.name: convert(_field(record, c.path), c.type) if enveloped else None
+    row = {c.name: convert(_field(source, c.path, first_any_case=first), c.type) for c in spec.columns}
+    row.update({c.name: convert(_field(record, c.path, first_any_case=first), c.type) if enveloped else None
                 for c in spec.envelope.columns})
     row["_enveloped"] = enveloped
     row["_record_type"] = None if inner is _ABSENT else _json_type(inner)

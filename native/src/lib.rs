@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyCapsule, PyList};
 
 use arrow::{export_batch, Column, Kind};
-use scan::{Envelope, Limits, Scanner, Spec, Trie};
+use scan::{CaseVariants, Envelope, Limits, Scanner, Spec, Trie};
 
 type Columns = Vec<(String, Vec<String>, String)>;
 /// The envelope step of a spec: the marker path, the record member's path, the envelope's own columns.
@@ -22,7 +22,10 @@ fn nonempty<'p>(what: &str, path: &'p [String]) -> PyResult<&'p [String]> {
     Ok(path)
 }
 
-fn build_spec(columns: &Columns, wrappers: &[Vec<String>], envelope: Option<&EnvelopeSpec>) -> PyResult<Spec> {
+fn build_spec(columns: &Columns, wrappers: &[Vec<String>], envelope: Option<&EnvelopeSpec>, case_variants: &str)
+    -> PyResult<Spec> {
+    let case_variants = CaseVariants::parse(case_variants)
+        .ok_or_else(|| PyValueError::new_err(format!("case_variants: unknown rule {case_variants:?}")))?;
     let mut fields = Trie::new();
     let mut kinds = Vec::new();
     let mut paths = Vec::new();
@@ -53,7 +56,7 @@ fn build_spec(columns: &Columns, wrappers: &[Vec<String>], envelope: Option<&Env
     for (i, path) in wrappers.iter().enumerate() {
         wrapper_trie.insert(path, i);
     }
-    Ok(Spec { fields, kinds, paths, wrappers: wrapper_trie, record_columns: columns.len(), envelope, captures })
+    Ok(Spec { case_variants, fields, kinds, paths, wrappers: wrapper_trie, record_columns: columns.len(), envelope, captures })
 }
 
 /// The schema and array capsules, the row count, and the set-aside records.
@@ -63,7 +66,7 @@ type Extracted<'py> = (Bound<'py, PyCapsule>, Bound<'py, PyCapsule>, usize, Boun
 /// count, and the set-aside records as (position, byte offset, reason, raw bytes). The GIL is released while the
 /// blob is read, so two blobs extract on two cores.
 #[pyfunction]
-#[pyo3(signature = (blob, columns, wrappers, envelope, max_depth, max_record_bytes, max_number_chars))]
+#[pyo3(signature = (blob, columns, wrappers, envelope, case_variants, max_depth, max_record_bytes, max_number_chars))]
 #[allow(clippy::too_many_arguments)]
 fn extract<'py>(
     py: Python<'py>,
@@ -71,11 +74,12 @@ fn extract<'py>(
     columns: Columns,
     wrappers: Vec<Vec<String>>,
     envelope: Option<EnvelopeSpec>,
+    case_variants: &str,
     max_depth: usize,
     max_record_bytes: usize,
     max_number_chars: usize,
 ) -> PyResult<Extracted<'py>> {
-    let spec = build_spec(&columns, &wrappers, envelope.as_ref())?;
+    let spec = build_spec(&columns, &wrappers, envelope.as_ref(), case_variants)?;
     let names: Vec<&String> = columns.iter().chain(envelope.iter().flat_map(|e| &e.2)).map(|c| &c.0).collect();
     // The scanner recurses once a level up to the limit (past it, it only matches brackets): keep the stack small.
     if max_depth > 1024 {

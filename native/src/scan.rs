@@ -56,9 +56,9 @@ impl Trie {
         self.children[node].iter().find(|(k, _)| k == key).map(|&(_, n)| n)
     }
 
-    /// A mapped key that `key` equals but for letter case.
-    fn case_variant(&self, node: usize, key: &[u8]) -> Option<&[u8]> {
-        self.children[node].iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(k, _)| k.as_slice())
+    /// A mapped key that `key` equals but for letter case, and its node.
+    fn case_variant(&self, node: usize, key: &[u8]) -> Option<(&[u8], usize)> {
+        self.children[node].iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(k, n)| (k.as_slice(), *n))
     }
 
     fn has_children(&self, node: usize) -> bool {
@@ -78,7 +78,27 @@ pub struct Envelope {
 /// the rest from its envelope. The field trie's terminals are captures: output column i's own path is capture i;
 /// with an envelope, record column i's path inside the envelope's record member is capture `kinds.len() + i`, then
 /// come the envelope's marker and record captures.
+/// What a record's own member that is a mapped name in another letter case does (`properties` for `Properties`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CaseVariants {
+    /// Sets the record aside: which spelling a reader takes is the reader's choice.
+    SetAside,
+    /// Is read as the mapped name; of two spellings in one record, the first.
+    First,
+}
+
+impl CaseVariants {
+    pub fn parse(name: &str) -> Option<CaseVariants> {
+        match name {
+            "set_aside" => Some(CaseVariants::SetAside),
+            "first" => Some(CaseVariants::First),
+            _ => None,
+        }
+    }
+}
+
 pub struct Spec {
+    pub case_variants: CaseVariants,
     pub fields: Trie,
     pub kinds: Vec<Kind>,
     pub paths: Vec<String>,
@@ -507,10 +527,12 @@ impl<'a> Scanner<'a> {
         if node != ROOT && self.spec.envelope.as_ref().map(|e| e.record_node) != Some(node) {
             return None;
         }
-        if let Some(mapped) = self.spec.fields.case_variant(node, &name) {
-            let (found, mapped) = (show_key(&name), show_key(mapped));
-            self.soft(|| format!("member {found} differs only in letter case from the mapped {mapped}"));
+        let (mapped, child) = self.spec.fields.case_variant(node, &name)?;
+        if self.spec.case_variants == CaseVariants::First {
+            return Some(child);
         }
+        let (found, mapped) = (show_key(&name), show_key(mapped));
+        self.soft(|| format!("member {found} differs only in letter case from the mapped {mapped}"));
         None
     }
 

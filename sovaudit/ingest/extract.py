@@ -19,7 +19,10 @@ Decisions the extractor makes, so that each problem costs one record, never its 
 - a duplicate member name anywhere in a record sets the record aside: readers disagree on which value wins (the
   standard library keeps the last, others the first or refuse), so the record says two things at once;
 - a top-level member that is a mapped name in another letter case (`EventName` beside or instead of
-  `eventName`) sets it aside too, for the same reason: DuckDB's read_json matches columns ignoring case;
+  `eventName`) sets it aside too, for the same reason: DuckDB's read_json matches columns ignoring case. A spec
+  whose source spells a name either way (Azure's resource logs: `properties` and `Properties`) says
+  `case_variants = "first"`: such a member is read as the mapped name, and of two spellings in one record the
+  first is read; `"set_aside"` is the default. Nested members are matched exactly under either rule;
 - a lone surrogate escape (`"\\ud800"`), invalid UTF-8, a control character inside a string, nesting deeper
   than MAX_DEPTH, a number longer than MAX_NUMBER_CHARS, a record over MAX_RECORD_BYTES, a record that is no
   object, and an integer field beyond 64 bits each set the record aside;
@@ -48,6 +51,7 @@ MAX_DEPTH = 64
 # A 64-bit integer has 20 characters and a double ~25: a 5,000-digit number is no measurement.
 MAX_NUMBER_CHARS = 100
 TYPES = frozenset({"string", "json", "bool", "integer", "timestamp"})
+CASE_VARIANTS = ("set_aside", "first")
 RESERVED = ("_position", "_offset", "_length", "_enveloped", "_record_type", "_record_offset", "_record_length")
 
 
@@ -75,10 +79,11 @@ class FieldSpec:
     columns: tuple[Column, ...]
     wrappers: tuple[tuple[str, ...], ...]
     envelope: Envelope | None = None
+    case_variants: str = "set_aside"
 
     def bare(self) -> "FieldSpec":
         """The spec of the record proper alone, without its envelope."""
-        return FieldSpec(self.table, self.columns, self.wrappers)
+        return FieldSpec(self.table, self.columns, self.wrappers, None, self.case_variants)
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,10 @@ def parse_spec(table: str, text: str, source: str = "<spec>") -> FieldSpec:
     if not columns:
         raise SpecError(f"{source}: no [columns]")
     wrappers = tuple(_path(w, f"{source}: wrapper {w!r}") for w in data.get("wrappers", []))
-    return FieldSpec(table, columns, wrappers, _envelope(data.get("envelope"), source, taken))
+    case_variants = data.get("case_variants", "set_aside")
+    if case_variants not in CASE_VARIANTS:
+        raise SpecError(f"{source}: case_variants {case_variants!r} is none of {', '.join(CASE_VARIANTS)}")
+    return FieldSpec(table, columns, wrappers, _envelope(data.get("envelope"), source, taken), case_variants)
 
 
 @cache
@@ -159,7 +167,7 @@ def extract(blob: bytes, spec: FieldSpec, max_record_bytes: int = MAX_RECORD_BYT
     """Split and extract `blob` (decoded bytes) in one pass; the GIL is released meanwhile."""
     envelope = spec.envelope and (list(spec.envelope.when), list(spec.envelope.record), _native_columns(spec.envelope.columns))
     schema, array, _, set_aside = _native.extract(
-        blob, _native_columns(spec.columns), [list(w) for w in spec.wrappers], envelope,
+        blob, _native_columns(spec.columns), [list(w) for w in spec.wrappers], envelope, spec.case_variants,
         MAX_DEPTH, max_record_bytes, MAX_NUMBER_CHARS)
     batch = pa.RecordBatch._import_from_c_capsule(schema, array)
     return Extracted(batch, [SetAsideRecord(*entry) for entry in set_aside])
