@@ -56,7 +56,8 @@ fn build_spec(columns: &Columns, wrappers: &[Vec<String>], envelope: Option<&Env
     for (i, path) in wrappers.iter().enumerate() {
         wrapper_trie.insert(path, i);
     }
-    Ok(Spec { case_variants, fields, kinds, paths, wrappers: wrapper_trie, record_columns: columns.len(), envelope, captures })
+    let record_columns = columns.len();
+    Ok(Spec { case_variants, fields, kinds, paths, wrappers: wrapper_trie, record_columns, envelope, captures })
 }
 
 /// The schema and array capsules, the row count, and the set-aside records.

@@ -74,10 +74,6 @@ pub struct Envelope {
     pub record_node: usize,
 }
 
-/// The output columns are `kinds` (and `paths`, for messages): the first `record_columns` read from the record,
-/// the rest from its envelope. The field trie's terminals are captures: output column i's own path is capture i;
-/// with an envelope, record column i's path inside the envelope's record member is capture `kinds.len() + i`, then
-/// come the envelope's marker and record captures.
 /// What a record's own member that is a mapped name in another letter case does (`properties` for `Properties`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum CaseVariants {
@@ -97,6 +93,10 @@ impl CaseVariants {
     }
 }
 
+/// The output columns are `kinds` (and `paths`, for messages): the first `record_columns` read from the record,
+/// the rest from its envelope. The field trie's terminals are captures: output column i's own path is capture i;
+/// with an envelope, record column i's path inside the envelope's record member is capture `kinds.len() + i`, then
+/// come the envelope's marker and record captures.
 pub struct Spec {
     pub case_variants: CaseVariants,
     pub fields: Trie,
@@ -682,10 +682,11 @@ impl<'a> Scanner<'a> {
             self.out.columns[col].push(value);
         }
         if let Some(envelope) = &self.spec.envelope {
-            let inner = match (enveloped, self.caps[envelope.record]) {
-                (false, _) => Inner { enveloped, kind: Some("object"), span: Some((self.at(start) as i64, (end - start) as i64)) },
-                (true, Some((s, e))) => Inner { enveloped, kind: Some(json_type(self.b[s])), span: Some((self.at(s) as i64, (e - s) as i64)) },
-                (true, None) => Inner { enveloped, kind: None, span: None },
+            let (s, e) = if enveloped { self.caps[envelope.record].unwrap_or((0, 0)) } else { (start, end) };
+            let inner = if e > s {
+                Inner { enveloped, kind: Some(json_type(self.b[s])), span: Some((self.at(s) as i64, (e - s) as i64)) }
+            } else {
+                Inner { enveloped, kind: None, span: None }
             };
             self.out.inner.push(inner);
         }

@@ -7,7 +7,7 @@ spec's columns in its order, then its envelope's.
 
 A spec may say that a record can come inside an envelope (`[envelope]`: `when`, a path whose presence makes a record
 an envelope, `record`, the path of the member holding the record proper, and `[envelope.columns]`, read from the
-envelope itself): a broker's `{"kafka": {..., "offset": 7}, "value": {CloudEvent}}`. The spec's columns are then
+envelope itself): a message broker's `{"broker": {..., "offset": 7}, "value": {...}}`. The spec's columns are then
 read from inside `record` when the record is an envelope, else from the record itself (its envelope columns null),
 in the same pass; the whole envelope is validated as one record. Such a batch also has `_enveloped`, `_record_type`
 (the JSON type of the record proper: `object`, `array`, `string`, `number`, `boolean`, `null`; null when the
@@ -20,7 +20,7 @@ Decisions the extractor makes, so that each problem costs one record, never its 
   standard library keeps the last, others the first or refuse), so the record says two things at once;
 - a top-level member that is a mapped name in another letter case (`EventName` beside or instead of
   `eventName`) sets it aside too, for the same reason: DuckDB's read_json matches columns ignoring case. A spec
-  whose source spells a name either way (Azure's resource logs: `properties` and `Properties`) says
+  whose source spells a name either way (`properties` in some records, `Properties` in others) says
   `case_variants = "first"`: such a member is read as the mapped name, and of two spellings in one record the
   first is read; `"set_aside"` is the default. Nested members are matched exactly under either rule;
 - a lone surrogate escape (`"\\ud800"`), invalid UTF-8, a control character inside a string, nesting deeper

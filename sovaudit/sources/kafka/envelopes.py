@@ -86,8 +86,7 @@ def _decoded(rows: pa.RecordBatch, spec: FieldSpec, set_aside: list[SetAside]) -
     arrays = []
     for field in kept.schema:
         if field.name in record_names:
-            arrays.append(records.column(field.name).chunk(0) if records.column(field.name).num_chunks
-                          else pa.array([], field.type))
+            arrays.append(records.column(field.name).chunk(0))
         elif field.name == "_record_type":
             arrays.append(pa.array(["object"] * len(keep), pa.string()))
         elif field.name == "_record_offset":
