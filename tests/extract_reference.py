@@ -1,6 +1,8 @@
 """A plain-Python reference for the native extractor (sovaudit.ingest.extract): the careful splitter that the
 ingest path uses today (sovaudit.ingest.records), then each spec field from the parsed record, by the rules
-the extractor's docstring gives. Slow and simple on purpose: the tests hold the native rows to it."""
+the extractor's docstring gives, and the envelope step: a record with the spec's `when` path is an envelope, whose
+`record` member holds the record the columns are read from. Slow and simple on purpose: the tests hold the native
+rows to it."""
 
 import json
 import re
@@ -70,9 +72,16 @@ def _problem(span: bytes, spec: FieldSpec) -> str | None:
         return "a number of"
     if not isinstance(value, dict):
         return "expected an object"
-    top = {c.path[0] for c in spec.columns}
-    if any(k not in top and k.lower() in {t.lower() for t in top} for k in value):
-        return "differs only in letter case"
+    record_top = {c.path[0] for c in spec.columns}
+    top, inner = record_top, None
+    if spec.envelope:
+        top = record_top | {c.path[0] for c in spec.envelope.columns} | {spec.envelope.when[0],
+                                                                         spec.envelope.record[0]}
+        inner = _field(value, spec.envelope.record)
+    for names, members in ((top, value), (record_top, inner)):
+        if spec.case_variants == "set_aside" and isinstance(members, dict) and any(
+                k not in names and k.lower() in {t.lower() for t in names} for k in members):
+            return "differs only in letter case"
 
     def walk(v, depth):
         if isinstance(v, str):
@@ -92,13 +101,53 @@ def _problem(span: bytes, spec: FieldSpec) -> str | None:
     return None
 
 
-def _field(record: dict, path: tuple[str, ...]):
+_ABSENT = object()
+
+
+def _ascii_lower(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass").lower()
+
+
+def _field(record: dict, path: tuple[str, ...], absent=None, first_any_case: bool = False):
+    """The value at `path`; `first_any_case`: its first name matches the record's first member of that name in any
+    letter case (case_variants = "first")."""
     value = record
-    for key in path:
+    for depth, key in enumerate(path):
+        if depth == 0 and first_any_case and isinstance(value, dict):
+            key = next((k for k in value if _ascii_lower(k) == _ascii_lower(key)), key)
         if not isinstance(value, dict) or key not in value:
-            return None
+            return absent
         value = value[key]
     return value
+
+
+def _json_type(value) -> str:
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    return "null" if value is None else "number"
+
+
+def _row(record: dict, spec: FieldSpec) -> dict:
+    """The columns of a record, through its envelope when the spec has one and the record is one."""
+    first = spec.case_variants == "first"
+    if spec.envelope is None:
+        return {c.name: convert(_field(record, c.path, first_any_case=first), c.type) for c in spec.columns}
+    enveloped = _field(record, spec.envelope.when, _ABSENT, first) is not _ABSENT
+    inner = _field(record, spec.envelope.record, _ABSENT, first) if enveloped else record
+    source = inner if isinstance(inner, dict) else {}
+    row = {c.name: convert(_field(source, c.path, first_any_case=first), c.type) for c in spec.columns}
+    row.update({c.name: convert(_field(record, c.path, first_any_case=first), c.type) if enveloped else None
+                for c in spec.envelope.columns})
+    row["_enveloped"] = enveloped
+    row["_record_type"] = None if inner is _ABSENT else _json_type(inner)
+    row["_record"] = None if inner is _ABSENT else inner
+    return row
 
 
 def convert(value, kind: str):
@@ -142,7 +191,7 @@ def reference_extract(blob: bytes, spec: FieldSpec) -> Reference:
             continue
         record = json.loads(span)
         try:
-            row = {c.name: convert(_field(record, c.path), c.type) for c in spec.columns}
+            row = _row(record, spec)
         except OverflowError:
             out.set_aside[index] = "out of the 64-bit range"
             continue
@@ -150,11 +199,20 @@ def reference_extract(blob: bytes, spec: FieldSpec) -> Reference:
     return out
 
 
-def assert_same_rows(native_rows: list[dict], reference: dict[int, dict], spec: FieldSpec) -> None:
-    kinds = {c.name: c.type for c in spec.columns}
+def assert_same_rows(native_rows: list[dict], reference: dict[int, dict], spec: FieldSpec,
+                     blob: bytes | None = None) -> None:
+    """With an envelope, also `_enveloped` and `_record_type`, and (given the blob) that `_record_offset` and
+    `_record_length` are the bytes of the record proper."""
+    columns = spec.columns + (spec.envelope.columns if spec.envelope else ())
+    kinds = {c.name: c.type for c in columns}
     assert sorted(r["_position"] for r in native_rows) == sorted(reference)
     for row in native_rows:
         expected = reference[row["_position"]]
         assert (row["_offset"], row["_length"]) == (expected["_offset"], expected["_length"]), row["_position"]
         for name, kind in kinds.items():
             assert same_value(row[name], expected[name], kind), (row["_position"], name, row[name], expected[name])
+        if spec.envelope:
+            assert (row["_enveloped"], row["_record_type"]) == (expected["_enveloped"], expected["_record_type"])
+            if blob is not None and expected["_record_type"] is not None:
+                start, length = row["_record_offset"], row["_record_length"]
+                assert json.loads(blob[start:start + length]) == expected["_record"], row["_position"]

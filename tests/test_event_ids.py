@@ -3,6 +3,7 @@ its content is the same (as parsed JSON: key order and whitespace do not count),
 copy when it is not, whatever day it is on. `verify` and the report count those conflicts. The base records are the
 third-party samples in fixtures/ (CloudTrail, Azure Monitor, Confluent audit events), mutated here."""
 
+import base64
 import copy
 import gzip
 import hashlib
@@ -166,6 +167,31 @@ def test_a_kafka_event_delivered_again_is_a_duplicate_unless_its_event_differs(l
     [kept] = stored(lake_dir, event["id"], "kafka_audit")
     assert kept["evidence_blob"] == sha256(KAFKA_EVENT)
     assert quarantined(lake_dir) == [{"blob": sha256(lines), "record_index": 2,
+                                      "reason": reason(event["id"], sha256(KAFKA_EVENT), 0)}]
+
+
+def test_a_kafka_event_whose_value_came_base64_encoded_is_compared_by_its_decoded_event(lake_dir, tmp_path):
+    """A broker writes a pretty-printed value as base64: the same event (other whitespace) is a duplicate of the
+    file's copy, another event with its id a conflict, and a repeat within the base64 values is judged too."""
+    event = json.loads(KAFKA_EVENT.read_text())
+    pull(lake_dir, KAFKA_EVENT, "kafka-audit", region="eu-west-1")
+    altered = copy.deepcopy(event)
+    altered["data"]["methodName"] = "kafka.DeleteTopics"
+
+    def envelope(offset: int, value: dict) -> str:
+        encoded = base64.b64encode(json.dumps(value, indent=2).encode()).decode()
+        return json.dumps({"kafka": {"cluster_id": "qL97v6UYSyOOwnIPIHurGg", "topic": "confluent-audit-log-events",
+                                     "partition": 0, "offset": offset, "timestamp": 1585648803532},
+                           "value_base64": encoded}, separators=(",", ":"))
+
+    lines = tmp_path / "broker" / "audit.ndjson"
+    lines.parent.mkdir()
+    lines.write_text("\n".join([envelope(20, event), envelope(21, altered)]) + "\n")
+    result = pull(lake_dir, lines, "kafka-audit", region="eu-west-1")
+    assert result.counts == {"read": 2, "stored": 0, "duplicate": 1, "quarantined": 1}
+    [kept] = stored(lake_dir, event["id"], "kafka_audit")
+    assert kept["evidence_blob"] == sha256(KAFKA_EVENT)
+    assert quarantined(lake_dir) == [{"blob": sha256(lines), "record_index": 1,
                                       "reason": reason(event["id"], sha256(KAFKA_EVENT), 0)}]
 
 

@@ -128,9 +128,10 @@ def test_a_malformed_line_and_a_non_json_file_are_quarantined_and_the_rest_store
     lake_dir = tmp_path / "lake"
     snapshots = tmp_path / "snapshots"
     good = json.dumps(topic_line("orders.v2", **{"retention.ms": WEEK_MS}), separators=(",", ":"))
+    broken = '{"snapshot_time":"2026-09-01T00:00:00Z","topic":"broken'
     (snapshots / "part").mkdir(parents=True)
     (snapshots / "part" / "a.ndjson").write_text(
-        good + "\n" + '{"snapshot_time":"2026-09-01T00:00:00Z","topic":"broken' + "\n"
+        good + "\n" + broken + "\n"
         + json.dumps(topic_line("payments"), separators=(",", ":")) + "\n")
     (snapshots / "b.json").write_text("this is not JSON at all\n")
     (snapshots / "README.md").write_text("ignored: not a snapshot file suffix\n")
@@ -143,8 +144,11 @@ def test_a_malformed_line_and_a_non_json_file_are_quarantined_and_the_rest_store
     quarantined = {Path(origin).name: reason for origin, reason in query(lake_dir,
                                                                           "SELECT origin, reason FROM quarantine")}
     assert set(quarantined) == {"a.ndjson", "b.json"}, quarantined
-    assert quarantined["a.ndjson"].startswith("invalid JSON on line 2: Unterminated string"), quarantined
-    assert quarantined["b.json"].startswith("invalid JSON on line 1: Expecting value"), quarantined
+    # The extractor's reasons, naming the byte offset where the JSON broke.
+    unterminated = len(good) + 1 + broken.index('"broken')
+    assert quarantined["a.ndjson"] == ("invalid JSON on line 2: a string runs to the end of the data at byte offset "
+                                       f"{unterminated}"), quarantined
+    assert quarantined["b.json"] == "invalid JSON on line 1: expected a JSON value, found 't' at byte offset 0"
 
 
 def test_an_empty_or_missing_path_is_a_usage_error(tmp_path):

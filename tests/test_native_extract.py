@@ -407,7 +407,7 @@ def test_capsules_dropped_unread_free_their_buffers():
     columns = [(c.name, list(c.path), c.type) for c in SPEC.columns]
     blob = _wrapped([_good(i) for i in range(50)])
     for _ in range(200):
-        schema, array, rows, set_aside = _native.extract(blob, columns, [["Records"]], 64, 1 << 20, 100)
+        schema, array, rows, set_aside = _native.extract(blob, columns, [["Records"]], None, "set_aside", 64, 1 << 20, 100)
         assert rows == 50 and set_aside == []
         del schema, array  # the capsules' destructors release what pyarrow never took
     batch = extract(blob, SPEC).batch
@@ -418,7 +418,7 @@ def test_a_depth_limit_the_stack_cannot_take_is_refused():
     from sovaudit import _native
 
     with pytest.raises(ValueError, match="max_depth above 1024"):
-        _native.extract(b"{}", [("a", ["a"], "string")], [], 100_000, 1 << 20, 100)
+        _native.extract(b"{}", [("a", ["a"], "string")], [], None, "set_aside", 100_000, 1 << 20, 100)
 
 
 KAFKA = sorted((REPO / "sovaudit" / "demo" / "data" / "kafka").glob("*/*.ndjson.gz"))
@@ -443,3 +443,132 @@ def test_demo_kafka_files_give_the_references_rows(path):
     assert out.set_aside == [] and reference.set_aside == {}
     assert out.batch.num_rows == blob.count(b"\n")
     assert_same_rows(out.batch.to_pylist(), reference.rows, spec)
+
+
+@pytest.mark.parametrize("path", [p for p in KAFKA if "/audit/" in p.as_posix()][:3], ids=lambda p: p.name)
+def test_demo_audit_files_give_the_references_rows(path):
+    spec = load_spec("kafka_audit")
+    blob = gzip.decompress(path.read_bytes())
+    out = extract(blob, spec)
+    reference = reference_extract(blob, spec)
+    assert out.set_aside == [] and reference.set_aside == {}
+    assert out.batch.num_rows == blob.count(b"\n")
+    assert_same_rows(out.batch.to_pylist(), reference.rows, spec, blob)
+
+
+# -- the envelope step -----------------------------------------------------------------------------------------
+
+ENVELOPED = parse_spec("t", """
+[envelope]
+when = "meta.offset"
+record = "body"
+[envelope.columns]
+offset = { path = "meta.offset", type = "integer" }
+[columns]
+name = { path = "name", type = "string" }
+deep = { path = "a.b", type = "string" }
+""")
+
+
+def test_a_record_in_an_envelope_is_read_from_its_member_and_the_envelope_columns_from_it():
+    spans = [b'{"meta": {"offset": 7}, "body": {"name": "x", "a": {"b": "y"}}}',  # an envelope
+             b'{"name": "bare", "a": {"b": "z"}, "meta": {"other": 1}}',          # no marker: the record itself
+             b'{"meta": {"offset": 8}, "body": null}',                             # a tombstone
+             b'{"meta": {"offset": null}}',                                        # marker present as null
+             b'{"meta": {"offset": 9}, "body": [1]}',                              # a value that is no object
+             b'{"body": {"name": "not enveloped"}, "name": "outer"}']              # no marker: body is a member
+    blob = _lines(spans)
+    rows = extract(blob, ENVELOPED).batch.to_pylist()
+    got = [(r["_enveloped"], r["_record_type"], r["name"], r["deep"], r["offset"]) for r in rows]
+    assert got == [(True, "object", "x", "y", 7), (False, "object", "bare", "z", None), (True, "null", None, None, 8),
+                   (True, None, None, None, None), (True, "array", None, None, 9),
+                   (False, "object", "outer", None, None)]
+    inner = [blob[r["_record_offset"]:r["_record_offset"] + r["_record_length"]] if r["_record_offset"] is not None
+             else None for r in rows]
+    assert inner == [b'{"name": "x", "a": {"b": "y"}}', spans[1], b"null", None, b"[1]", spans[5]]
+    assert [(r["_offset"], r["_length"]) for r in rows] == [(blob.index(s), len(s)) for s in spans]
+    reference = reference_extract(blob, ENVELOPED)
+    assert_same_rows(rows, reference.rows, ENVELOPED, blob)
+
+
+@pytest.mark.parametrize("bad,why", [
+    (b'{"meta": {"offset": 7}, "body": {"name": "x", "name": "y"}}', 'duplicate member "name"'),
+    (b'{"meta": {"offset": 7}, "body": {"Name": "x"}}', 'member "Name" differs only in letter case from the mapped'),
+    (b'{"meta": {"offset": 7, "offset": 8}, "body": {}}', 'duplicate member "offset"'),
+    (b'{"meta": {"offset": 99999999999999999999}, "body": {}}', "meta.offset is an integer out of the 64-bit range"),
+    (b'{"meta": {"offset": 7}, "body": {"name": "\\udc00"}}', "a lone surrogate escape"),
+])
+def test_damage_in_an_envelope_or_its_record_sets_that_record_aside_alone(bad, why):
+    good = b'{"meta": {"offset": 1}, "body": {"name": "ok"}}'
+    out = extract(_lines([good, bad, good]), ENVELOPED)
+    assert out.batch.column("name").to_pylist() == ["ok", "ok"]
+    [aside] = out.set_aside
+    assert aside.position == 1 and aside.raw == bad and why in aside.reason, aside.reason
+
+
+@pytest.mark.parametrize("text,words", [
+    ('[envelope]\nwhen = "k"\n[columns]\nx = { path = "a", type = "string" }', "[envelope] takes when"),
+    ('[envelope]\nwhen = "k"\nrecord = "v"\n[envelope.columns]\nx = { path = "k", type = "string" }\n'
+     '[columns]\nx = { path = "a", type = "string" }', "named twice"),
+    ('[envelope]\nwhen = ""\nrecord = "v"\n[envelope.columns]\n[columns]\nx = { path = "a", type = "string" }',
+     "envelope when: path must be"),
+    ('[envelope]\nwhen = "k"\nrecord = "v"\n[envelope.columns]\n_enveloped = { path = "k", type = "bool" }\n'
+     '[columns]\nx = { path = "a", type = "string" }', "the extractor's own"),
+])
+def test_an_envelope_that_cannot_be_used_says_why(text, words):
+    with pytest.raises(SpecError, match=re.escape(words)):
+        parse_spec("t", text)
+
+
+# -- case_variants ---------------------------------------------------------------------------------------------
+
+def _case_spec(rule: str | None) -> str:
+    head = f'case_variants = "{rule}"\n' if rule else ""
+    return head + '[columns]\nproperties = { path = "properties", type = "json" }\n' \
+        'caller = { path = "properties.caller", type = "string" }\ntime = { path = "time", type = "string" }\n'
+
+
+CASE_RECORDS = [b'{"time": "t0", "properties": {"caller": "a"}}',
+                b'{"time": "t1", "Properties": {"caller": "b"}}',
+                b'{"TIME": "t2", "PROPERTIES": {"Caller": "c"}}',                       # nested names stay exact
+                b'{"time": "t3", "Properties": {"caller": "d"}, "properties": {"caller": "e"}}',
+                b'{"time": "t4", "properties": {"caller": "f"}, "Properties": {"caller": "g"}}']
+
+
+def test_case_variants_set_aside_is_the_default_and_sets_a_variant_aside():
+    for rule in (None, "set_aside"):
+        spec = parse_spec("t", _case_spec(rule))
+        assert spec.case_variants == "set_aside"
+        out = extract(_lines(CASE_RECORDS), spec)
+        assert out.batch.column("caller").to_pylist() == ["a"]
+        assert [s.position for s in out.set_aside] == [1, 2, 3, 4]
+        assert 'member "Properties" differs only in letter case from the mapped "properties"' in out.set_aside[0].reason
+
+
+def test_case_variants_first_reads_either_spelling_and_the_first_of_two():
+    spec = parse_spec("t", _case_spec("first"))
+    blob = _lines(CASE_RECORDS)
+    out = extract(blob, spec)
+    assert out.set_aside == []
+    rows = out.batch.to_pylist()
+    assert [(r["time"], r["caller"]) for r in rows] == [("t0", "a"), ("t1", "b"), ("t2", None), ("t3", "d"),
+                                                        ("t4", "f")]
+    assert json.loads(rows[2]["properties"]) == {"Caller": "c"}
+    assert_same_rows(rows, reference_extract(blob, spec).rows, spec)
+
+
+def test_case_variants_first_still_sets_a_duplicate_aside_and_reaches_an_envelopes_record():
+    spec = parse_spec("t", 'case_variants = "first"\n[envelope]\nwhen = "meta.offset"\nrecord = "body"\n'
+                           '[envelope.columns]\noffset = { path = "meta.offset", type = "integer" }\n'
+                           '[columns]\nname = { path = "name", type = "string" }\n')
+    blob = _lines([b'{"meta": {"offset": 1}, "body": {"NAME": "x"}}', b'{"Meta": {"offset": 2}, "Body": {"name": "y"}}',
+                   b'{"meta": {"offset": 3}, "body": {"Name": "z", "Name": "w"}}'])
+    out = extract(blob, spec)
+    assert [(r["name"], r["offset"]) for r in out.batch.to_pylist()] == [("x", 1), ("y", 2)]
+    assert [s.position for s in out.set_aside] == [2] and "duplicate member" in out.set_aside[0].reason
+    assert_same_rows(out.batch.to_pylist(), reference_extract(blob, spec).rows, spec, blob)
+
+
+def test_an_unknown_case_rule_says_which_there_are():
+    with pytest.raises(SpecError, match="case_variants 'ignore' is none of set_aside, first"):
+        parse_spec("t", _case_spec("ignore"))

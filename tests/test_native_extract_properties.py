@@ -1,10 +1,11 @@
 """Properties of the native extractor over real CloudTrail records (fixtures/aws/cloudtrail, see its SOURCES),
 mutated: no crash; a damaged record is set aside alone and every other record gives the reference's row; a
-damaged byte anywhere costs nothing before it."""
+damaged byte anywhere costs nothing before it. Over real Confluent audit events (fixtures/kafka), bare and in a
+broker's envelope: the reference's rows, and damage inside an envelope's value costs only its record."""
 
 import json
 
-from conftest import sample_records
+from conftest import REPO, sample_records
 from extract_reference import assert_same_rows, reference_extract
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -135,3 +136,65 @@ def test_any_json_values_are_records_or_set_aside_with_a_reason(values, shape):
         assert out.records_read == len(values)
         objects = sum(isinstance(v, dict) for v in values)
         assert out.batch.num_rows <= objects
+
+
+# Kafka: the Confluent audit samples (fixtures/kafka, see its SOURCES.md), bare as a file holds them or in a broker's
+# envelope as sovaudit.sources.kafka.audit writes it (a value, a tombstone, or no value member at all).
+AUDIT_SPEC = load_spec("kafka_audit")
+KAFKA_EVENTS = [json.loads(p.read_text()) for p in sorted((REPO / "fixtures" / "kafka").glob("kdp-0*.json"))]
+WRAPS = ("bare", "value", "null value", "no value", "array value")
+
+
+def _kafka_record(event: dict, wrap: str, offset: int) -> bytes:
+    if wrap == "bare":
+        return json.dumps(event).encode()
+    envelope = {"kafka": {"cluster_id": "lkc-1", "topic": "confluent-audit-log-events", "partition": offset % 7,
+                          "offset": offset, "timestamp": 1585648803532}}
+    value = {"value": event, "null value": None, "array value": [event]}
+    if wrap in value:
+        envelope["value"] = value[wrap]
+    return json.dumps(envelope).encode()
+
+
+kafka_records = st.lists(st.builds(_kafka_record, st.sampled_from(KAFKA_EVENTS), st.sampled_from(WRAPS),
+                                   st.integers(0, 2**40)), min_size=1, max_size=6)
+
+
+@PROPERTY
+@given(kafka_records, st.sampled_from([s for s in sorted(SHAPES) if s != "Records"]))
+def test_undamaged_kafka_records_bare_or_in_envelopes_give_the_references_rows(spans, shape):
+    blob = SHAPES[shape](spans)
+    out = extract(blob, AUDIT_SPEC)
+    reference = reference_extract(blob, AUDIT_SPEC)
+    assert out.set_aside == [] and reference.set_aside == {}
+    assert_same_rows(out.batch.to_pylist(), reference.rows, AUDIT_SPEC, blob)
+
+
+def _in_value(span: bytes, insert: bytes) -> bytes:
+    """`insert` at the start of the envelope's value (the record proper), or of a bare record."""
+    at = span.index(b'"value": {') + len(b'"value": {') if b'"value": {' in span else 1
+    return span[:at] + insert + span[at:]
+
+
+KAFKA_DAMAGE = {
+    "duplicate key in the value": lambda s: _in_value(s, b'"id": "dup", "id": "dup", '),
+    "lone surrogate in the value": lambda s: _in_value(s, b'"x": "\\udc00", '),
+    "case-variant key in the value": lambda s: _in_value(s, b'"SpecVersion": "1.0", '),
+}
+
+
+@PROPERTY
+@given(kafka_records, st.sampled_from(["JSON lines", "bare array", "concatenated"]), st.sampled_from(sorted(KAFKA_DAMAGE)),
+       st.data())
+def test_damage_inside_an_envelope_sets_that_record_aside_alone(spans, shape, damage, data):
+    k = data.draw(st.integers(0, len(spans) - 1))
+    bad = KAFKA_DAMAGE[damage](spans[k])
+    blob = SHAPES[shape]([bad if i == k else s for i, s in enumerate(spans)])
+    out = extract(blob, AUDIT_SPEC)
+    reference = reference_extract(SHAPES[shape](spans), AUDIT_SPEC)
+    position = sorted(reference.rows)[k]
+    assert [(s.position, s.raw) for s in out.set_aside] == [(position, bad)], out.set_aside
+    shift = len(bad) - len(spans[k])
+    expected = {p: {**row, "_offset": row["_offset"] + (shift if p > position else 0)}
+                for p, row in reference.rows.items() if p != position}
+    assert_same_rows(out.batch.to_pylist(), expected, AUDIT_SPEC, blob)

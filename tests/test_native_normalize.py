@@ -2,6 +2,7 @@
 over the same records read by DuckDB's read_json: every column, on the real samples, the demo's trail files and
 records made to reach every branch of the mapping."""
 
+import base64
 import gzip
 import json
 from datetime import UTC, datetime
@@ -10,12 +11,15 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import REPO, ct_event
+from kafka_fixtures import audit_event
 
 from sovaudit.ingest.batch_rows import lake_schema, normalized_rows, with_evidence_blob
 from sovaudit.ingest.extract import extract, load_spec
+from sovaudit.ingest.records import split_records
 from sovaudit.resources import query_text
 from sovaudit.schema import lake_tables
 from sovaudit.sources.cloudtrail.resource_map import resource_rules_json
+from sovaudit.sources.kafka.preparer import KafkaPreparer
 
 SAMPLES = sorted((REPO / "fixtures" / "aws" / "cloudtrail").glob("*.json.gz"))
 DEMO = sorted((REPO / "sovaudit" / "demo" / "data").rglob("*CloudTrail*.json.gz"))
@@ -170,3 +174,211 @@ def test_lineage_records_odd_and_in_the_future_give_the_same_rows(db, tmp_path):
     assert [str(t) for t in old_types] == [str(t) for t in new_types]
     _assert_same_lineage(old, new)
     assert [r["_problem"] is not None for r in new] == [False, False, True, True, True]
+
+
+INVENTORY = sorted((REPO / "sovaudit" / "demo" / "data" / "kafka").glob("inventory-*/*.ndjson.gz"))
+TOPICS_PARAMS = {"region": "us-east-1", "aliases": ["ap"]}
+
+
+def _topics_both(db, blob: bytes, tmp_path: Path) -> tuple[list, list, list, list]:
+    """kafka_topics.sql over the records as the old path handed them to DuckDB, and kafka_topics_batch.sql over the
+    extractor's batch of the same blob, as sovaudit.sources.kafka.preparer makes it."""
+    lines = [line for line in blob.splitlines() if line.strip()]
+    path = tmp_path / "topics.json"
+    path.write_bytes(b"[" + b",".join(lines) + b"]")
+    params = {"blob": "b" * 64, "run": "run-1", "pull_started": STARTED, **TOPICS_PARAMS}
+    old = db.cursor().sql(query_text("normalize/kafka_topics.sql"),
+                          params={**params, "path": str(path), "index_map": list(range(len(lines)))})
+    prepared = KafkaPreparer("kafka_topics", TOPICS_PARAMS).fast(blob, tmp_path / "work")
+    assert prepared.records_read == len(lines) and not prepared.set_aside
+    cursor = db.cursor()
+    cursor.register("extracted", prepared.batches[0].batch)
+    new = cursor.sql(query_text("normalize/kafka_topics_batch.sql"), params=params)
+    rows = [sorted((dict(zip(r.columns, v, strict=True)) for v in r.fetchall()), key=lambda d: d["evidence_index"])
+            for r in (old, new)]
+    return rows[0], rows[1], old.types, new.types
+
+
+def _assert_same_topics(old, new):
+    """`configs` is JSON text: DuckDB's re-serialized, the extractor's as delivered; compared parsed."""
+    def parsed(row):
+        return {k: json.loads(v) if k == "configs" and v is not None else v for k, v in row.items()}
+
+    assert len(old) == len(new)
+    for a, b in zip(old, new, strict=True):
+        assert parsed(a) == parsed(b)
+
+
+@pytest.mark.parametrize("path", INVENTORY, ids=lambda p: p.name)
+def test_demo_inventory_files_give_the_same_rows(db, tmp_path, path):
+    old, new, old_types, new_types = _topics_both(db, gzip.decompress(path.read_bytes()), tmp_path)
+    assert [str(t) for t in old_types] == [str(t) for t in new_types]
+    _assert_same_topics(old, new)
+    assert len(new) > 0 and any(r["mm2_role"] for r in new)
+
+
+def test_inventory_records_of_every_role_odd_and_in_the_future_give_the_same_rows(db, tmp_path):
+    def topic(name, **fields):
+        return {"snapshot_time": "2026-09-01T00:00:00Z", "cluster_id": "lkc-us1", "topic": name, "partitions": 3,
+                "replication_factor": 3, "configs": {"retention.ms": "604800000", "cleanup.policy": "delete"},
+                **fields}
+
+    records = [topic("heartbeats"), topic("eu.heartbeats"), topic("eu.orders"), topic("eu.us.orders"),
+               topic("us.eu.checkpoints.internal"), topic("us.eu.orders"), topic("ap.metrics"),
+               topic("mm2-offset-syncs.eu.internal"), topic("mm2-configs.eu.internal"), topic("__consumer_offsets"),
+               topic("plain", configs={"retention.ms": "forever", "retention.bytes": 1073741824}),
+               topic("no-configs", configs=None, partitions="12", replication_factor=None),
+               topic("skewed", snapshot_time="2026-09-01T02:00:00+02:00"),
+               topic("future", snapshot_time="2026-12-03T00:00:00Z"),
+               topic("not-a-time", snapshot_time="2026-09-01"),
+               topic("no-time", snapshot_time=None),
+               {k: v for k, v in topic("x").items() if k != "topic"}]
+    blob = b"\n".join(json.dumps(r).encode() for r in records) + b"\n"
+    old, new, old_types, new_types = _topics_both(db, blob, tmp_path)
+    assert [str(t) for t in old_types] == [str(t) for t in new_types]
+    _assert_same_topics(old, new)
+    roles = {r["topic"]: (r["mm2_role"], r["mirror_alias"]) for r in new}
+    assert roles["eu.us.orders"] == ("remote_topic", "eu") and roles["ap.metrics"] == ("remote_topic", "ap")
+    assert [r["_problem"] is not None for r in new][-4:] == [True] * 4
+
+
+AUDIT = sorted((REPO / "sovaudit" / "demo" / "data" / "kafka" / "audit").glob("*.ndjson.gz"))
+AUDIT_FIXTURES = sorted((REPO / "fixtures" / "kafka").glob("kdp-*.json")) + [
+    REPO / "fixtures" / "kafka" / "kdp-audit-events.derived.ndjson"]
+AUDIT_PARAMS = {"region": "eu-west-1"}
+AUDIT_JSON_COLUMNS = {"authentication_info", "authorization_info", "request", "request_metadata", "result",
+                      "cloud_resources"}
+
+
+class _Records:
+    def __init__(self):
+        self.spans: list[tuple[int, bytes]] = []
+
+    def add(self, index, offset, span, value):
+        self.spans.append((index, span))
+
+
+def _audit_both(db, blob: bytes, tmp_path: Path) -> tuple[dict[int, dict], dict[int, dict], dict[int, str]]:
+    """kafka_audit.sql over the records as the Python splitter handed them to DuckDB, and kafka_audit_batch.sql over
+    the batches sovaudit.sources.kafka.preparer makes of the same blob: (old rows, new rows, new set-aside reasons),
+    each by the record's position in the blob."""
+    records = _Records()
+    assert not split_records(blob, records).set_aside
+    path = tmp_path / "audit.json"
+    path.write_bytes(b"[" + b",".join(span for _, span in records.spans) + b"]")
+    params = {"blob": "b" * 64, "run": "run-1", "pull_started": STARTED, **AUDIT_PARAMS}
+    old = db.cursor().sql(query_text("normalize/kafka_audit.sql"),
+                          params={**params, "path": str(path), "index_map": [i for i, _ in records.spans]})
+    old_rows = {r["evidence_index"]: r for r in (dict(zip(old.columns, v, strict=True)) for v in old.fetchall())}
+    prepared = KafkaPreparer("kafka_audit", AUDIT_PARAMS).fast(blob, tmp_path / "work")
+    assert prepared.records_read == len(records.spans)
+    new_rows: dict[int, dict] = {}
+    for piece in prepared.batches:
+        cursor = db.cursor()
+        cursor.register("extracted", piece.batch)
+        new = cursor.sql(query_text("normalize/kafka_audit_batch.sql"), params=params)
+        assert [str(t) for t in new.types] == [str(t) for t in old.types]
+        new_rows.update((r["evidence_index"], r) for r in (dict(zip(new.columns, v, strict=True))
+                                                           for v in new.fetchall()))
+    reasons = {s.record_index: s.reason for s in prepared.set_aside}
+    assert not set(reasons) & set(new_rows)
+    return old_rows, new_rows, reasons
+
+
+def _assert_same_audit(old: dict[int, dict], new: dict[int, dict], reasons: dict[int, str],
+                       changed: dict[int, str] | None = None) -> None:
+    """Every record gives the same row, or is set aside before the SQL with the reason the old SQL gave it (or, for
+    the positions in `changed`, the reason given there)."""
+    changed = changed or {}
+    assert sorted(old) == sorted([*new, *reasons])
+    for index, a in old.items():
+        if index in reasons:
+            assert reasons[index] == changed.get(index, a["_problem"]), index
+            continue
+        b = new[index]
+        if index in changed:
+            assert b["_problem"] == changed[index], index
+            continue
+        for column in a:
+            if column in AUDIT_JSON_COLUMNS and a[column] is not None and b[column] is not None:
+                assert json.loads(a[column]) == json.loads(b[column]), (index, column)
+            else:
+                assert a[column] == b[column], (index, column, a[column], b[column])
+
+
+@pytest.mark.parametrize("path", AUDIT + AUDIT_FIXTURES, ids=lambda p: p.name)
+def test_demo_and_sample_audit_files_give_the_same_rows(db, tmp_path, path):
+    blob = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    old, new, reasons = _audit_both(db, blob, tmp_path)
+    _assert_same_audit(old, new, reasons)
+    assert new and all(r["_problem"] is None for r in new.values())
+
+
+def _envelope(offset: int, event: object = None, *, raw: bytes | None = None, **extra) -> bytes:
+    """A broker record as sovaudit.sources.kafka.audit writes it."""
+    kafka = {"cluster_id": "lkc-eu1", "topic": "confluent-audit-log-events", "partition": 3, "offset": offset,
+             "timestamp": 1785715309000}
+    head = json.dumps({"kafka": kafka, **extra}, separators=(",", ":")).encode()[:-1]
+    if raw is not None:
+        return head + b',"value_base64":"' + base64.b64encode(raw) + b'"}'
+    return head + b',"value":' + json.dumps(event).encode() + b"}"
+
+
+def test_every_branch_of_the_audit_mapping_and_the_envelope_gives_the_same_rows(db, tmp_path):
+    cloud = "crn://confluent.cloud/organization=9bb441c4/environment=env-q1w2e/cloud-cluster=lkc-a1b2c/kafka=lkc-a1b2c"
+    authn = {**audit_event(90), "type": "io.confluent.kafka.server/authentication"}
+    authn["data"] = {"methodName": "kafka.Authentication", "serviceName": cloud, "resourceName": cloud,
+                     "authenticationInfo": {"principal": {"confluentServiceAccount": {"resourceId": "sa-1"}}},
+                     "requestMetadata": {"clientAddress": [{"ip": "8.8.8.8", "port": 1}]}, "result": "SUCCESS"}
+    failed = {**audit_event(91), "data": {**audit_event(91)["data"], "result": {"status": "UNAUTHENTICATED",
+                                                                               "message": "<b>no</b>"}}}
+    odd_address = {**audit_event(92)}
+    odd_address["data"] = {**odd_address["data"], "requestMetadata": {"client_address": {"host": "h", "port": 1}}}
+    no_id = {k: v for k, v in audit_event(93).items() if k != "id"}
+    lines = [
+        json.dumps(audit_event(0)).encode(),                                            # 0 bare
+        _envelope(1, audit_event(1)),                                                   # 1 in an envelope
+        _envelope(2, None),                                                             # 2 a tombstone
+        _envelope(3, raw=json.dumps(audit_event(3), indent=2).encode()),                # 3 pretty, base64
+        _envelope(4, raw=b"{\xff}"),                                                    # 4 not UTF-8
+        _envelope(5, raw=b"not json at all"),                                           # 5 not JSON
+        _envelope(6, {"schema": {}, "payload": {}}),                                    # 6 no CloudEvent keys
+        json.dumps({"specversion": "1.0", "id": "x"}).encode(),                         # 7 bare, no type/data
+        json.dumps({**audit_event(8), "data": None}).encode(),                          # 8 data null: present
+        json.dumps({**audit_event(9), "time": "2026-12-03T00:00:00Z"}).encode(),        # 9 future
+        json.dumps({**audit_event(10), "time": "yesterday"}).encode(),                  # 10 not a time
+        json.dumps({k: v for k, v in audit_event(11).items() if k != "time"}).encode(),  # 11 no time
+        json.dumps(authn).encode(),                                                     # 12 Cloud shapes
+        json.dumps(failed).encode(),                                                    # 13 failure status
+        json.dumps(audit_event(14, granted=False, operation="Alter", method="kafka.CreateAcls")).encode(),
+        json.dumps(odd_address).encode(),                                               # 15 address object
+        json.dumps(no_id).encode(),                                                     # 16 no id, bare
+        _envelope(17, no_id),                                                           # 17 no id, envelope
+        _envelope(18, raw=json.dumps(no_id, indent=1).encode()),                        # 18 no id, base64
+        _envelope(19, [audit_event(19)]),                                               # 19 value an array
+        _envelope(20, raw=b"[1, 2]"),                                                   # 20 base64 array
+        _envelope(21, raw=json.dumps(audit_event(21)).encode() * 2),                    # 21 two documents
+        json.dumps({"kafka": {"offset": 22}}).encode(),                                 # 22 envelope, no value
+        _envelope(23, {**audit_event(23), "data": {}}),                                 # 23 data empty
+        json.dumps({**audit_event(24), "id": ""}).encode(),                             # 24 empty id
+        _envelope(25, raw=b'{"id": 1,}'),                                               # 25 broken JSON
+        _envelope(26, raw=b'{"id": "a", "id": "b"}'),                                   # 26 a duplicate key
+    ]
+    blob = b"\n".join(lines) + b"\n"
+    old, new, reasons = _audit_both(db, blob, tmp_path)
+    _assert_same_audit(old, new, reasons, changed={
+        19: "message at partition 3 offset 19 is a JSON array, expected a CloudEvents object",
+        21: "message at partition 3 offset 21 is not JSON: not one JSON value",
+        25: "message at partition 3 offset 25 is not JSON: invalid JSON: expected a member name in double quotes, "
+            "found '}' at byte offset 9 (record 0); the remaining 10 bytes cannot be split into records",
+        22: "message at partition null offset 22 has no value (a tombstone)",  # stored by kafka_audit.sql
+        26: "message at partition 3 offset 26 holds a record set aside: duplicate member \"id\" at byte offset 12",
+    })
+    assert old[21]["_problem"] == "message at partition 3 offset 21 is not JSON"
+    assert old[22]["_problem"] is None
+    stored = {i for i, r in new.items() if r["_problem"] is None}
+    assert stored == {0, 1, 3, 8, 12, 13, 14, 15, 16, 17, 18, 23, 24}
+    assert {new[i]["event_uid"] for i in (16, 17, 18)} == {old[i]["event_uid"] for i in (16, 17, 18)}
+    assert all(new[i]["event_uid"].startswith("sha256:") for i in (16, 17, 18, 24))
+    assert (new[1]["kafka_partition"], new[1]["kafka_offset"]) == (3, 1) and new[0]["kafka_offset"] is None
+    assert set(reasons) == {4, 5, 6, 7, 20, 21, 25, 26}

@@ -32,7 +32,8 @@ impl Trie {
         Trie { children: vec![vec![]], terminal: vec![vec![]] }
     }
 
-    pub fn insert(&mut self, path: &[String], id: usize) {
+    /// Adds `id` at the end of `path`; returns that node.
+    pub fn insert(&mut self, path: &[String], id: usize) -> usize {
         let mut node = ROOT;
         for segment in path {
             let key = segment.as_bytes();
@@ -48,15 +49,16 @@ impl Trie {
             };
         }
         self.terminal[node].push(id);
+        node
     }
 
     fn child(&self, node: usize, key: &[u8]) -> Option<usize> {
         self.children[node].iter().find(|(k, _)| k == key).map(|&(_, n)| n)
     }
 
-    /// A mapped key that `key` equals but for letter case.
-    fn case_variant(&self, node: usize, key: &[u8]) -> Option<&[u8]> {
-        self.children[node].iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(k, _)| k.as_slice())
+    /// A mapped key that `key` equals but for letter case, and its node.
+    fn case_variant(&self, node: usize, key: &[u8]) -> Option<(&[u8], usize)> {
+        self.children[node].iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(k, n)| (k.as_slice(), *n))
     }
 
     fn has_children(&self, node: usize) -> bool {
@@ -64,11 +66,46 @@ impl Trie {
     }
 }
 
+/// A record that may come inside an envelope: `marker` and `record` are the captures of the path whose presence
+/// makes a record an envelope and of the member that holds the record proper; `record_node` is that member's node.
+pub struct Envelope {
+    pub marker: usize,
+    pub record: usize,
+    pub record_node: usize,
+}
+
+/// What a record's own member that is a mapped name in another letter case does (`properties` for `Properties`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CaseVariants {
+    /// Sets the record aside: which spelling a reader takes is the reader's choice.
+    SetAside,
+    /// Is read as the mapped name; of two spellings in one record, the first.
+    First,
+}
+
+impl CaseVariants {
+    pub fn parse(name: &str) -> Option<CaseVariants> {
+        match name {
+            "set_aside" => Some(CaseVariants::SetAside),
+            "first" => Some(CaseVariants::First),
+            _ => None,
+        }
+    }
+}
+
+/// The output columns are `kinds` (and `paths`, for messages): the first `record_columns` read from the record,
+/// the rest from its envelope. The field trie's terminals are captures: output column i's own path is capture i;
+/// with an envelope, record column i's path inside the envelope's record member is capture `kinds.len() + i`, then
+/// come the envelope's marker and record captures.
 pub struct Spec {
+    pub case_variants: CaseVariants,
     pub fields: Trie,
     pub kinds: Vec<Kind>,
     pub paths: Vec<String>,
     pub wrappers: Trie,
+    pub record_columns: usize,
+    pub envelope: Option<Envelope>,
+    pub captures: usize,
 }
 
 pub struct SetAside {
@@ -79,11 +116,19 @@ pub struct SetAside {
     pub end: usize,
 }
 
+/// Where a stored record's record proper lies: itself, or its envelope's member (absent: `kind` None).
+pub struct Inner {
+    pub enveloped: bool,
+    pub kind: Option<&'static str>,
+    pub span: Option<(i64, i64)>,
+}
+
 pub struct Output {
     pub columns: Vec<Column>,
     pub positions: Vec<i64>,
     pub offsets: Vec<i64>,
     pub lengths: Vec<i64>,
+    pub inner: Vec<Inner>,
     pub set_aside: Vec<SetAside>,
 }
 
@@ -210,6 +255,7 @@ fn plain_run(b: &[u8], mut i: usize) -> usize {
 
 fn json_type(first: u8) -> &'static str {
     match first {
+        b'{' => "object",
         b'[' => "array",
         b'"' => "string",
         b't' | b'f' => "boolean",
@@ -236,7 +282,7 @@ impl<'a> Scanner<'a> {
             spec,
             limits,
             problem: None,
-            caps: vec![None; spec.kinds.len()],
+            caps: vec![None; spec.captures],
             keys: Vec::new(),
             wrapper_hint: false,
             out: Output {
@@ -244,6 +290,7 @@ impl<'a> Scanner<'a> {
                 positions: Vec::new(),
                 offsets: Vec::new(),
                 lengths: Vec::new(),
+                inner: Vec::new(),
                 set_aside: Vec::new(),
             },
         }
@@ -474,16 +521,18 @@ impl<'a> Scanner<'a> {
         if let Some(c) = self.spec.fields.child(node, &name) {
             return Some(c);
         }
-        // Only a record's own members: DuckDB's read_json matches them to columns ignoring case, so either could
-        // be read as the field; nested paths are read case-sensitively everywhere, and AWS and Azure nest
-        // parameters of either case.
-        if node != ROOT {
+        // Only a record's own members (and an envelope's record's): DuckDB's read_json matches them to columns
+        // ignoring case, so either could be read as the field; nested paths are read case-sensitively everywhere,
+        // and AWS and Azure nest parameters of either case.
+        if node != ROOT && self.spec.envelope.as_ref().map(|e| e.record_node) != Some(node) {
             return None;
         }
-        if let Some(mapped) = self.spec.fields.case_variant(node, &name) {
-            let (found, mapped) = (show_key(&name), show_key(mapped));
-            self.soft(|| format!("member {found} differs only in letter case from the mapped {mapped}"));
+        let (mapped, child) = self.spec.fields.case_variant(node, &name)?;
+        if self.spec.case_variants == CaseVariants::First {
+            return Some(child);
         }
+        let (found, mapped) = (show_key(&name), show_key(mapped));
+        self.soft(|| format!("member {found} differs only in letter case from the mapped {mapped}"));
         None
     }
 
@@ -560,8 +609,20 @@ impl<'a> Scanner<'a> {
         self.value(p, 0, Some(ROOT), top)
     }
 
-    fn convert(&self, col: usize) -> Result<Value<'a>, String> {
-        let Some((s, e)) = self.caps[col] else { return Ok(Value::Null) };
+    /// The capture that output column `col` takes: with an envelope, a record column's from inside the record
+    /// member, and no envelope column's when the record came bare.
+    fn source(&self, col: usize, enveloped: bool) -> Option<usize> {
+        let bare = self.spec.envelope.is_none() || col < self.spec.record_columns;
+        match (enveloped, bare) {
+            (false, true) => Some(col),
+            (false, false) => None,
+            (true, true) => Some(self.spec.kinds.len() + col),
+            (true, false) => Some(col),
+        }
+    }
+
+    fn convert(&self, col: usize, enveloped: bool) -> Result<Value<'a>, String> {
+        let Some((s, e)) = self.source(col, enveloped).and_then(|c| self.caps[c]) else { return Ok(Value::Null) };
         let b: &'a [u8] = self.b;
         let raw = &b[s..e];
         let text = || if raw[0] == b'"' { unescape(&raw[1..raw.len() - 1]) } else { Cow::Borrowed(raw) };
@@ -607,17 +668,27 @@ impl<'a> Scanner<'a> {
         if let Some(reason) = reason {
             return self.set_aside(position, start, end, reason);
         }
+        let enveloped = self.spec.envelope.as_ref().is_some_and(|e| self.caps[e.marker].is_some());
         // A row goes in whole or not at all: an integer out of range is the only value that refuses its record.
-        for col in 0..self.caps.len() {
+        for col in 0..self.spec.kinds.len() {
             if self.spec.kinds[col] == Kind::Integer {
-                if let Err(reason) = self.convert(col) {
+                if let Err(reason) = self.convert(col, enveloped) {
                     return self.set_aside(position, start, end, reason);
                 }
             }
         }
-        for col in 0..self.caps.len() {
-            let value = self.convert(col).unwrap_or(Value::Null);
+        for col in 0..self.spec.kinds.len() {
+            let value = self.convert(col, enveloped).unwrap_or(Value::Null);
             self.out.columns[col].push(value);
+        }
+        if let Some(envelope) = &self.spec.envelope {
+            let (s, e) = if enveloped { self.caps[envelope.record].unwrap_or((0, 0)) } else { (start, end) };
+            let inner = if e > s {
+                Inner { enveloped, kind: Some(json_type(self.b[s])), span: Some((self.at(s) as i64, (e - s) as i64)) }
+            } else {
+                Inner { enveloped, kind: None, span: None }
+            };
+            self.out.inner.push(inner);
         }
         self.out.positions.push(position);
         self.out.offsets.push(self.at(start) as i64);

@@ -5,7 +5,7 @@
 -- Reads: `extracted`, the Arrow record batch of sovaudit.ingest.extract, registered under that name.
 -- Parameters: $blob, $run, $pull_started as for every table; $region, the cluster's configured region.
 -- One difference: a header value that is an object ({"base64": ...}) is its JSON text as delivered, where
--- kafka_lineage.sql's `->>` re-serializes it. Not on the ingest path yet (native/README.md).
+-- kafka_lineage.sql's `->>` re-serializes it. The file and broker pulls run it (sovaudit/sources/kafka/preparer.py).
 WITH fields AS MATERIALIZED (
     SELECT extracted.*, CAST(epoch_ms(timestamp_ms) AS TIMESTAMPTZ) AS _time
     FROM extracted

@@ -27,6 +27,8 @@ class TableBatch:
 
     table: str
     batch: "pa.RecordBatch"
+    # The bytes that `_record_offset`/`_record_length` index when they are not the blob's (values decoded from base64).
+    payload: bytes | None = None
 
 
 @dataclass

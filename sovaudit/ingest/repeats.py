@@ -2,7 +2,8 @@
 is not.
 
 Both records are read again from the archive, through the table's preparer, for repeated ids only: an extracted
-blob's record is its bytes in the blob (the batch's `_offset` and `_length`), a sliced one's is read by
+blob's record is its bytes in the blob (the batch's `_offset` and `_length`, or inside an envelope
+`_record_offset` and `_record_length`), a sliced one's is read by
 queries/normalize/records.sql. A pull without repeats pays nothing; hashing every record as it is normalized cost a fifth of a
 pull whose normalize query reads typed columns rather than each record's text. The same text is the
 same record. Other text is compared as parsed JSON, canonically (keys sorted, no whitespace), so that a copy written
@@ -116,14 +117,18 @@ class RecordReader:
 
 
 def _extracted_records(prepared: PreparedBlob, table: str) -> Iterator[tuple[int, str | None]]:
-    """An extracted blob's records as delivered: each row's `_offset` and `_length` in the decoded blob."""
-    payload = prepared.payload or b""
+    """An extracted blob's records as delivered: each row's `_offset` and `_length` in the decoded blob; where the
+    spec has an envelope, the record proper inside it (`_record_offset`, `_record_length`: a broker message's value,
+    not the envelope that says where it was read), in the bytes the piece names (a value decoded from base64)."""
     for piece in prepared.batches:
         if piece.table != table:
             continue
-        columns = piece.batch.select(["_position", "_offset", "_length"]).to_pydict()
-        for position, offset, length in zip(columns["_position"], columns["_offset"], columns["_length"], strict=True):
-            yield position, payload[offset:offset + length].decode("utf-8", "replace")
+        payload = piece.payload if piece.payload is not None else prepared.payload or b""
+        names = ["_record_offset", "_record_length"] if "_record_offset" in piece.batch.schema.names else \
+            ["_offset", "_length"]
+        columns = piece.batch.select(["_position", *names]).to_pydict()
+        for position, offset, length in zip(*columns.values(), strict=True):
+            yield position, None if offset is None else payload[offset:offset + length].decode("utf-8", "replace")
 
 
 def conflicts(repeats: list[Repeat], reader: RecordReader) -> list[Repeat]:

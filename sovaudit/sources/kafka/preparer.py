@@ -1,24 +1,26 @@
-"""Prepare Kafka blobs for the normalize SQL: hand DuckDB the records, split one by one where needed, setting
-aside what cannot be read as JSON. Whether a record is an audit event, and the mapping, is SQL
-(queries/normalize/kafka_*.sql)."""
+"""Prepare Kafka blobs for the normalize SQL: the native extractor's batch of each blob's records, by the table's
+field spec (queries/normalize/kafka_*.fields.toml), for queries/normalize/kafka_*_batch.sql; what it sets aside is
+quarantined with its reason. Whether a record is an audit event, and the mapping, is SQL; the audit log's base64
+values and its required keys are sovaudit.sources.kafka.envelopes'."""
 
 import re
 from pathlib import Path
 from typing import Any
 
 from sovaudit.ingest.blobs import DecompressError, gunzip_if_needed
-from sovaudit.ingest.prepared import PreparedBlob, TableSlice
-from sovaudit.ingest.records import MAX_RECORD_BYTES, ArrayFile, SetAside, split_records
+from sovaudit.ingest.prepared import PreparedBlob, TableBatch
+from sovaudit.ingest.records import SetAside
 
 # FileStreamSink with the default converter writes a struct's Java Map.toString(): {key=value, …}.
 _JAVA_MAP = re.compile(rb"\A\s*\{[A-Za-z_][\w.-]*=")
-# Blobs sovaudit writes itself (broker records, inventory snapshots): one compact JSON object per line, so
-# DuckDB may read them whole; anything else is split record by record first.
-_OWN_LINES = (b'{"kafka":{', b'{"snapshot_time":')
+_JAVA_MAP_REASON = (
+    "not JSON: a Java Map.toString() dump ({key=value, …}), as Kafka Connect's FileStreamSink writes with a non-JSON "
+    "converter; its strings are unquoted, so it cannot be read back faithfully. Export with "
+    "value.converter=org.apache.kafka.connect.json.JsonConverter (value.converter.schemas.enable=false)")
 
 
 class KafkaPreparer:
-    """One Kafka table's blobs: JSON lines, a JSON array, or one (pretty-printed) JSON object per file."""
+    """One Kafka table's blobs: JSON lines, a JSON array, or JSON objects (pretty-printed or not), one after another."""
 
     setup_queries = ()
 
@@ -30,29 +32,32 @@ class KafkaPreparer:
         return self.params
 
     def fast(self, data: bytes, work: Path) -> PreparedBlob:
-        """Our own line blobs as one JSON array for DuckDB; a record it cannot read sends the blob to `careful`."""
+        """The extracted batch; a Java Map dump is one record, set aside saying how to export JSON instead."""
         try:
             payload = gunzip_if_needed(data)
         except DecompressError as exc:
             return PreparedBlob([], 1, [SetAside(str(exc))])
-        if payload.startswith(_OWN_LINES) and len(payload) <= MAX_RECORD_BYTES and b"\r" not in payload:
-            array_path = work.with_suffix(".json")
-            array_path.write_bytes(b"[" + b",".join(payload.rstrip(b"\n").split(b"\n")) + b"]")
-            return PreparedBlob([TableSlice(self.tables[0], array_path, None)], None, payload=payload)
-        return PreparedBlob([], None, payload=payload)
+        if _JAVA_MAP.match(payload):
+            return PreparedBlob([], 1, [SetAside(_JAVA_MAP_REASON, 0, 0)])
+        return extracted(payload, self.tables[0])
 
     def careful(self, payload: bytes, work: Path) -> PreparedBlob:
-        if _JAVA_MAP.match(payload):
-            return PreparedBlob([], 1, [SetAside(
-                "not JSON: a Java Map.toString() dump ({key=value, …}), as Kafka Connect's FileStreamSink writes "
-                "with a non-JSON converter; its strings are unquoted, so it cannot be read back faithfully. "
-                "Export with value.converter=org.apache.kafka.connect.json.JsonConverter "
-                "(value.converter.schemas.enable=false)", 0, 0)])
-        sink = ArrayFile(work.with_suffix(".json"))
-        try:
-            result = split_records(payload, sink)
-        finally:
-            sink.close()
-        return PreparedBlob([TableSlice(self.tables[0], path, positions) for path, positions in sink.chunks],
-                            result.records_read,
-                            result.set_aside)
+        """Never needed: `fast` reads every record (IngestRun calls this only for a blob `fast` did not read)."""
+        return extracted(payload, self.tables[0])
+
+
+def extracted(payload: bytes, table: str) -> PreparedBlob:
+    """The blob's records by the native extractor and the table's field spec; what it set aside, with its reasons."""
+    # Here, not at the top: `pull --help` loads the preparers, and must not load pyarrow.
+    from sovaudit.ingest.extract import extract, load_spec
+
+    spec = load_spec(table)
+    result = extract(payload, spec)
+    set_aside = [SetAside(s.reason, s.position, s.offset) for s in result.set_aside]
+    if table == "kafka_audit":
+        from sovaudit.sources.kafka.envelopes import audit_batches
+
+        batches = audit_batches(payload, result.batch, spec, set_aside)
+    else:
+        batches = [TableBatch(table, result.batch)]
+    return PreparedBlob([], result.records_read, set_aside, payload=payload, batches=batches)
