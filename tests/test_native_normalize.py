@@ -39,6 +39,17 @@ def db():
     return con
 
 
+def _batch_rows(db, table: str, batch, params: dict):
+    """The table's rows from an extracted batch, as IngestRun makes them: its blob as a column, <table>_batch.sql,
+    and the columns the spec gives as they are (sovaudit.ingest.batch_rows); as a DuckDB relation."""
+    cursor = db.cursor()
+    cursor.execute(lake_tables()[table].ddl.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
+    rows = normalized_rows(cursor, query_text(f"normalize/{table}_batch.sql"),
+                           {k: v for k, v in params.items() if k != "blob"}, with_evidence_blob(batch, params["blob"]),
+                           lake_schema(cursor, table), table)
+    return cursor.from_arrow(rows)
+
+
 def _both(db, records_json: bytes, tmp_path: Path) -> tuple[list[dict], list[dict], list, list]:
     """(rows by read_json and cloudtrail.sql, rows by the extractor, cloudtrail_batch.sql and the columns the spec
     gives as they are (sovaudit.ingest.batch_rows), their Arrow schemas)."""
@@ -49,11 +60,7 @@ def _both(db, records_json: bytes, tmp_path: Path) -> tuple[list[dict], list[dic
     params = {"blob": "b" * 64, "run": "run-1", "pull_started": STARTED}
     old = db.cursor().sql(query_text("normalize/cloudtrail.sql"),
                           params={**params, "path": str(path), "index_map": list(range(count))})
-    cursor = db.cursor()
-    batch = with_evidence_blob(extract(blob, load_spec("cloudtrail")).batch, params["blob"])
-    new = cursor.from_arrow(normalized_rows(cursor, query_text("normalize/cloudtrail_batch.sql"),
-                                            {k: v for k, v in params.items() if k != "blob"}, batch,
-                                            lake_schema(db, "cloudtrail"), "cloudtrail"))
+    new = _batch_rows(db, "cloudtrail", extract(blob, load_spec("cloudtrail")).batch, params)
     rows = [sorted((dict(zip(r.columns, v, strict=True)) for v in r.fetchall()), key=lambda d: d["evidence_index"])
             for r in (old, new)]
     return rows[0], rows[1], old.to_arrow_table().schema, new.to_arrow_table().schema
@@ -134,12 +141,10 @@ def _lineage_both(db, blob: bytes, tmp_path: Path) -> tuple[list, list, list, li
     params = {"blob": "b" * 64, "run": "run-1", "pull_started": STARTED, "region": "eu-west-1"}
     old = db.cursor().sql(query_text("normalize/kafka_lineage.sql"),
                           params={**params, "path": str(path), "index_map": list(range(len(lines)))})
-    cursor = db.cursor()
-    cursor.register("extracted", extract(blob, load_spec("kafka_lineage")).batch)
-    new = cursor.sql(query_text("normalize/kafka_lineage_batch.sql"), params=params)
+    new = _batch_rows(db, "kafka_lineage", extract(blob, load_spec("kafka_lineage")).batch, params)
     rows = [sorted((dict(zip(r.columns, v, strict=True)) for v in r.fetchall()), key=lambda d: d["evidence_index"])
             for r in (old, new)]
-    return rows[0], rows[1], old.types, new.types
+    return rows[0], rows[1], old.to_arrow_table().schema, new.to_arrow_table().schema
 
 
 def _assert_same_lineage(old, new):
@@ -191,12 +196,10 @@ def _topics_both(db, blob: bytes, tmp_path: Path) -> tuple[list, list, list, lis
                           params={**params, "path": str(path), "index_map": list(range(len(lines)))})
     prepared = KafkaPreparer("kafka_topics", TOPICS_PARAMS).fast(blob, tmp_path / "work")
     assert prepared.records_read == len(lines) and not prepared.set_aside
-    cursor = db.cursor()
-    cursor.register("extracted", prepared.batches[0].batch)
-    new = cursor.sql(query_text("normalize/kafka_topics_batch.sql"), params=params)
+    new = _batch_rows(db, "kafka_topics", prepared.batches[0].batch, params)
     rows = [sorted((dict(zip(r.columns, v, strict=True)) for v in r.fetchall()), key=lambda d: d["evidence_index"])
             for r in (old, new)]
-    return rows[0], rows[1], old.types, new.types
+    return rows[0], rows[1], old.to_arrow_table().schema, new.to_arrow_table().schema
 
 
 def _assert_same_topics(old, new):
@@ -274,10 +277,8 @@ def _audit_both(db, blob: bytes, tmp_path: Path) -> tuple[dict[int, dict], dict[
     assert prepared.records_read == len(records.spans)
     new_rows: dict[int, dict] = {}
     for piece in prepared.batches:
-        cursor = db.cursor()
-        cursor.register("extracted", piece.batch)
-        new = cursor.sql(query_text("normalize/kafka_audit_batch.sql"), params=params)
-        assert [str(t) for t in new.types] == [str(t) for t in old.types]
+        new = _batch_rows(db, "kafka_audit", piece.batch, params)
+        assert [str(f) for f in new.to_arrow_table().schema] == [str(f) for f in old.to_arrow_table().schema]
         new_rows.update((r["evidence_index"], r) for r in (dict(zip(new.columns, v, strict=True))
                                                            for v in new.fetchall()))
     reasons = {s.record_index: s.reason for s in prepared.set_aside}

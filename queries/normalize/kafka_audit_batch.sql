@@ -5,7 +5,9 @@
 --
 -- Reads: `extracted`, the Arrow record batch of sovaudit.ingest.extract (registered under that name), with
 -- `_record_text` added by sovaudit.sources.kafka.envelopes: the event's text, for the rows without an id.
--- Parameters: $blob, $run, $pull_started as for every table; $region, the cluster's configured region.
+-- It may hold several blobs' records: `evidence_blob` is each one's blob, and goes into the lake as it is
+-- (sovaudit/ingest/batch_rows.py), as `_position` holds the rows to the batch's.
+-- Parameters: $run, $pull_started as for every table; $region, the cluster's configured region.
 --
 -- What kafka_audit.sql decides elsewhere is decided before this runs (sovaudit.sources.kafka.envelopes): a base64
 -- value that is not UTF-8 or not JSON, and an event lacking specversion, type or data, are set aside there, with
@@ -50,6 +52,7 @@ derived AS MATERIALIZED (
     FROM fields
 )
 SELECT
+    _position,
     specversion,
     id,
     ce_source,
@@ -83,7 +86,7 @@ SELECT
     kafka_topic,
     CAST(kafka_partition AS INTEGER) AS kafka_partition,
     CAST(kafka_offset AS BIGINT) AS kafka_offset,
-    CAST(epoch_ms(CAST(kafka_timestamp_ms AS BIGINT)) AS TIMESTAMPTZ) AS kafka_timestamp,
+    kafka_time(kafka_timestamp_ms) AS kafka_timestamp,
 
     -- common columns ---------------------------------------------------------------------------
     -- An event without an id is named by its text, as kafka_audit.sql named it: a broker value as DuckDB
@@ -134,7 +137,6 @@ SELECT
     CAST(NULL AS VARCHAR) AS dest_region,
     CAST(NULL AS VARCHAR) AS key_id,
     CAST(NULL AS BIGINT) AS bytes_out,
-    $blob AS evidence_blob,
     CAST(_position AS INTEGER) AS evidence_index,
     $run AS ingest_run,
     CAST(_time AS DATE) AS date,

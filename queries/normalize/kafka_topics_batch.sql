@@ -3,17 +3,19 @@
 -- JSON parsing but the configs' three names (queries/normalize/kafka_topics.fields.toml names the fields). The
 -- MirrorMaker 2 rules are kafka_topics.sql's: see its header.
 --
--- Reads: `extracted`, the Arrow record batch of sovaudit.ingest.extract, registered under that name.
--- Parameters: $blob, $run, $pull_started as for every table; $region, the cluster's configured region;
+-- Reads: `extracted`, the Arrow batches of sovaudit.ingest.extract of one or more blobs (snapshots), registered
+-- under that name; `evidence_blob` is each record's blob, and goes into the lake as it is
+-- (sovaudit/ingest/batch_rows.py), as `_position` and the final order hold the rows to the batch's.
+-- Parameters: $run, $pull_started as for every table; $region, the cluster's configured region;
 -- $aliases VARCHAR[], the configured mirror aliases.
--- The aliases a snapshot reveals are those of the rows normalized together: a blob's rows 50,000 at a time
--- (sovaudit.ingest.run.EXTRACTED_ROWS), as kafka_topics.sql saw a 16 MB slice at a time.
+-- The aliases a snapshot reveals are those of its own rows normalized together (per blob, 50,000 rows at a time:
+-- sovaudit.ingest.run.EXTRACTED_ROWS), as kafka_topics.sql saw a 16 MB slice at a time.
 WITH topics AS MATERIALIZED (
-    SELECT extracted.*, snapshot_time AS _time_text
+    SELECT extracted.*, snapshot_time AS _time_text, row_number() OVER () AS _row
     FROM extracted
 ),
 snapshot AS (
-    SELECT list_distinct(list_concat(
+    SELECT evidence_blob, list_distinct(list_concat(
         CAST($aliases AS VARCHAR[]),
         coalesce(list(regexp_extract(topic, '^(.+)\.heartbeats$', 1))
                  FILTER (WHERE regexp_matches(topic, '^.+\.heartbeats$')), []),
@@ -21,6 +23,7 @@ snapshot AS (
                  FILTER (WHERE regexp_matches(topic, '^.+\.checkpoints\.internal$')), [])
     )) AS aliases
     FROM topics
+    GROUP BY evidence_blob
 ),
 roles AS MATERIALIZED (
     SELECT
@@ -33,9 +36,10 @@ roles AS MATERIALIZED (
             WHEN regexp_matches(topic, '^mm2-(configs|offsets|status)\.') THEN 'mm2_internal'
         END AS _artefact,
         list_sort(list_filter(snapshot.aliases, lambda a: starts_with(topic, a || '.')), 'DESC')[1] AS _alias
-    FROM topics, snapshot
+    FROM topics JOIN snapshot USING (evidence_blob)
 )
 SELECT
+    _position,
     _time AS snapshot_time,
     cluster_id,
     $region AS region,
@@ -51,7 +55,6 @@ SELECT
     CASE WHEN _artefact IS NULL THEN _alias END AS mirror_alias,
     CASE WHEN _artefact IS NULL AND _alias IS NOT NULL THEN substr(topic, length(_alias) + 2) END AS mirrored_topic,
     concat(cluster_id, '/', topic, '@', _time_text) AS event_uid,
-    $blob AS evidence_blob,
     CAST(_position AS INTEGER) AS evidence_index,
     $run AS ingest_run,
     CAST(_time AS DATE) AS date,
@@ -62,3 +65,4 @@ SELECT
         ELSE future_time_problem('snapshot_time', _time_text, _time, $pull_started)
     END AS _problem
 FROM roles
+ORDER BY _row

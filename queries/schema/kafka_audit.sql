@@ -30,6 +30,7 @@ CREATE TABLE kafka_audit (
     request_metadata         JSON,
     result_status            VARCHAR,
     result_message           VARCHAR,
+    result                   JSON,      -- the whole result, as delivered (a status object, or a string)
     cloud_resources          JSON,
     kafka_cluster_id         VARCHAR,   -- where sovaudit read the record (NULL for files)
     kafka_topic              VARCHAR,
