@@ -56,28 +56,16 @@ OVERRIDES = {
     # Azure reads durationMs with TRY_CAST: a duration beyond 64 bits is no duration, and the record is stored.
     ("azure", "integer-beyond-64-bits"): "stored",
     # DuckDB's JSON functions match names exactly (tests/hostile_corpus.py checked `Time` beside `time`), so a
-    # case variant beside a mapped name of an Azure or Kafka record is one more unmapped member. The extractor
-    # (CloudTrail) sets it aside: DuckDB's read_json, which it replaced, matched column names ignoring case.
+    # case variant beside a mapped name of an Azure record is one more unmapped member. The extractor (CloudTrail,
+    # Kafka) sets it aside: the record says two things, and DuckDB's read_json, which it replaced for CloudTrail,
+    # matched column names ignoring case.
     ("azure", "case-variant-key"): "stored",
-    ("kafka-audit", "case-variant-key"): "stored",
-    ("kafka-inventory", "case-variant-key"): "stored",
-    ("kafka-lineage", "case-variant-key"): "stored",
-    # Inventory snapshots and lineage exports in sovaudit's own line format go to DuckDB whole (KafkaPreparer.fast),
-    # which reads an unmapped member nested 1,000 deep or holding 5,000 digits without harm: the record is stored.
-    # On the native extractor (being wired for these two tables) such a record is set aside: expect "quarantined".
-    ("kafka-inventory", "depth"): "stored",
-    ("kafka-inventory", "huge-number"): "stored",
-    ("kafka-lineage", "depth"): "stored",
-    ("kafka-lineage", "huge-number"): "stored",
 }
-# Left out, each needing the native extractor (sovaudit/ingest/extract.py, not changed here):
-# - kafka-inventory and kafka-lineage × duplicate-key: DuckDB's fast path keeps the first of two members of one
-#   name and no Python reads these blobs to notice; the extractor sets such a record aside.
-# - cloudtrail × invalid-json-first in JSON lines: the extractor reads a blob whose first line does not parse as
-#   one broken document, so every good line after it is lost with it (the careful splitter now splits such a blob
-#   as lines: tests/test_hostile_corpus.py holds that for the other verbs).
-LEFT_OUT = {("kafka-inventory", "duplicate-key", "lines"), ("kafka-lineage", "duplicate-key", "lines"),
-            ("cloudtrail", "invalid-json-first", "lines")}
+# Left out, needing the native extractor's first-line rule: for the verbs it reads (CloudTrail, Kafka), a JSON lines
+# blob whose first line does not parse is read as one broken document, so every good line after it is lost with it
+# (the careful splitter splits such a blob as lines: this file holds that for Azure).
+EXTRACTED_VERBS = ("cloudtrail", "kafka-audit", "kafka-inventory", "kafka-lineage")
+LEFT_OUT = {(verb, "invalid-json-first", "lines") for verb in EXTRACTED_VERBS}
 
 
 def expected(entry: ClassFile) -> str:
@@ -297,7 +285,7 @@ def test_a_mutated_real_record_costs_at_most_itself(tmp_path_factory, verb, data
     # In JSON lines a record's damage stays on its line (a first line too, now); inside one document a syntax
     # error sets the rest aside, so only the records before the damaged one are sure to be kept.
     kept = {uid for n, uid in enumerate(uids) if n != k and (shape == "lines" or n < k)}
-    if verb == "cloudtrail" and shape == "lines" and k == 0:
+    if verb in EXTRACTED_VERBS and shape == "lines" and k == 0:
         kept = set()  # the extractor's first-line rule (LEFT_OUT above)
     gone = {uids[k]} if mutation == "repeat a member" else set()
     rows = _check_invariants(v, tmp_path_factory.mktemp(verb), blob, "mutated.json", kept, gone)
