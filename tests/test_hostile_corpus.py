@@ -73,11 +73,7 @@ OVERRIDES = {
 # Left out, each needing the native extractor (sovaudit/ingest/extract.py, not changed here):
 # - kafka-inventory and kafka-lineage × duplicate-key: DuckDB's fast path keeps the first of two members of one
 #   name and no Python reads these blobs to notice; the extractor sets such a record aside.
-# - cloudtrail × invalid-json-first in JSON lines: the extractor reads a blob whose first line does not parse as
-#   one broken document, so every good line after it is lost with it (the careful splitter now splits such a blob
-#   as lines: tests/test_hostile_corpus.py holds that for the other verbs).
-LEFT_OUT = {("kafka-inventory", "duplicate-key", "lines"), ("kafka-lineage", "duplicate-key", "lines"),
-            ("cloudtrail", "invalid-json-first", "lines")}
+LEFT_OUT = {("kafka-inventory", "duplicate-key", "lines"), ("kafka-lineage", "duplicate-key", "lines")}
 
 
 def expected(entry: ClassFile) -> str:
@@ -297,8 +293,6 @@ def test_a_mutated_real_record_costs_at_most_itself(tmp_path_factory, verb, data
     # In JSON lines a record's damage stays on its line (a first line too, now); inside one document a syntax
     # error sets the rest aside, so only the records before the damaged one are sure to be kept.
     kept = {uid for n, uid in enumerate(uids) if n != k and (shape == "lines" or n < k)}
-    if verb == "cloudtrail" and shape == "lines" and k == 0:
-        kept = set()  # the extractor's first-line rule (LEFT_OUT above)
     gone = {uids[k]} if mutation == "repeat a member" else set()
     rows = _check_invariants(v, tmp_path_factory.mktemp(verb), blob, "mutated.json", kept, gone)
     if mutation == "repeat a member" and shape == "lines" and (verb, "duplicate-key", "lines") not in LEFT_OUT:

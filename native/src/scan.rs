@@ -4,7 +4,8 @@
 //! surrogate, invalid UTF-8, a control character, nesting past the limit, an overlong number, an oversize
 //! record, a field out of range, a value that is no object) is set aside alone and the next record is read.
 //! A syntax error is the end of the line in JSON lines; anywhere else the rest of the blob cannot be split,
-//! and is set aside as one record.
+//! and is set aside as one record. A blob whose first document breaks before any record of it is read, where the
+//! next non-blank line is a whole record, is JSON lines whose first line is broken.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -140,6 +141,8 @@ struct Broken {
     at: usize,
     why: String,
     error_at: usize,
+    /// Inside a record array, once it was being split (not a first line broken in JSON lines, then).
+    in_array: bool,
 }
 
 const SET_KEYS_FROM: usize = 32;
@@ -713,7 +716,7 @@ impl<'a> Scanner<'a> {
             if !first {
                 if self.b.get(q) != Some(&b',') {
                     let (why, error_at) = self.expect(q, "',' or ']' between records");
-                    return Err(Broken { at: q, why, error_at });
+                    return Err(Broken { at: q, why, error_at, in_array: true });
                 }
                 q = self.ws(q + 1);
             }
@@ -724,7 +727,7 @@ impl<'a> Scanner<'a> {
                     *next += 1;
                     q = self.ws(end);
                 }
-                Err((why, error_at)) => return Err(Broken { at: q, why, error_at }),
+                Err((why, error_at)) => return Err(Broken { at: q, why, error_at, in_array: true }),
             }
         }
     }
@@ -732,7 +735,7 @@ impl<'a> Scanner<'a> {
     /// The object at b[p], whose record arrays (the spec's wrappers, below `node`) are split: the position after
     /// it, and whether it held one.
     fn wrapper(&mut self, p: usize, node: usize, next: &mut i64) -> Result<(usize, bool), Broken> {
-        let broken = |(why, error_at): Hard| Broken { at: error_at, why, error_at };
+        let broken = |(why, error_at): Hard| Broken { at: error_at, why, error_at, in_array: false };
         let mut took = false;
         let mut q = self.ws(p + 1);
         if self.b.get(q) == Some(&b'}') {
@@ -785,7 +788,7 @@ impl<'a> Scanner<'a> {
                 Err(broken) if self.out.positions.len() + self.out.set_aside.len() > before => return Err(broken),
                 Err(broken) => return Err(Broken { at: p, ..broken }),
             }
-            self.record(p, true).map_err(|(why, error_at)| Broken { at: p, why, error_at })?;
+            self.record(p, true).map_err(|(why, error_at)| Broken { at: p, why, error_at, in_array: false })?;
         }
         match scanned {
             Ok(end) => {
@@ -793,19 +796,29 @@ impl<'a> Scanner<'a> {
                 *next += 1;
                 Ok(end)
             }
-            Err((why, error_at)) => Err(Broken { at: p, why, error_at }),
+            Err((why, error_at)) => Err(Broken { at: p, why, error_at, in_array: false }),
         }
     }
 
-    fn documents(&mut self, p: usize) {
+    /// The documents from b[first]; where the first of them broke before any record of it was read (and not in
+    /// a record array), its error, with nothing set aside (the caller decides what the blob was).
+    fn documents(&mut self, first: usize) -> Result<(), Broken> {
         let mut next = 0i64;
-        let mut p = self.ws_bom(p);
+        let mut p = self.ws_bom(first);
         while p < self.b.len() {
             match self.document(p, &mut next) {
                 Ok(end) => p = self.ws_bom(end),
-                Err(broken) => return self.set_aside_rest(broken, next),
+                Err(broken) if p == first && !broken.in_array && self.out.positions.is_empty()
+                    && self.out.set_aside.is_empty() => {
+                    return Err(broken)
+                }
+                Err(broken) => {
+                    self.set_aside_rest(broken, next);
+                    return Ok(());
+                }
             }
         }
+        Ok(())
     }
 
     fn set_aside_rest(&mut self, broken: Broken, position: i64) {
@@ -875,10 +888,29 @@ impl<'a> Scanner<'a> {
         if b[nl..].iter().all(|c| c.is_ascii_whitespace()) {
             return false;
         }
+        self.line_is_a_record(first)
+    }
+
+    /// Whether the line from blob[start] is one whole JSON object and nothing else.
+    fn line_is_a_record(&mut self, start: usize) -> bool {
+        let b = self.blob;
+        if b.get(start) != Some(&b'{') {
+            return false;
+        }
+        let nl = b[start..].iter().position(|&c| c == b'\n').map_or(b.len(), |n| start + n);
         self.b = &b[..nl];
-        let whole = self.record(first, true).map(|end| self.ws(end) == nl).unwrap_or(false);
+        let whole = self.record(start, true).map(|end| self.ws(end) == nl).unwrap_or(false);
         self.b = b;
         whole
+    }
+
+    /// Whether the next non-blank line after the one at blob[first] is a whole record: a JSON lines blob whose
+    /// first record is broken, rather than one broken document (as sovaudit.ingest.records decides).
+    fn second_line_is_a_record(&mut self, first: usize) -> bool {
+        let b = self.blob;
+        let Some(nl) = b[first..].iter().position(|&c| c == b'\n').map(|n| first + n) else { return false };
+        let start = self.ws_bom(nl + 1);
+        self.line_is_a_record(start)
     }
 
     pub fn run(&mut self) {
@@ -888,8 +920,13 @@ impl<'a> Scanner<'a> {
         }
         if self.is_json_lines(first) {
             self.lines();
-        } else {
-            self.documents(first);
+        } else if let Err(broken) = self.documents(first) {
+            if self.second_line_is_a_record(first) {
+                // Only the first line is set aside, not every record after it.
+                self.lines();
+            } else {
+                self.set_aside_rest(broken, 0);
+            }
         }
     }
 }
