@@ -262,6 +262,48 @@ impl Column {
         }
     }
 
+    /// A null of any column.
+    pub fn push_null(&mut self) {
+        match self {
+            Column::Text { offsets, data, valid, .. } => {
+                offsets.push(data.len() as i64);
+                valid.push(false);
+            }
+            Column::Bool { values, valid } => {
+                values.push(false);
+                valid.push(false);
+            }
+            Column::Int { values, valid, .. } => {
+                values.push(0);
+                valid.push(false);
+            }
+        }
+    }
+
+    /// Bytes as they are, to a text column.
+    #[inline]
+    pub fn push_text(&mut self, text: &[u8]) {
+        if let Column::Text { offsets, data, valid, .. } = self {
+            data.extend_from_slice(text);
+            offsets.push(data.len() as i64);
+            valid.push(true);
+        }
+    }
+
+    /// A JSON string's inside, its escapes decoded, to a text column.
+    #[inline]
+    pub fn push_string(&mut self, inner: &[u8]) {
+        if let Column::Text { offsets, data, valid, .. } = self {
+            if inner.contains(&b'\\') {
+                crate::scan::unescape_into(inner, data);
+            } else {
+                data.extend_from_slice(inner);
+            }
+            offsets.push(data.len() as i64);
+            valid.push(true);
+        }
+    }
+
     /// Room for `scale` times what the column holds now (1.1 times that, for the estimate's error).
     pub fn reserve(&mut self, scale: f64) {
         let more = |len: usize| ((len as f64) * (scale * 1.1 - 1.0)).max(0.0) as usize;

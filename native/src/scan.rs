@@ -191,6 +191,12 @@ pub fn unescape(inner: &[u8]) -> Cow<'_, [u8]> {
         return Cow::Borrowed(inner);
     }
     let mut out = Vec::with_capacity(inner.len());
+    unescape_into(inner, &mut out);
+    Cow::Owned(out)
+}
+
+/// `unescape`, appended to `out`.
+pub fn unescape_into(inner: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while i < inner.len() {
         let c = inner[i];
@@ -230,7 +236,6 @@ pub fn unescape(inner: &[u8]) -> Cow<'_, [u8]> {
         let mut buf = [0u8; 4];
         out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
     }
-    Cow::Owned(out)
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -689,9 +694,19 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
+        let b: &'a [u8] = self.b;
         for col in 0..self.spec.kinds.len() {
-            let value = self.convert(col, enveloped).unwrap_or(Value::Null);
-            self.out.columns[col].push(value);
+            // Text is the most of a row: it goes from the blob to its column without a Value between.
+            let cap = self.source(col, enveloped).and_then(|c| self.caps[c]);
+            match (self.spec.kinds[col], cap) {
+                (_, None) => self.out.columns[col].push_null(),
+                (Kind::Json, Some((s, e))) if b[s] != b'n' => self.out.columns[col].push_text(&b[s..e]),
+                (Kind::String, Some((s, e))) if b[s] == b'"' => self.out.columns[col].push_string(&b[s + 1..e - 1]),
+                _ => {
+                    let value = self.convert(col, enveloped).unwrap_or(Value::Null);
+                    self.out.columns[col].push(value);
+                }
+            }
         }
         if let Some(envelope) = &self.spec.envelope {
             let (s, e) = if enveloped { self.caps[envelope.record].unwrap_or((0, 0)) } else { (start, end) };
