@@ -242,8 +242,34 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// The end of the run of bytes from b[i] that need no look inside a string: none is '"', '\\' or a control
-/// character. Eight bytes at a time (a byte is flagged where it is zero after the xor, or below 0x20).
+/// character. Sixteen bytes at a time by SSE2 (every x86-64 has it), then eight by `plain_run_words`.
+#[cfg(target_arch = "x86_64")]
 fn plain_run(b: &[u8], mut i: usize) -> usize {
+    use std::arch::x86_64::*;
+    // Safety: SSE2 is part of x86-64; each load reads b[i..i + 16], inside the slice.
+    unsafe {
+        let (quote, slash, control) = (_mm_set1_epi8(b'"' as i8), _mm_set1_epi8(b'\\' as i8), _mm_set1_epi8(0x1f));
+        while i + 16 <= b.len() {
+            let v = _mm_loadu_si128(b.as_ptr().add(i) as *const __m128i);
+            let low = _mm_cmpeq_epi8(_mm_min_epu8(v, control), v); // v <= 0x1f, unsigned
+            let hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)), low);
+            let mask = _mm_movemask_epi8(hit) as u32;
+            if mask != 0 {
+                return i + mask.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+    }
+    plain_run_words(b, i)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn plain_run(b: &[u8], i: usize) -> usize {
+    plain_run_words(b, i)
+}
+
+/// `plain_run` eight bytes at a time (a byte is flagged where it is zero after the xor, or below 0x20).
+fn plain_run_words(b: &[u8], mut i: usize) -> usize {
     while i + 8 <= b.len() {
         let w = u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
         let quote = w ^ (ONES * b'"' as u64);
