@@ -162,6 +162,7 @@ pub struct Bitmap {
 }
 
 impl Bitmap {
+    #[inline]
     pub fn push(&mut self, bit: bool) {
         if self.len.is_multiple_of(8) {
             self.bits.push(0);
@@ -263,6 +264,7 @@ impl Column {
     }
 
     /// A null of any column.
+    #[inline]
     pub fn push_null(&mut self) {
         match self {
             Column::Text { offsets, data, valid, .. } => {
