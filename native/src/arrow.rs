@@ -292,11 +292,11 @@ impl Column {
         }
     }
 
-    /// A JSON string's inside, its escapes decoded, to a text column.
+    /// A JSON string's inside, its escapes decoded (`escaped`: it has some), to a text column.
     #[inline]
-    pub fn push_string(&mut self, inner: &[u8]) {
+    pub fn push_string(&mut self, inner: &[u8], escaped: bool) {
         if let Column::Text { offsets, data, valid, .. } = self {
-            if inner.contains(&b'\\') {
+            if escaped {
                 crate::scan::unescape_into(inner, data);
             } else {
                 data.extend_from_slice(inner);

@@ -158,6 +158,10 @@ pub struct Scanner<'a> {
     limits: &'a Limits,
     problem: Option<String>,
     caps: Vec<Option<(usize, usize)>>,
+    /// Whether each capture, when it is a string, holds escapes (as `string` found; a plain one is copied as is).
+    escaped: Vec<bool>,
+    /// Whether the last string `value` read held escapes.
+    last_escaped: bool,
     keys: Vec<(usize, usize, bool)>,
     wrapper_hint: bool,
     pub out: Output,
@@ -326,6 +330,8 @@ impl<'a> Scanner<'a> {
             limits,
             problem: None,
             caps: vec![None; spec.captures],
+            escaped: vec![false; spec.captures],
+            last_escaped: false,
             keys: Vec::new(),
             wrapper_hint: false,
             out: Output {
@@ -387,7 +393,10 @@ impl<'a> Scanner<'a> {
             }
             Some(b'{') => self.object(p, depth + 1, node, top),
             Some(b'[') => self.array(p, depth + 1),
-            Some(b'"') => self.string(p).map(|(end, _)| end),
+            Some(b'"') => self.string(p).map(|(end, escaped)| {
+                self.last_escaped = escaped;
+                end
+            }),
             Some(b't') => self.literal(p, b"true"),
             Some(b'f') => self.literal(p, b"false"),
             Some(b'n') => self.literal(p, b"null"),
@@ -545,7 +554,10 @@ impl<'a> Scanner<'a> {
             q = self.ws(end);
             if let Some(c) = child {
                 for &col in &self.spec.fields.terminal[c] {
-                    self.caps[col].get_or_insert((start, end));
+                    if self.caps[col].is_none() {
+                        self.caps[col] = Some((start, end));
+                        self.escaped[col] = self.last_escaped;
+                    }
                 }
             }
             match self.b.get(q) {
@@ -723,11 +735,13 @@ impl<'a> Scanner<'a> {
         let b: &'a [u8] = self.b;
         for col in 0..self.spec.kinds.len() {
             // Text is the most of a row: it goes from the blob to its column without a Value between.
-            let cap = self.source(col, enveloped).and_then(|c| self.caps[c]);
+            let cap = self.source(col, enveloped).and_then(|c| Some((self.caps[c]?, self.escaped[c])));
             match (self.spec.kinds[col], cap) {
                 (_, None) => self.out.columns[col].push_null(),
-                (Kind::Json, Some((s, e))) if b[s] != b'n' => self.out.columns[col].push_text(&b[s..e]),
-                (Kind::String, Some((s, e))) if b[s] == b'"' => self.out.columns[col].push_string(&b[s + 1..e - 1]),
+                (Kind::Json, Some(((s, e), _))) if b[s] != b'n' => self.out.columns[col].push_text(&b[s..e]),
+                (Kind::String, Some(((s, e), escaped))) if b[s] == b'"' => {
+                    self.out.columns[col].push_string(&b[s + 1..e - 1], escaped)
+                }
                 _ => {
                     let value = self.convert(col, enveloped).unwrap_or(Value::Null);
                     self.out.columns[col].push(value);
