@@ -229,6 +229,36 @@ def test_a_syntax_error_in_json_lines_costs_its_line_only():
     assert out.set_aside[0].reason.startswith("invalid JSON on line 2:")
 
 
+@pytest.mark.parametrize("first", [b'{"eventID": "bad", ', b"{", b'{"eventID": "x" "y"}', b'{"Records": {}'])
+def test_json_lines_whose_first_line_is_broken_lose_that_line_only(first):
+    blob = _lines([first, _good(1), _good(2)])
+    out = extract(blob, SPEC)
+    assert _ids(out) == ["e1", "e2"]
+    [bad] = out.set_aside
+    assert (bad.position, bad.offset, bad.raw) == (0, 0, first)
+    assert bad.reason.startswith("invalid JSON on line 1:")
+    reference = reference_extract(blob, SPEC)
+    assert sorted(reference.rows) == [1, 2] and list(reference.set_aside) == [0]
+
+
+def test_a_broken_first_document_without_a_whole_record_on_its_second_line_is_set_aside_whole():
+    blob = b'{"eventID": "bad",\n  "x": }\n' + _good(1) + b"\n"
+    out = extract(blob, SPEC)
+    assert _ids(out) == []
+    [rest] = out.set_aside
+    assert rest.position == 0 and rest.raw == blob and "cannot be split into records" in rest.reason
+
+
+@pytest.mark.parametrize("blob", [b'{"Records": [}\n', b"[}\n"])
+def test_a_record_array_broken_on_the_first_line_sets_the_rest_aside_as_before(blob):
+    blob += _good(1) + b"\n" + _good(2) + b"\n"
+    out = extract(blob, SPEC)
+    assert _ids(out) == []
+    [rest] = out.set_aside
+    assert rest.position == 0 and "cannot be split into records" in rest.reason
+    assert reference_extract(blob, SPEC).rows == {}
+
+
 def test_trailing_garbage_after_the_records_is_one_set_aside_record():
     blob = _wrapped([_good(0), _good(1)]) + b"\n\x00\x01garbage"
     out = extract(blob, SPEC)

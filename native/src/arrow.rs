@@ -162,6 +162,7 @@ pub struct Bitmap {
 }
 
 impl Bitmap {
+    #[inline]
     pub fn push(&mut self, bit: bool) {
         if self.len.is_multiple_of(8) {
             self.bits.push(0);
@@ -259,6 +260,49 @@ impl Column {
                 values.push(0);
                 valid.push(false);
             }
+        }
+    }
+
+    /// A null of any column.
+    #[inline]
+    pub fn push_null(&mut self) {
+        match self {
+            Column::Text { offsets, data, valid, .. } => {
+                offsets.push(data.len() as i64);
+                valid.push(false);
+            }
+            Column::Bool { values, valid } => {
+                values.push(false);
+                valid.push(false);
+            }
+            Column::Int { values, valid, .. } => {
+                values.push(0);
+                valid.push(false);
+            }
+        }
+    }
+
+    /// Bytes as they are, to a text column.
+    #[inline]
+    pub fn push_text(&mut self, text: &[u8]) {
+        if let Column::Text { offsets, data, valid, .. } = self {
+            data.extend_from_slice(text);
+            offsets.push(data.len() as i64);
+            valid.push(true);
+        }
+    }
+
+    /// A JSON string's inside, its escapes decoded (`escaped`: it has some), to a text column.
+    #[inline]
+    pub fn push_string(&mut self, inner: &[u8], escaped: bool) {
+        if let Column::Text { offsets, data, valid, .. } = self {
+            if escaped {
+                crate::scan::unescape_into(inner, data);
+            } else {
+                data.extend_from_slice(inner);
+            }
+            offsets.push(data.len() as i64);
+            valid.push(true);
         }
     }
 

@@ -79,7 +79,7 @@ class _Stage:
         self.cursor.execute("SET TimeZone = 'UTC'")
         self.batches: defaultdict[str, list[pa.Table]] = defaultdict(list)
         # Extracted batches not yet normalized, per table: several blobs' records go through one statement, whose
-        # planning (~16 ms for CloudTrail's) would otherwise cost as much as a 5,000-record blob's rows.
+        # planning (~16 ms for the biggest) would otherwise cost as much as a 5,000-record blob's rows.
         self.pending: defaultdict[str, list[pa.RecordBatch]] = defaultdict(list)
         self.pending_rows: Counter[str] = Counter()
         self.rows = 0
