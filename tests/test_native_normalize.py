@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import REPO, ct_event
+from azure_fixtures import activity_rest_event, keyvault_record, storage_record
 from kafka_fixtures import audit_event
 
 from sovaudit.ingest.batch_rows import lake_schema, normalized_rows, with_evidence_blob
@@ -450,3 +451,73 @@ def test_demo_and_sample_azure_files_give_the_same_rows(azure_db, tmp_path, path
         assert new_reasons[index] == reason or reason.startswith("invalid JSON") and new_reasons[index].startswith(
             "invalid JSON: expected a member name in double quotes, found '}' at byte offset 941"), index
     assert new or "invalid" in path.name
+
+
+def _azure_branches() -> list:
+    """Records that reach every branch of azure_activity.sql, azure_resource.sql and the router."""
+    when = datetime(2026, 9, 1, 12, tzinfo=UTC)
+    kv, st = keyvault_record, storage_record
+
+    def without(record, *keys):
+        return {k: v for k, v in record.items() if k not in keys}
+
+    rest = activity_rest_event(when)
+    export = {"time": "2026-09-01T10:00:00Z", "resourceId": "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG-ACME-KEYS-WEU/"
+              "PROVIDERS/MICROSOFT.STORAGE/STORAGEACCOUNTS/A1", "operationName":
+              "MICROSOFT.STORAGE/STORAGEACCOUNTS/OBJECTREPLICATIONPOLICIES/WRITE", "category": "Administrative",
+              "resultType": "Failure", "resultSignature": "Forbidden", "durationMs": "17", "callerIpAddress": "10.0.0.1",
+              "identity": {"claims": {"upn": "ops@contoso.eu", "tid": "T1", "ipaddr": "10.1.1.1"},
+                           "authorization": {"scope": "/subscriptions/s1/x"}},
+              "properties": {"statusCode": "Forbidden", "userAgent": "az-cli",
+                             "requestbody": json.dumps({"properties": {"destinationAccount":
+                                                        "/subscriptions/s1/resourcegroups/rg-acme-keys-weu/b"}})}}
+    records = [
+        rest, activity_rest_event(when, "Microsoft.Storage/storageAccounts/listKeys/action", n=1, status="Failed"),
+        {**rest, "eventDataId": "", "id": "", "status": {"value": "Failed"}, "subStatus": {"value": "Conflict"},
+         "claims": {"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": "u@x", "oid": "o1"},
+         "eventName": "BeginRequest", "category": {"value": "Administrative"}, "resourceProviderName": "MICROSOFT.SQL",
+         "resourceType": {"value": "Microsoft.Sql/servers"}, "durationMs": 12.0, "location": "West Europe",
+         "httpRequest": {"clientIpAddress": "[2001:db8::1]:443"}},
+        without({**rest, "operationName": {"value": "Microsoft.KeyVault/vaults/delete"}}, "eventDataId", "id"),
+        {**rest, "eventTimestamp": "2026-12-03T00:00:00Z"}, {**rest, "eventTimestamp": "yesterday"},
+        without(rest, "eventTimestamp"), {**rest, "eventDataId": None, "properties": {"eventDataId": "p-1"}},
+        export, {**export, "category": "Policy", "identity": None, "properties": {"requestbody": "{not json"}},
+        {**export, "category": 7, "operationName": "Microsoft.Authorization/roleAssignments/write"},
+        {**export, "operationName": "Microsoft.Compute/virtualMachines/read", "category": "Security"},
+        kv(when, "KeyDecrypt"), kv(when, "VaultPatch", status=403, location=None), kv(when, "SecretList"),
+        kv(when, "KeyPurge", upn=None), kv(when, "KeyCreate"), kv(when, "VaultAccessPolicyChangedEventGridNotification"),
+        kv(when, "KeyRotate"), {**kv(when, "KeyGet"), "identity": {"claims": {"oid": "o2", "tid": "T2"}}},
+        without(kv(when, "KeyGet"), "identity"), {**kv(when, "KeyGet"), "time": "2026-13-01T00:00:00Z"},
+        without(kv(when, "KeyGet"), "time"), {**kv(when, "KeyGet"), "time": "2026-12-09T00:00:00Z"},
+        st(when, "GetBlob"), st(when, "PutBlob"), st(when, "DeleteBlob", category="StorageDelete"),
+        st(when, "SetContainerACL"), st(when, "SetBlobProperties"), st(when, "SetBlobServiceProperties"),
+        st(when, "CopyBlob", source_uri="https://other.blob.core.windows.net/c/b?sig=secret"),
+        st(when, "GetBlob", status=404, status_text="BlobNotFound"), st(when, "GetUserDelegationKey"),
+        {**st(when, "ListBlobs"), "uri": "https://customersneu.blob.core.windows.net/a%20b/c%2Fd?restype=x"},
+        {"properties": {"serviceType": "blob", "accountName": "a", "requestUrl": "https://a.blob/x/y?sig=s"}},
+        {"time": "2026-09-01T00:00:00Z", "resourceId": "/subscriptions/s/providers/Microsoft.Web/sites/w",
+         "category": "AppServiceHTTPLogs", "operationName": "QueryLogs", "statusCode": "500", "level": 4},
+        {"time": "2026-09-01T00:00:00Z", "operationName": "DeleteThing", "Properties": {"id": "ignored"}},
+        {"time": "2026-09-01T00:00:00Z", "operationName": "PutThing", "Properties": {"id": "b"},
+         "properties": {"id": "a", "httpStatusCode": "201"}},
+        {"time": "2026-09-01T00:00:00Z", "operationName": "Other", "resultType": "failed", "identity": "opaque"},
+        {"eventTimestamp": None, "resourceId": "/subscriptions/s/x", "time": "2026-09-01T00:00:00Z"},
+        {"eventID": "not azure"}, {"properties": {"serviceType": "blob"}},
+    ]
+    return records
+
+
+def test_every_branch_of_the_azure_mappings_and_the_router_gives_the_same_rows(azure_db, tmp_path):
+    records = _azure_branches()
+    blob = json.dumps({"records": records}, indent=1).encode()
+    old, new, old_reasons, new_reasons = _azure_both(azure_db, blob, tmp_path)
+    _assert_same_azure(old, new)
+    assert old_reasons == new_reasons and sorted(new_reasons) == [len(records) - 2, len(records) - 1]
+    tables = {table for table, _ in new}
+    assert tables == {"azure_activity", "azure_resource"}
+    assert len(new) == len(records) - 2
+    classes = {r["action_class"] for r in new.values()}
+    assert {"config", "auth", "delete", "read", "write", "key_use", "other"} <= classes
+    assert sum(r["_problem"] is not None for r in new.values()) >= 6
+    assert any(r["event_uid"].startswith("sha256:") for r in new.values())
+    assert any(r["dest_region"] == "westeurope" for r in new.values())
