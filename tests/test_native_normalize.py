@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO, ct_event
 from azure_fixtures import activity_rest_event, keyvault_record, storage_record
+from conftest import REPO, ct_event
 from kafka_fixtures import audit_event
 
 from sovaudit.ingest.batch_rows import lake_schema, normalized_rows, with_evidence_blob
@@ -19,8 +19,8 @@ from sovaudit.ingest.extract import extract, load_spec
 from sovaudit.ingest.records import split_records
 from sovaudit.resources import query_text
 from sovaudit.schema import lake_tables
-from sovaudit.sources.cloudtrail.resource_map import resource_rules_json
 from sovaudit.sources.azure.preparer import AzurePreparer
+from sovaudit.sources.cloudtrail.resource_map import resource_rules_json
 from sovaudit.sources.kafka.preparer import KafkaPreparer
 
 SAMPLES = sorted((REPO / "fixtures" / "aws" / "cloudtrail").glob("*.json.gz"))
