@@ -40,18 +40,54 @@ def is_storage_fragment(record: dict[str, Any]) -> bool:
             and "serviceType" in properties and "accountName" in properties)
 
 
-def route(rest: "pa.Array", logged: "pa.Array", category: "pa.Array", arm: "pa.Array") -> "pa.Array":
-    """Each record's table by the facts about its top-level members: `rest`, it has an eventTimestamp or an
-    eventDataId, or its operationName is an object (the REST shape); `logged`, it has one of the resource-log shape's
-    keys; `category`, its category when that is a string; `arm`, its identity has claims and authorization. Null
-    where the record has neither shape: a Storage fragment (is_storage_fragment) or no Azure record."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+class _Python:
+    """`route`'s operations on one record's facts."""
 
-    activity = pc.or_kleene(pc.fill_null(pc.is_in(pc.utf8_lower(category), pa.array(sorted(_ACTIVITY_CATEGORIES))),
-                                         False), arm)
-    return pc.if_else(rest, ACTIVITY, pc.if_else(logged, pc.if_else(activity, ACTIVITY, RESOURCE),
-                                                 pa.scalar(None, pa.string())))
+    @staticmethod
+    def activity_category(category: str | None) -> bool:
+        return category is not None and category.lower() in _ACTIVITY_CATEGORIES
+
+    @staticmethod
+    def or_(a: bool, b: bool) -> bool:
+        return a or b
+
+    @staticmethod
+    def if_else(condition: bool, then: str | None, otherwise: str | None) -> str | None:
+        return then if condition else otherwise
+
+
+class _Arrow:
+    """`route`'s operations on a batch's columns of facts."""
+
+    @staticmethod
+    def activity_category(category):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return pc.fill_null(pc.is_in(pc.utf8_lower(category), pa.array(sorted(_ACTIVITY_CATEGORIES))), False)
+
+    @staticmethod
+    def or_(a, b):
+        import pyarrow.compute as pc
+
+        return pc.or_(a, b)
+
+    @staticmethod
+    def if_else(condition, then, otherwise):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return pc.if_else(condition, then, pa.scalar(otherwise, pa.string()) if otherwise is None else otherwise)
+
+
+def route(rest, logged, category, arm, ops: type = _Python):
+    """A record's table by the facts about its top-level members: `rest`, it has an eventTimestamp or an
+    eventDataId, or its operationName is an object (the REST shape); `logged`, it has one of the resource-log shape's
+    keys; `category`, its category when that is a string; `arm`, its identity has claims and authorization. None
+    where the record has neither shape: a Storage fragment (is_storage_fragment) or no Azure record. The same rule
+    for one record (`ops=_Python`, detect_table) and for a batch's columns (`ops=_Arrow`, _routed)."""
+    activity = ops.or_(ops.activity_category(category), arm)
+    return ops.if_else(rest, ACTIVITY, ops.if_else(logged, ops.if_else(activity, ACTIVITY, RESOURCE), None))
 
 
 def _present(value: object) -> bool:
@@ -60,16 +96,14 @@ def _present(value: object) -> bool:
 
 def detect_table(record: dict[str, Any]) -> str | None:
     """azure_activity, azure_resource, or None for a record that is neither shape (by `route`)."""
-    import pyarrow as pa
-
     identity = record.get("identity")
     category = record.get("category")
-    facts = (_present(record.get("eventTimestamp")) or _present(record.get("eventDataId"))
-             or isinstance(record.get("operationName"), dict),
-             any(_present(record.get(key)) for key in _RESOURCE_LOG_KEYS),
-             category if isinstance(category, str) else None,
-             isinstance(identity, dict) and _present(identity.get("claims")) and _present(identity.get("authorization")))
-    table = route(*(pa.array([fact], pa.string() if i == 2 else pa.bool_()) for i, fact in enumerate(facts)))[0].as_py()
+    table = route(_present(record.get("eventTimestamp")) or _present(record.get("eventDataId"))
+                  or isinstance(record.get("operationName"), dict),
+                  any(_present(record.get(key)) for key in _RESOURCE_LOG_KEYS),
+                  category if isinstance(category, str) else None,
+                  isinstance(identity, dict) and _present(identity.get("claims"))
+                  and _present(identity.get("authorization")))
     return table or (RESOURCE if is_storage_fragment(record) else None)
 
 
@@ -94,7 +128,7 @@ def _routed(batch: "pa.RecordBatch") -> "pa.Array":
     category = pc.if_else(pc.fill_null(pc.starts_with(text("_category"), '"'), False),
                           batch.column("category"), None)
     arm = pc.and_(present("_identity_claims"), present("_identity_authorization"))
-    return route(rest, logged, category, arm)
+    return route(rest, logged, category, arm, _Arrow)
 
 
 def is_azure_record(value: dict[str, Any]) -> bool:
