@@ -14,7 +14,9 @@
 -- delivered (azure_activity.sql re-serialized it); JSON columns are as delivered.
 WITH fields AS MATERIALIZED (
     SELECT
-        extracted.*,
+        -- the big members stay out of the materialized steps: they go into the lake as the extractor took them
+        extracted.* EXCLUDE (identity, properties, "authorization", http_request, related_events, _identity_claim,
+                                 _identity_authorization),
         _event_timestamp IS NOT NULL OR starts_with(_operation_name, '{') AS _rest,
         azure_value_of(_operation_name, _operation_name_value) AS _op,
         azure_value_of(_category, _category_value) AS _category_text,

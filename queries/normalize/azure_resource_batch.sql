@@ -9,7 +9,9 @@
 -- delivered (azure_resource.sql re-serialized it); JSON columns are as delivered.
 WITH fields AS MATERIALIZED (
     SELECT
-        extracted.*,
+        -- the big members stay out of the materialized steps: they go into the lake as the extractor took them
+        extracted.* EXCLUDE (identity, properties, "authorization", http_request, related_events, _claims,
+                                 _identity_claims, _identity_claim, _identity_authorization),
         _time_string AS _time_text,
         lower(resource_id) AS _rid_l,
         -- A Storage record's `properties` on their own (see sovaudit.sources.azure.preparer.is_storage_fragment).
