@@ -81,7 +81,7 @@ pub enum CaseVariants {
     SetAside,
     /// Is read as the mapped name; of two spellings in one record, the first.
     First,
-    /// Is not the mapped name: ignored, as DuckDB's json_transform matches names (the Azure SQL's reader).
+    /// Is not the mapped name: ignored, as DuckDB's json_transform matches names.
     Exact,
 }
 

@@ -23,7 +23,7 @@ Decisions the extractor makes, so that each problem costs one record, never its 
   whose source spells a name either way (`properties` in some records, `Properties` in others) says
   `case_variants = "first"`: such a member is read as the mapped name, and of two spellings in one record the
   first is read; `"exact"` matches top-level names exactly, as nested ones, so that another spelling is no mapped
-  name (as DuckDB's json_transform reads them: the Azure SQL's rule); `"set_aside"` is the default. Nested members
+  name (as DuckDB's json_transform reads them); `"set_aside"` is the default. Nested members
   are matched exactly under every rule;
 - a lone surrogate escape (`"\\ud800"`), invalid UTF-8, a control character inside a string, nesting deeper
   than MAX_DEPTH, a number longer than MAX_NUMBER_CHARS, a record over MAX_RECORD_BYTES, a record that is no
