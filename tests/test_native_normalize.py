@@ -521,3 +521,19 @@ def test_every_branch_of_the_azure_mappings_and_the_router_gives_the_same_rows(a
     assert sum(r["_problem"] is not None for r in new.values()) >= 6
     assert any(r["event_uid"].startswith("sha256:") for r in new.values())
     assert any(r["dest_region"] == "westeurope" for r in new.values())
+
+
+def test_the_azure_routing_rule_is_one_rule_on_a_record_and_on_a_batch():
+    """`route` gives each combination of facts the same table whether it runs on one record (detect_table) or on
+    a batch's columns."""
+    import itertools
+
+    import pyarrow as pa
+
+    from sovaudit.sources.azure.preparer import _Arrow, route
+
+    combos = list(itertools.product([False, True], [False, True], [None, "Administrative", "AuditEvent", "POLICY"],
+                                    [False, True]))
+    columns = [pa.array([c[i] for c in combos], pa.string() if i == 2 else pa.bool_()) for i in range(4)]
+    assert route(*columns, _Arrow).to_pylist() == [route(*c) for c in combos]
+    assert {route(*c) for c in combos} == {"azure_activity", "azure_resource", None}
