@@ -148,7 +148,7 @@ class Source:
 
 
 SOURCES = {
-    "azure": Source("azure", ("azure",), "azure_resource", _AZURE_SPEC),
+    "azure": Source("azure", ("azure",), "azure", _AZURE_SPEC),
     "kafka-audit": Source("kafka-audit", ("kafka-audit", "--region", REGION), "kafka_audit", _KAFKA_AUDIT_SPEC),
     "kafka-lineage": Source("kafka-lineage", ("kafka-lineage", "--region", REGION), "kafka_lineage", ""),
 }

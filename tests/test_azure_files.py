@@ -234,7 +234,9 @@ def test_bad_input_is_quarantined_with_reasons_and_the_cli_exits_3(lake_dir, tmp
     [report] = json.loads(proc.stdout)
     assert report["counts"] == {"read": 5, "stored": 1, "duplicate": 0, "quarantined": 4}
     reasons = sorted(r for (r,) in open_lake(lake_dir).sql("SELECT reason FROM quarantine").fetchall())
-    assert reasons[0] == "invalid JSON on line 2: Expecting property name enclosed in double quotes"
+    # The native extractor's words: where the line broke, as a byte offset in the file.
+    assert reasons[0] == ("invalid JSON on line 2: expected a member name in double quotes, found the end of the "
+                          "data at byte offset 1127")
     assert reasons[1].startswith("not an Azure Monitor record") and "eventID, eventTime" in reasons[1]
     assert reasons[2] == "time is not a timestamp: half past nine"
     assert reasons[3].startswith("truncated or corrupt gzip")

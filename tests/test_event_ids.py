@@ -208,6 +208,26 @@ def test_an_azure_record_reusing_its_event_data_id_is_quarantined(lake_dir, tmp_
     assert [r["reason"] for r in quarantined(lake_dir)] == [reason(event["eventDataId"], sha256(AZURE_EVENT), 0)]
 
 
+def test_a_resource_log_record_repeated_in_a_blob_of_both_tables_is_read_back_by_its_own_bytes(lake_dir, tmp_path):
+    """The extracted blob routes its records to two tables; a repeat is compared by its own bytes in the blob."""
+    activity = json.loads(AZURE_EVENT.read_text())
+    resource = json.loads((REPO / "fixtures" / "azure" / "storage-resourcelog-operation-fields-putblob.json").read_text())
+    resource["id"] = "storage-record-1"
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "mixed.json").write_text(json.dumps({"records": [activity, resource]}, indent=2))
+    pull(lake_dir, first, "azure")
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "mixed.json").write_text(json.dumps({"records": [{**activity, "eventDataId": "other"},
+                                                              sorted_keys(resource), {**resource, "uri": "changed"}]}))
+    result = pull(lake_dir, again, "azure")
+    assert result.counts == {"read": 3, "stored": 1, "duplicate": 1, "quarantined": 1}
+    assert [r["reason"] for r in quarantined(lake_dir)] == [
+        reason("storage-record-1", sha256(first / "mixed.json"), 1)]
+    assert len(stored(lake_dir, "storage-record-1", "azure_resource")) == 1
+
+
 @pytest.fixture
 def conflicted_lake(tmp_path):
     lake_dir = tmp_path / "lake"

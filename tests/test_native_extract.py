@@ -599,6 +599,18 @@ def test_case_variants_first_still_sets_a_duplicate_aside_and_reaches_an_envelop
     assert_same_rows(out.batch.to_pylist(), reference_extract(blob, spec).rows, spec, blob)
 
 
+def test_case_variants_exact_reads_only_the_mapped_spelling_and_sets_nothing_aside():
+    """As DuckDB's json_transform reads names (the Azure SQL's reader): `properties` wins wherever it stands."""
+    spec = parse_spec("t", _case_spec("exact"))
+    blob = _lines(CASE_RECORDS)
+    out = extract(blob, spec)
+    assert out.set_aside == []
+    rows = out.batch.to_pylist()
+    assert [(r["time"], r["caller"]) for r in rows] == [("t0", "a"), ("t1", None), (None, None), ("t3", "e"),
+                                                        ("t4", "f")]
+    assert_same_rows(rows, reference_extract(blob, spec).rows, spec)
+
+
 def test_an_unknown_case_rule_says_which_there_are():
-    with pytest.raises(SpecError, match="case_variants 'ignore' is none of set_aside, first"):
+    with pytest.raises(SpecError, match="case_variants 'ignore' is none of set_aside, first, exact"):
         parse_spec("t", _case_spec("ignore"))

@@ -103,6 +103,8 @@ pub enum CaseVariants {
     SetAside,
     /// Is read as the mapped name; of two spellings in one record, the first.
     First,
+    /// Is not the mapped name: ignored, as DuckDB's json_transform matches names.
+    Exact,
 }
 
 impl CaseVariants {
@@ -110,6 +112,7 @@ impl CaseVariants {
         match name {
             "set_aside" => Some(CaseVariants::SetAside),
             "first" => Some(CaseVariants::First),
+            "exact" => Some(CaseVariants::Exact),
             _ => None,
         }
     }
@@ -600,7 +603,8 @@ impl<'a> Scanner<'a> {
         // Only a record's own members (and an envelope's record's): DuckDB's read_json matches them to columns
         // ignoring case, so either could be read as the field; nested paths are read case-sensitively everywhere,
         // and AWS and Azure nest parameters of either case.
-        if node != ROOT && self.spec.envelope.as_ref().map(|e| e.record_node) != Some(node) {
+        if self.spec.case_variants == CaseVariants::Exact
+            || node != ROOT && self.spec.envelope.as_ref().map(|e| e.record_node) != Some(node) {
             return None;
         }
         let (mapped, child) = self.spec.fields.case_variant(node, &name)?;

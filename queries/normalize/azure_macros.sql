@@ -56,3 +56,8 @@ CREATE OR REPLACE MACRO azure_claims(claims) AS json_extract_string(claims, [
 -- A field that is {"value": …, "localizedValue": …} in the REST shape and a plain string in exports.
 CREATE OR REPLACE MACRO azure_value(field) AS
     CASE WHEN json_type(field) = 'OBJECT' THEN field->>'$.value' ELSE field->>'$' END;
+
+-- azure_value over the extractor's columns (azure_*_batch.sql): the field's JSON as delivered, and its `value`
+-- member's text; only a field that is no object is parsed, and it is a scalar.
+CREATE OR REPLACE MACRO azure_value_of(field, value) AS
+    CASE WHEN starts_with(field, '{') THEN value ELSE field->>'$' END;

@@ -22,7 +22,9 @@ Decisions the extractor makes, so that each problem costs one record, never its 
   `eventName`) sets it aside too, for the same reason: DuckDB's read_json matches columns ignoring case. A spec
   whose source spells a name either way (`properties` in some records, `Properties` in others) says
   `case_variants = "first"`: such a member is read as the mapped name, and of two spellings in one record the
-  first is read; `"set_aside"` is the default. Nested members are matched exactly under either rule;
+  first is read; `"exact"` matches top-level names exactly, as nested ones, so that another spelling is no mapped
+  name (as DuckDB's json_transform reads them); `"set_aside"` is the default. Nested members
+  are matched exactly under every rule;
 - a lone surrogate escape (`"\\ud800"`), invalid UTF-8, a control character inside a string, nesting deeper
   than MAX_DEPTH, a number longer than MAX_NUMBER_CHARS, a record over MAX_RECORD_BYTES, a record that is no
   object, and an integer field beyond 64 bits each set the record aside;
@@ -51,7 +53,7 @@ MAX_DEPTH = 64
 # A 64-bit integer has 20 characters and a double ~25: a 5,000-digit number is no measurement.
 MAX_NUMBER_CHARS = 100
 TYPES = frozenset({"string", "json", "bool", "integer", "timestamp"})
-CASE_VARIANTS = ("set_aside", "first")
+CASE_VARIANTS = ("set_aside", "first", "exact")
 RESERVED = ("_position", "_offset", "_length", "_enveloped", "_record_type", "_record_offset", "_record_length")
 
 
