@@ -10,6 +10,8 @@
 --   region, Azure Storage logs the account's location, so this is where the data is stored or processed;
 --   a copy (CopyObject, CopyBlob) counts in the region it wrote to. Azure resource ids are matched in
 --   lower case, as the lake stores them.
+-- reason: {data_class} data (home {home}) was {access} in {region} ({region_jurisdiction}), which is not an
+--   allowed transfer for the class
 -- remediation: Move the resource (bucket, storage account) to a region in its home jurisdiction, or declare the transfer with its
 --   safeguard in the class's allowed_transfers and the processing activity.
 SELECT
@@ -21,10 +23,8 @@ SELECT
     min(e.time) AS first_seen,
     max(e.time) AS last_seen,
     count(*) AS event_count,
-    format('{} data (home {}) was {} in {} ({}), which is not an allowed transfer for the class',
-           rc.class_name, rc.home,
-           CASE WHEN bool_or(e.dest_resource IS NOT NULL) THEN 'copied or accessed' ELSE 'accessed' END,
-           e.region, e.jurisdiction) AS reason,
+    rc.home,
+    CASE WHEN bool_or(e.dest_resource IS NOT NULL) THEN 'copied or accessed' ELSE 'accessed' END AS access,
     list(e.event_uid ORDER BY e.time, e.event_uid) AS evidence,
     rc.class_name AS data_class
 FROM events_geo AS e

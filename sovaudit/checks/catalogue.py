@@ -4,7 +4,9 @@ A check is one `.sql` file whose leading `-- key: value` lines are its metadata 
 "Adding a check"): id, title, family, severity, gdpr, requires (sources that must all have events in the
 window or have been collected for it, or `any of a, b`: at least one), description, remediation, and optionally `policy` (what the config
 must provide), `baseline` (yes when the check compares the window with the look-back period) and `report`
-(the Art. 30 report section its findings feed, one of REPORT_SECTIONS). A value may continue on following
+(the Art. 30 report section its findings feed, one of REPORT_SECTIONS) and `reason` (a template over the
+result's columns that writes each finding's reason, sovaudit/checks/reasons.py; without it the SQL returns a
+`reason` column). A value may continue on following
 `--` lines that have no key. read_header reads those lines, build_check judges them.
 """
 
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from sovaudit.checks.reasons import TemplateError, template_fields
 from sovaudit.errors import ConfigError, ReadOnlyViolation
 from sovaudit.readonly import assert_read_only
 from sovaudit.resources import resource_dir
@@ -35,7 +38,7 @@ POLICY_NEEDS = {
 # feeds one with `-- report: NAME` (and a `data_class` column naming the class of each finding).
 REPORT_SECTIONS = ("read_after_expiry", "key_weakening")
 _REQUIRED = ("id", "title", "family", "severity", "gdpr", "requires", "description", "remediation")
-_OPTIONAL = ("policy", "baseline", "report")
+_OPTIONAL = ("policy", "baseline", "report", "reason")
 _HEADER_LINE = re.compile(r"--\s?(?P<key>[a-z_]+):\s*(?P<value>.*?)\s*$")
 _CONTINUATION = re.compile(r"--\s?(?P<value>.*?)\s*$")
 _ID = re.compile(r"[A-Z][A-Z0-9]*-[0-9]{3}")
@@ -64,6 +67,8 @@ class Check:
     # True for `requires: any of a, b`: assessed when at least one of the sources has events in the window or
     # was collected for it.
     requires_any: bool = False
+    # The `-- reason:` template, rendered per finding from the result's columns (sovaudit/checks/reasons.py).
+    reason_template: str | None = None
 
     @property
     def requires_text(self) -> str:
@@ -187,12 +192,19 @@ def build_check(header: RawHeader, *, builtin: bool = True) -> Check:
     report = values.get("report")
     if report is not None and report not in REPORT_SECTIONS:
         raise header.invalid("report", "one of " + ", ".join(REPORT_SECTIONS))
+    reason_template = values.get("reason")
+    if reason_template is not None:
+        try:
+            template_fields(reason_template)
+        except TemplateError as exc:
+            raise CheckDefinitionError(f"{path}:{header.lines['reason']}: reason: {exc}") from None
     sql = _select_sql(header)
     return Check(
         id=values["id"], title=values["title"], family=values["family"], severity=values["severity"],
         gdpr=_split_list(values["gdpr"]), requires=requires, requires_any=requires_any,
         description=values["description"], remediation=values["remediation"], sql=sql, path=path,
         policy=policy, baseline=baseline == "yes", report=report, builtin=builtin,
+        reason_template=reason_template,
     )
 
 

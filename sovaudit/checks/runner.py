@@ -13,6 +13,7 @@ from sovaudit import __version__
 from sovaudit.checks.catalogue import POLICY_NEEDS, SEVERITIES, Check, discover
 from sovaudit.checks.coverage import EVENTS, NEVER, PARTIAL, QUIET, UNCOLLECTED, Collection, collections
 from sovaudit.checks.finding_id import assign_finding_ids
+from sovaudit.checks.reasons import render_reason, template_fields
 from sovaudit.checks.session import Window, open_session, view_name
 from sovaudit.checks.suppressions import Acceptance, apply_suppressions, validate_suppressions
 from sovaudit.config import LoadedConfig
@@ -229,23 +230,33 @@ def read_findings(con: duckdb.DuckDBPyConnection, check: Check,
     """The check's findings from its view, with ids, in report order; evidence_limit=None keeps every
     evidence id (evidence.csv)."""
     relation = con.sql(f'SELECT * FROM checks."{view_name(check)}"')  # noqa: S608
-    columns = relation.columns
-    missing = [c for c in FINDING_COLUMNS if c not in columns]
+    return findings_from_rows(check, relation.columns, relation.fetchall(), evidence_limit)
+
+
+def findings_from_rows(check: Check, columns: list[str], rows: list[tuple[Any, ...]],
+                       evidence_limit: int | None = MAX_EVIDENCE) -> list[Finding]:
+    """Findings from a check's result rows, whichever engine ran it: the reason rendered from the check's
+    template when it has one, the other columns kept as the finding's details."""
+    template = check.reason_template
+    needed = [c for c in FINDING_COLUMNS if not (template and c == "reason")]
+    needed += [c for c in template_fields(template) if c not in needed] if template else []
+    missing = [c for c in needed if c not in columns]
     if missing:
         renamed = (" (`jurisdiction` is now two columns: region_jurisdiction, the region's, and "
                    "counterpart_jurisdiction, the other end's)" if "jurisdiction" in columns else "")
         raise ValueError(f"{check.path}: the result lacks the column(s) {', '.join(missing)} "
-                         f"(a check returns {', '.join(FINDING_COLUMNS)}){renamed}")
+                         f"(a check returns {', '.join(needed)}){renamed}")
     findings = []
-    for row in relation.fetchall():
+    for row in rows:
         values = dict(zip(columns, row, strict=True))
+        reason = render_reason(template, values) if template else str(values.pop("reason"))
         evidence = [str(e) for e in (values.pop("evidence") or []) if e is not None]
         finding = Finding(
             resource=values.pop("resource"), actor=values.pop("actor"), region=values.pop("region"),
             region_jurisdiction=values.pop("region_jurisdiction"),
             counterpart_jurisdiction=values.pop("counterpart_jurisdiction"), first_seen=values.pop("first_seen"),
             last_seen=values.pop("last_seen"), event_count=int(values.pop("event_count") or 0),
-            reason=str(values.pop("reason")), evidence=evidence[:evidence_limit], evidence_total=len(evidence),
+            reason=reason, evidence=evidence[:evidence_limit], evidence_total=len(evidence),
             details={k: v for k, v in values.items() if v is not None},
         )
         findings.append(finding)
