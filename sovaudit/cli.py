@@ -17,7 +17,17 @@ import typer
 from typer.core import TyperGroup
 
 from sovaudit.cli_help import tidy
-from sovaudit.cli_options import ConfigOpt, FormatOpt, LakeOpt, LockOpt, SinceOpt, UntilOpt
+from sovaudit.cli_options import (
+    ConfigOpt,
+    EngineOpt,
+    FormatOpt,
+    LakeOpt,
+    LockOpt,
+    SinceOpt,
+    SparkConfOpt,
+    SparkMasterOpt,
+    UntilOpt,
+)
 from sovaudit.errors import SovauditError, UsageError
 
 if TYPE_CHECKING:
@@ -372,6 +382,7 @@ def check(
                                                  "findings.json, findings.csv, junit.xml, findings.sarif, "
                                                  "findings.ocsf.json.")] = None,
     since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None, config: ConfigOpt = None,
+    engine: EngineOpt = "duckdb", spark_master: SparkMasterOpt = "local[*]", spark_conf: SparkConfOpt = None,
 ) -> None:
     """Run the sovereignty checks over the lake and the config's policy.
 
@@ -390,6 +401,8 @@ def check(
       [cyan]sovaudit check --fail-on medium --format junit --out junit.xml[/cyan]
 
       [cyan]sovaudit check --format json,junit,sarif,ocsf --out-dir results/[/cyan]
+
+      [cyan]sovaudit check --engine spark --spark-master 'local[4]' --spark-conf spark.driver.memory=8g[/cyan]
     """
     from sovaudit.checks.console import print_run, suppression_notes
     from sovaudit.checks.formats import FILE_NAMES, WRITERS
@@ -402,7 +415,7 @@ def check(
         loaded = load_config(config)
         target = _read_lake(Lake(resolve_lake_path(lake, loaded)))
         run = run_checks(target, loaded, check_ids=check_id, families=family, since=since, until=until,
-                         fail_on=fail_on)
+                         fail_on=fail_on, **_engine_options(engine, spark_master, spark_conf))
     except SovauditError as exc:
         _fail(exc)
     for fmt in formats:
@@ -422,6 +435,21 @@ def check(
         if result.error:
             err.print(_text(f"error: {result.check.id}: {_visible(result.status_reason)}", "bold red"))
     raise typer.Exit(run.exit_code(fail_on))
+
+
+def _engine_options(engine: str, spark_master: str, spark_conf: list[str] | None) -> dict[str, Any]:
+    """CheckSession's engine options from --engine, --spark-master and --spark-conf."""
+    from sovaudit.checks.runner import ENGINES
+
+    if engine not in ENGINES:
+        raise UsageError(f"--engine: found {engine!r}, expected one of {', '.join(ENGINES)}")
+    if engine != "spark":
+        if spark_conf:
+            raise UsageError("--spark-conf: only with --engine spark")
+        return {}
+    from sovaudit.engines.spark import parse_conf
+
+    return {"engine": engine, "spark_master": spark_master, "spark_conf": parse_conf(spark_conf or [])}
 
 
 def _catalogue(config: str | None):
@@ -629,6 +657,7 @@ def report(
                                              "evidence.csv and findings.csv are written next to it.")] = None,
     since: SinceOpt = None, until: UntilOpt = None, fail_on: FailOnOpt = "high",
     lake: LakeOpt = None, config: ConfigOpt = None,
+    engine: EngineOpt = "duckdb", spark_master: SparkMasterOpt = "local[*]", spark_conf: SparkConfOpt = None,
 ) -> None:
     """Render the GDPR Article 30 evidence report from the lake and the config's policy.
 
@@ -640,6 +669,8 @@ def report(
       [cyan]sovaudit report --format pdf --out evidence/2024-Q2.pdf --since 2024-04-01 --until 2024-07-01[/cyan]
 
       [cyan]sovaudit report --format html --fail-on none[/cyan]
+
+      [cyan]sovaudit report --format pdf --engine spark --spark-master yarn[/cyan]
     """
     from sovaudit.config import load_config, resolve_lake_path
     from sovaudit.fsutil import storage_errors
@@ -654,7 +685,8 @@ def report(
         with err.status("checking and rendering …"), \
                 storage_errors("the report", target_path, scope=target_path.parent):
             result = write_reports(target, loaded, target_path.parent, formats=(fmt,), machine=False, since=since,
-                                   until=until, fail_on=fail_on, stem=target_path.stem)
+                                   until=until, fail_on=fail_on, stem=target_path.stem,
+                                   engine=_engine_options(engine, spark_master, spark_conf))
             if target_path.suffix != f".{fmt}":
                 os.replace(result.files.pop(f"{target_path.stem}.{fmt}"), target_path)
                 result.files[target_path.name] = target_path
@@ -671,6 +703,7 @@ def scan(
     demo: Annotated[bool, typer.Option("--demo", help="Run on the bundled Acme Retail demo: no account, no config.")] = False,
     since: SinceOpt = None, until: UntilOpt = None, fail_on: FailOnOpt = "high",
     lake: LakeOpt = None, config: ConfigOpt = None, lock_timeout: LockOpt = 60.0,
+    engine: EngineOpt = "duckdb", spark_master: SparkMasterOpt = "local[*]", spark_conf: SparkConfOpt = None,
 ) -> None:
     """Pull every configured source, run the checks, and write the report set: the one-shot for auditors and CI.
 
@@ -686,6 +719,8 @@ def scan(
       [cyan]sovaudit scan --demo[/cyan]   (the bundled demo; writes ./sovaudit-demo/)
 
       [cyan]sovaudit scan --config sovaudit.toml --since 30d --out evidence/ --fail-on high[/cyan]
+
+      [cyan]sovaudit scan --demo --engine spark[/cyan]   (the same checks, on a local Spark)
     """
     from sovaudit.config import ip_ranges_of, load_config, resolve_lake_path
     from sovaudit.fsutil import storage_errors
@@ -693,6 +728,7 @@ def scan(
     from sovaudit.report.build import write_reports
 
     try:
+        engine_options = _engine_options(engine, spark_master, spark_conf)
         if demo:
             from sovaudit.demo.bundle import prepare_demo
 
@@ -716,7 +752,7 @@ def scan(
         with err.status("checking, verifying the lake and rendering the report …"), \
                 storage_errors("the report set", out_dir):
             result = write_reports(target, loaded, out_dir, formats=("html", "pdf"), since=since, until=until,
-                                   fail_on=fail_on)
+                                   fail_on=fail_on, engine=engine_options)
     except SovauditError as exc:
         _fail(exc)
     _print_report_set(result, out_dir, fail_on, pulls)

@@ -11,3 +11,9 @@ SinceOpt = Annotated[str | None, typer.Option("--since", help="Start: ISO date/t
 UntilOpt = Annotated[str | None, typer.Option("--until", help="End: ISO date/time or relative (7d, 24h).")]
 LockOpt = Annotated[float, typer.Option("--lock-timeout", help="Seconds to wait for another pull's lock.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="table or json.")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="Where the checks run: duckdb (embedded, the default) or "
+                                        "spark (pip install 'sovaudit[spark]').")]
+SparkMasterOpt = Annotated[str, typer.Option("--spark-master", help="With --engine spark: the master URL "
+                                             "(local[*], yarn, spark://HOST:7077 …).")]
+SparkConfOpt = Annotated[list[str] | None, typer.Option("--spark-conf", help="With --engine spark: a Spark setting "
+                                                        "KEY=VALUE (repeatable), e.g. spark.driver.memory=8g.")]

@@ -118,10 +118,7 @@ class Lake:
                     relation = relation.project(", ".join(
                         ['*', *(f'CAST(NULL AS {kind}) AS "{c}"' for c, kind in missing)]))
                 relation.create_view(name)
-        common = ", ".join(COMMON_COLUMN_NAMES)
-        union = " UNION ALL ".join(f"SELECT {common} FROM {name}"  # noqa: S608
-                                   for name, schema in lake_tables().items() if schema.in_events)
-        con.execute(f"CREATE VIEW events AS {union}")
+        con.execute(events_view())
         quarantine = [str(p) for p in self.quarantine_files(entries)]
         if quarantine:
             _as_view(con, "quarantine", con.read_json(quarantine, format="newline_delimited"), through_arrow)
@@ -191,6 +188,14 @@ def _declared(name: str) -> tuple[tuple[tuple[str, str], ...], Any]:
         scratch.execute(lake_tables()[name].ddl)
         columns = tuple((r[0], r[1]) for r in scratch.execute(f"DESCRIBE {name}").fetchall())
         return columns, scratch.table(name).arrow().schema
+
+
+def events_view() -> str:
+    """The `events` view: every table's events in the common columns."""
+    common = ", ".join(COMMON_COLUMN_NAMES)
+    union = " UNION ALL ".join(f"SELECT {common} FROM {name}"  # noqa: S608 (our names)
+                               for name, schema in lake_tables().items() if schema.in_events)
+    return f"CREATE VIEW events AS {union}"
 
 
 def _declared_columns(name: str) -> tuple[tuple[str, str], ...]:

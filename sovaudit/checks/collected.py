@@ -73,12 +73,21 @@ def live_until(entries: list[dict[str, Any]]) -> datetime | None:
 def add_pulls(con: duckdb.DuckDBPyConnection, entries: list[dict[str, Any]]) -> None:
     """Create checks.pulls (the schema must exist) and checks.pull_rows: the first and last record time each
     pull stored in each table, from the lake's `ingest_run` column."""
-    con.register("_pulls_source", pa.Table.from_pylist(pull_rows(entries), schema=_SCHEMA))
+    con.register("_pulls_source", pulls_table(entries))
     con.execute("CREATE OR REPLACE TABLE checks.pulls AS SELECT * FROM _pulls_source")
     con.unregister("_pulls_source")
+    con.execute(pull_rows_view())
+
+
+def pull_rows_view() -> str:
+    """checks.pull_rows: the first and last record time and the records each pull stored in each table."""
     # Table and column names come from our own schema files, never from users.
     spans = [f"SELECT '{name}' AS table_name, ingest_run, min({schema.time_column}) AS first_time, "  # noqa: S608
              f"max({schema.time_column}) AS last_time, count(*) AS records FROM main.{name} "
              "WHERE ingest_run IS NOT NULL GROUP BY ingest_run"
              for name, schema in lake_tables().items() if schema.time_column]
-    con.execute("CREATE OR REPLACE VIEW checks.pull_rows AS " + " UNION ALL ".join(spans))
+    return "CREATE OR REPLACE VIEW checks.pull_rows AS " + " UNION ALL ".join(spans)
+
+
+def pulls_table(entries: list[dict[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(pull_rows(entries), schema=_SCHEMA)

@@ -25,6 +25,7 @@ from sovaudit.timewindow import iso
 MAX_EVIDENCE = 50
 # --fail-on: a severity, or none for a run that reports and never fails on findings.
 NO_FAILING = "none"
+ENGINES = ("duckdb", "spark")
 FAIL_ON = (*SEVERITIES, NO_FAILING)
 FINDING_COLUMNS = ("resource", "actor", "region", "region_jurisdiction", "counterpart_jurisdiction", "first_seen",
                    "last_seen", "event_count", "reason", "evidence")
@@ -361,14 +362,23 @@ class CheckSession:
 
     def __init__(self, lake: Lake, loaded: LoadedConfig, *, check_ids: list[str] | None = None,
                  families: list[str] | None = None, since: str | None = None, until: str | None = None,
-                 fail_on: str = "high", catalogue: list[Check] | None = None):
+                 fail_on: str = "high", catalogue: list[Check] | None = None, engine: str = "duckdb",
+                 spark_master: str | None = None, spark_conf: dict[str, str] | None = None):
         if fail_on not in FAIL_ON:
             raise UsageError(f"--fail-on: found {fail_on!r}, expected one of {', '.join(FAIL_ON)}")
         self.lake, self.loaded, self.fail_on = lake, loaded, fail_on
         catalogue = catalogue if catalogue is not None else load_catalogue(loaded)
         validate_suppressions(loaded.config.suppressions, catalogue, loaded.path)
         self.checks = select_checks(catalogue, check_ids, families)
-        self.con, self.window, self.broken = open_session(lake, loaded.config, self.checks, since, until)
+        if engine not in ENGINES:
+            raise UsageError(f"--engine: found {engine!r}, expected one of {', '.join(ENGINES)}")
+        self.engine = engine
+        if engine == "spark":
+            from sovaudit.engines.spark_checks import open_spark_session  # pyspark only when asked for
+            self.con, self.window, self.broken = open_spark_session(
+                lake, loaded.config, self.checks, since, until, spark_master or "local[*]", spark_conf)
+        else:
+            self.con, self.window, self.broken = open_session(lake, loaded.config, self.checks, since, until)
 
     def __enter__(self) -> "CheckSession":
         return self

@@ -56,17 +56,28 @@ SESSION_SCRIPTS = ("common.sql", "collected.sql", "cloudtrail.sql", "azure.sql",
                    "replicas.sql", "guardrails.sql", "stores.sql", "combined.sql")
 
 # In this order: collected_spans reads collected, resource_location reads cloudtrail_changes.
-_DERIVED = ("collected", "collected_spans", "resource_class", "key_class", "topic_class", "cloudtrail_changes",
+DERIVED = ("collected", "collected_spans", "resource_class", "key_class", "topic_class", "cloudtrail_changes",
             "trail_changes", "azure_changes", "resource_location", "db_replicas", "guardrail_changes",
             "store_creations")
 # copies.sql's views, after resource_class, which two of them read.
-_DERIVED += ("copy_call_fields", "backup_copies", "snapshot_copies", "org_accounts", "snapshot_shares",
+DERIVED += ("copy_call_fields", "backup_copies", "snapshot_copies", "org_accounts", "snapshot_shares",
              "azure_backup_restores")
 # The common columns the built-in checks read; user_agent, evidence_blob and the like stay on disk.
 CORE_COLUMNS = ("event_uid", "source", "time", "account", "region", "action", "action_class", "outcome",
                 "error_code", "actor", "src_ip", "src_country", "src_cloud", "src_cloud_region",
                 "src_cloud_service", "resource", "resource_region", "dest_resource",
                 "dest_region", "key_id", "bytes_out")
+
+
+def window_view(table: str, column: str) -> str:
+    """checks.<table>: a lake table's rows in the window."""
+    # Table and column names come from our own schema files, never from users.
+    return (f"CREATE OR REPLACE VIEW checks.{table} AS SELECT * FROM main.{table} "  # noqa: S608
+            f"WHERE {column} >= getvariable('window_since') AND {column} < getvariable('window_until')")
+
+
+def lake_core_query() -> str:
+    return query_text("session/lake_core.sql").replace("{core_columns}", ", ".join(f"e.{c}" for c in CORE_COLUMNS))
 
 
 def prepare(con: duckdb.DuckDBPyConnection, config: Config, window: Window, checks: list[Check],
@@ -89,15 +100,13 @@ def prepare(con: duckdb.DuckDBPyConnection, config: Config, window: Window, chec
         column = schema.time_column
         if column is None:
             continue
-        con.execute(f"CREATE OR REPLACE VIEW checks.{table} AS SELECT * FROM main.{table} "  # noqa: S608
-                    f"WHERE {column} >= getvariable('window_since') AND {column} < getvariable('window_until')")
+        con.execute(window_view(table, column))
     kind = "TABLE" if for_run else "VIEW"
-    con.execute(f"CREATE OR REPLACE {kind} checks.lake_core AS "  # noqa: S608
-                + query_text("session/lake_core.sql").replace("{core_columns}", ", ".join(f"e.{c}" for c in CORE_COLUMNS)))
+    con.execute(f"CREATE OR REPLACE {kind} checks.lake_core AS {lake_core_query()}")
     for script in SESSION_SCRIPTS:
         con.execute(query_text(f"session/{script}"))
     if for_run:
-        for name in _DERIVED:
+        for name in DERIVED:
             con.execute(f"CREATE TABLE checks._{name} AS SELECT * FROM checks.{name}")  # noqa: S608
             con.execute(f"DROP VIEW checks.{name}")
             con.execute(f"ALTER TABLE checks._{name} RENAME TO {name}")

@@ -28,12 +28,13 @@ def _integrity(lake: Lake) -> dict[str, Any] | None:
 
 def write_reports(lake: Lake, loaded: LoadedConfig, out_dir: Path, *, formats: tuple[str, ...] = ("html", "pdf"),
                   machine: bool = True, since: str | None = None, until: str | None = None,
-                  fail_on: str = "high", stem: str = "report") -> ReportSet:
+                  fail_on: str = "high", stem: str = "report", engine: dict[str, Any] | None = None) -> ReportSet:
     """Writes <stem>.html / .pdf / .json as asked, evidence.csv (every event behind every finding) and, with
-    machine=True, findings.json, findings.csv, junit.xml, findings.sarif and findings.ocsf.json."""
+    machine=True, findings.json, findings.csv, junit.xml, findings.sarif and findings.ocsf.json. engine: CheckSession's
+    engine options (engine, spark_master, spark_conf); the report's own queries run on the same engine."""
     out_dir.mkdir(parents=True, exist_ok=True)
     integrity = _integrity(lake)
-    with CheckSession(lake, loaded, since=since, until=until, fail_on=fail_on) as session:
+    with CheckSession(lake, loaded, since=since, until=until, fail_on=fail_on, **(engine or {})) as session:
         run = session.run()
         if integrity is not None and not integrity["ok"]:
             failed = ", ".join(c["title"] for c in integrity["checks"] if not c["ok"])
