@@ -336,7 +336,8 @@ def _pull_from_flags(source_type: str, flags: dict, *, since: str | None, until:
 # -- check and checks ------------------------------------------------------------------------------
 
 checks_app = typer.Typer(rich_markup_mode="rich", no_args_is_help=True,
-                         help="The check catalogue: list the checks, or show one with its SQL.")
+                         help="The check catalogue: list the checks, show one with its SQL, or export them "
+                              "compiled for Spark, Trino or Athena.")
 app.add_typer(checks_app, name="checks")
 CHECK_FORMATS = ("table", "json", "csv", "junit", "sarif", "ocsf")
 
@@ -485,6 +486,58 @@ def checks_list(fmt: Annotated[str, typer.Option("--format", help="table, json o
         sys.stdout.write(catalogue_markdown(catalogue))
     else:
         console.print(catalogue_table(catalogue))
+
+
+@checks_app.command("export")
+def checks_export(
+    dialect: Annotated[str, typer.Option("--dialect", help="spark, trino or athena.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the script to this file (else standard output).")] = None,
+    lake_uri: Annotated[str | None, typer.Option("--lake-uri", help="Where the engine reads the lake's tables/ "
+                                                 "(s3a://bucket/lake, abfss://…); default the lake's path.")] = None,
+    check_id: Annotated[list[str] | None, typer.Option("--check", help="Only this check id (repeatable).")] = None,
+    since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Write the checks compiled for another engine: one SQL script with the lake's views, the config's policy,
+    the session's views and one view per check (checks_xr_001 …), the window bound as literals.
+
+    For running the catalogue where sovaudit does not run (Athena over the same Parquet, a Spark SQL job). Reasons
+    are sovaudit's to render: each view returns the facts its `-- reason:` template names.
+
+    Examples:
+
+      [cyan]sovaudit checks export --dialect spark --lake-uri s3a://audit-bucket/sovaudit-lake --out checks.sql[/cyan]
+
+      [cyan]sovaudit checks export --dialect athena --since 2025-03-01 --until 2025-04-01 --check XR-001[/cyan]
+    """
+    from sovaudit.checks.collected import live_until, pulls_table
+    from sovaudit.checks.runner import load_catalogue, select_checks
+    from sovaudit.checks.session import resolve_window
+    from sovaudit.config import load_config, resolve_lake_path
+    from sovaudit.engines.compile import CompileError
+    from sovaudit.engines.export import export_script
+    from sovaudit.lake import Lake
+
+    try:
+        loaded = load_config(config)
+        target = _read_lake(Lake(resolve_lake_path(lake, loaded)))
+        checks = select_checks(load_catalogue(loaded), check_id, None)
+        entries = target.ledger.entries()
+        con = target.connect()
+        try:
+            window = resolve_window(con, since, until, loaded.config.thresholds.baseline_days, live_until(entries))
+        finally:
+            con.close()
+        script, left_out = export_script(dialect, loaded.config, checks, window.since, window.until,
+                                         window.baseline_since, lake_uri or str(target.root.resolve()),
+                                         pulls_table(entries))
+    except CompileError as exc:
+        _fail(UsageError(str(exc)))
+    except SovauditError as exc:
+        _fail(exc)
+    _write_output(script, out)
+    for check, why in left_out.items():
+        err.print(_text(f"warning: {check} left out: it does not compile for {dialect}: {why}", "yellow"),
+                  soft_wrap=True)
 
 
 @checks_app.command("show")

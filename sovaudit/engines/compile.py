@@ -94,9 +94,8 @@ class Compiler:
             name = flat_name(target.db or None, target.name)
             body = self.rewrite(tree.expression)
             self.views.add(name)
-            if self.dialect == "duckdb":
-                return f"CREATE OR REPLACE VIEW {name} AS {self._generate(body)}"
-            return f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {self._generate(body)}"
+            kind = "TEMPORARY VIEW" if self.dialect == "spark" else "VIEW"
+            return f"CREATE OR REPLACE {kind} {name} AS {self._generate(body)}"
         return self._generate(self.rewrite(tree))
 
     def _parse(self, sql: str, params: list[Any] | None) -> list[exp.Expression]:
