@@ -57,6 +57,8 @@ def test_an_ordered_list_stays_ordered_and_keeps_nulls_on_spark_and_trino():
                    "s -> s.v) FROM e")
     assert "ARRAY_AGG(e.uid ORDER BY e.time" in Compiler("trino", variables=WINDOW).query(
         "SELECT list(e.uid ORDER BY e.time) FROM e")
+    assert spark("SELECT list(x ORDER BY t) FILTER (WHERE y) FROM e") == \
+        "SELECT TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(t AS k0, x AS v)) FILTER(WHERE y)), s -> s.v) FROM e"
     with pytest.raises(CompileError, match="DESC"):
         spark("SELECT list(x ORDER BY t DESC) FROM e")
 

@@ -51,6 +51,8 @@ def _literal(value: Any) -> exp.Expression:
         return exp.Literal.number(value)
     if value is None:
         return exp.Null()
+    if isinstance(value, list | tuple):
+        return exp.Array(expressions=[_literal(v) for v in value])
     return exp.Literal.string(str(value))
 
 
@@ -69,7 +71,7 @@ class Compiler:
             raise CompileError(f"unknown dialect {self.dialect!r}, expected one of {', '.join(DIALECTS)}")
 
     # -- scripts -----------------------------------------------------------------------------------------------
-    def script(self, sql: str, params: list[Any] | None = None) -> list[str]:
+    def script(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[str]:
         """Each statement of a script compiled (macro definitions are kept, not emitted)."""
         out = []
         for tree in self._parse(sql, params):
@@ -78,7 +80,7 @@ class Compiler:
                 out.append(compiled)
         return out
 
-    def query(self, sql: str, params: list[Any] | None = None) -> str:
+    def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> str:
         """One SELECT compiled."""
         trees = self._parse(sql, params)
         if len(trees) != 1:
@@ -98,16 +100,19 @@ class Compiler:
             return f"CREATE OR REPLACE {kind} {name} AS {self._generate(body)}"
         return self._generate(self.rewrite(tree))
 
-    def _parse(self, sql: str, params: list[Any] | None) -> list[exp.Expression]:
+    def _parse(self, sql: str, params: list[Any] | dict[str, Any] | None) -> list[exp.Expression]:
         try:
             trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
         except sqlglot.errors.ParseError as exc:
             raise CompileError(f"does not parse: {str(exc).splitlines()[0]}") from None
         if params:
-            values = iter(params)
+            values = iter(params) if isinstance(params, list | tuple) else None
             for tree in trees:
                 for placeholder in list(tree.find_all(exp.Placeholder)):
-                    placeholder.replace(_literal(next(values)))
+                    name = placeholder.name
+                    if values is None and name not in params:
+                        raise CompileError(f"${name}: no value given for it")
+                    placeholder.replace(_literal(params[name] if values is None else next(values)))
         return trees
 
     def _define(self, tree: exp.Create) -> None:
@@ -195,8 +200,13 @@ class Compiler:
         return node
 
     def _ordered_lists(self, node: exp.Expression) -> exp.Expression:
-        """list(x ORDER BY k…) -> the values of the sorted list of structs (k…, x); list(x) keeps its NULLs."""
-        if not isinstance(node, exp.ArrayAgg):
+        """list(x ORDER BY k…) -> the values of the sorted list of structs (k…, x); list(x) keeps its NULLs.
+        A FILTER (WHERE …) stays on the aggregate, inside the sort."""
+        where = None
+        if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg):
+            where = node.expression
+            node = node.this
+        elif not isinstance(node, exp.ArrayAgg) or isinstance(node.parent, exp.Filter):
             return node
         inner = node.this
         keys: list[exp.Expression] = []
@@ -208,7 +218,9 @@ class Compiler:
             inner = inner.this
         fields = [exp.PropertyEQ(this=exp.to_identifier(f"k{i}"), expression=k.copy()) for i, k in enumerate(keys)]
         fields.append(exp.PropertyEQ(this=exp.to_identifier("v"), expression=inner.copy()))
-        collected = exp.Anonymous(this="collect_list", expressions=[exp.Struct(expressions=fields)])
+        collected: exp.Expression = exp.Anonymous(this="collect_list", expressions=[exp.Struct(expressions=fields)])
+        if where is not None:
+            collected = exp.Filter(this=collected, expression=where.copy())
         if keys:
             collected = exp.Anonymous(this="array_sort", expressions=[collected])
         element = exp.to_identifier("s")

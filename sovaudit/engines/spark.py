@@ -88,8 +88,9 @@ class SparkConnection:
     compiler: Compiler
     cached: list[str] = field(default_factory=list)
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> SparkResult:
-        statements = self.compiler.script(sql, list(params) if params else None)
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> SparkResult:
+        bound = dict(params) if isinstance(params, dict) else list(params) if params else None
+        statements = self.compiler.script(sql, bound)
         result = SparkResult([], [])
         for statement in statements:
             try:
@@ -102,8 +103,15 @@ class SparkConnection:
                 raise SparkQueryError(f"the SQL failed on Spark: {spark_message(exc)}") from None
         return result
 
-    def sql(self, sql: str) -> SparkResult:
-        return self.execute(sql)
+    def sql(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> SparkResult:
+        return self.execute(sql, params)
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """As DuckDB's register: an Arrow table as a view, for the report's evidence joins."""
+        self.register_arrow(name, table)
+
+    def unregister(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
         frame = self.spark.createDataFrame(table) if table.num_rows else self.spark.createDataFrame(
