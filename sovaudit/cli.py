@@ -25,6 +25,7 @@ from sovaudit.cli_options import (
     LockOpt,
     SinceOpt,
     SparkConfOpt,
+    SparkLakeUriOpt,
     SparkMasterOpt,
     UntilOpt,
 )
@@ -383,7 +384,8 @@ def check(
                                                  "findings.json, findings.csv, junit.xml, findings.sarif, "
                                                  "findings.ocsf.json.")] = None,
     since: SinceOpt = None, until: UntilOpt = None, lake: LakeOpt = None, config: ConfigOpt = None,
-    engine: EngineOpt = "duckdb", spark_master: SparkMasterOpt = "local[*]", spark_conf: SparkConfOpt = None,
+    engine: EngineOpt = "duckdb", spark_master: SparkMasterOpt = None, spark_conf: SparkConfOpt = None,
+    lake_uri: SparkLakeUriOpt = None,
 ) -> None:
     """Run the sovereignty checks over the lake and the config's policy.
 
@@ -416,7 +418,7 @@ def check(
         loaded = load_config(config)
         target = _read_lake(Lake(resolve_lake_path(lake, loaded)))
         run = run_checks(target, loaded, check_ids=check_id, families=family, since=since, until=until,
-                         fail_on=fail_on, **_engine_options(engine, spark_master, spark_conf))
+                         fail_on=fail_on, **_engine_options(engine, spark_master, spark_conf, lake_uri))
     except SovauditError as exc:
         _fail(exc)
     for fmt in formats:
@@ -438,19 +440,22 @@ def check(
     raise typer.Exit(run.exit_code(fail_on))
 
 
-def _engine_options(engine: str, spark_master: str, spark_conf: list[str] | None) -> dict[str, Any]:
-    """CheckSession's engine options from --engine, --spark-master and --spark-conf."""
+def _engine_options(engine: str, spark_master: str | None, spark_conf: list[str] | None,
+                    lake_uri: str | None) -> dict[str, Any]:
+    """CheckSession's engine options from --engine, --spark-master, --spark-conf and --lake-uri."""
     from sovaudit.checks.runner import ENGINES
 
     if engine not in ENGINES:
         raise UsageError(f"--engine: found {engine!r}, expected one of {', '.join(ENGINES)}")
     if engine != "spark":
-        if spark_conf:
-            raise UsageError("--spark-conf: only with --engine spark")
+        for name, given in (("--spark-master", spark_master), ("--spark-conf", spark_conf), ("--lake-uri", lake_uri)):
+            if given:
+                raise UsageError(f"{name}: only with --engine spark")
         return {}
     from sovaudit.engines.spark import parse_conf
 
-    return {"engine": engine, "spark_master": spark_master, "spark_conf": parse_conf(spark_conf or [])}
+    return {"engine": engine, "spark_master": spark_master, "spark_conf": parse_conf(spark_conf or []),
+            "lake_uri": lake_uri}
 
 
 def _catalogue(config: str | None):
@@ -710,7 +715,8 @@ def report(
                                              "evidence.csv and findings.csv are written next to it.")] = None,
     since: SinceOpt = None, until: UntilOpt = None, fail_on: FailOnOpt = "high",
     lake: LakeOpt = None, config: ConfigOpt = None,
-    engine: EngineOpt = "duckdb", spark_master: SparkMasterOpt = "local[*]", spark_conf: SparkConfOpt = None,
+    engine: EngineOpt = "duckdb", spark_master: SparkMasterOpt = None, spark_conf: SparkConfOpt = None,
+    lake_uri: SparkLakeUriOpt = None,
 ) -> None:
     """Render the GDPR Article 30 evidence report from the lake and the config's policy.
 
@@ -739,7 +745,7 @@ def report(
                 storage_errors("the report", target_path, scope=target_path.parent):
             result = write_reports(target, loaded, target_path.parent, formats=(fmt,), machine=False, since=since,
                                    until=until, fail_on=fail_on, stem=target_path.stem,
-                                   engine=_engine_options(engine, spark_master, spark_conf))
+                                   engine=_engine_options(engine, spark_master, spark_conf, lake_uri))
             if target_path.suffix != f".{fmt}":
                 os.replace(result.files.pop(f"{target_path.stem}.{fmt}"), target_path)
                 result.files[target_path.name] = target_path
@@ -756,7 +762,8 @@ def scan(
     demo: Annotated[bool, typer.Option("--demo", help="Run on the bundled Acme Retail demo: no account, no config.")] = False,
     since: SinceOpt = None, until: UntilOpt = None, fail_on: FailOnOpt = "high",
     lake: LakeOpt = None, config: ConfigOpt = None, lock_timeout: LockOpt = 60.0,
-    engine: EngineOpt = "duckdb", spark_master: SparkMasterOpt = "local[*]", spark_conf: SparkConfOpt = None,
+    engine: EngineOpt = "duckdb", spark_master: SparkMasterOpt = None, spark_conf: SparkConfOpt = None,
+    lake_uri: SparkLakeUriOpt = None,
 ) -> None:
     """Pull every configured source, run the checks, and write the report set: the one-shot for auditors and CI.
 
@@ -781,7 +788,7 @@ def scan(
     from sovaudit.report.build import write_reports
 
     try:
-        engine_options = _engine_options(engine, spark_master, spark_conf)
+        engine_options = _engine_options(engine, spark_master, spark_conf, lake_uri)
         if demo:
             from sovaudit.demo.bundle import prepare_demo
 

@@ -13,7 +13,11 @@ LockOpt = Annotated[float, typer.Option("--lock-timeout", help="Seconds to wait 
 FormatOpt = Annotated[str, typer.Option("--format", help="table or json.")]
 EngineOpt = Annotated[str, typer.Option("--engine", help="Where the checks run: duckdb (embedded, the default) or "
                                         "spark (pip install 'sovaudit[spark]').")]
-SparkMasterOpt = Annotated[str, typer.Option("--spark-master", help="With --engine spark: the master URL "
-                                             "(local[*], yarn, spark://HOST:7077 …).")]
+SparkMasterOpt = Annotated[str | None, typer.Option("--spark-master", help="With --engine spark: the master URL "
+                                                    "(local[4], yarn, spark://HOST:7077 …); default the one "
+                                                    "spark-submit or the cluster gives, else local[*].")]
 SparkConfOpt = Annotated[list[str] | None, typer.Option("--spark-conf", help="With --engine spark: a Spark setting "
                                                         "KEY=VALUE (repeatable), e.g. spark.driver.memory=8g.")]
+SparkLakeUriOpt = Annotated[str | None, typer.Option("--lake-uri", help="With --engine spark: where Spark reads the "
+                                                     "lake's files (s3a://bucket/lake, abfss://…), the ledger's "
+                                                     "paths taken under it; default the lake's directory.")]

@@ -363,7 +363,8 @@ class CheckSession:
     def __init__(self, lake: Lake, loaded: LoadedConfig, *, check_ids: list[str] | None = None,
                  families: list[str] | None = None, since: str | None = None, until: str | None = None,
                  fail_on: str = "high", catalogue: list[Check] | None = None, engine: str = "duckdb",
-                 spark_master: str | None = None, spark_conf: dict[str, str] | None = None):
+                 spark_master: str | None = None, spark_conf: dict[str, str] | None = None,
+                 lake_uri: str | None = None):
         if fail_on not in FAIL_ON:
             raise UsageError(f"--fail-on: found {fail_on!r}, expected one of {', '.join(FAIL_ON)}")
         self.lake, self.loaded, self.fail_on = lake, loaded, fail_on
@@ -376,7 +377,7 @@ class CheckSession:
         if engine == "spark":
             from sovaudit.engines.spark_checks import open_spark_session  # pyspark only when asked for
             self.con, self.window, self.broken = open_spark_session(
-                lake, loaded.config, self.checks, since, until, spark_master or "local[*]", spark_conf)
+                lake, loaded.config, self.checks, since, until, spark_master, spark_conf, lake_uri)
         else:
             self.con, self.window, self.broken = open_session(lake, loaded.config, self.checks, since, until)
 

@@ -17,7 +17,6 @@ from sovaudit.engines.compile import CompileError, Compiler, flat_name
 from sovaudit.errors import UsageError
 
 INSTALL_HINT = "--engine spark needs pyspark: pip install 'sovaudit[spark]'"
-DEFAULT_MASTER = "local[*]"
 # A local session for checks: no UI, few shuffle partitions (the lake is one machine's), UTC like DuckDB's.
 BASE_CONF = {
     "spark.sql.session.timeZone": "UTC",
@@ -40,14 +39,17 @@ def parse_conf(pairs: Iterable[str]) -> dict[str, str]:
     return conf
 
 
-def spark_session(master: str = DEFAULT_MASTER, conf: dict[str, str] | None = None) -> Any:
-    """The process's SparkSession (one per process: Spark's own rule), made on first use."""
+def spark_session(master: str | None = None, conf: dict[str, str] | None = None) -> Any:
+    """The process's SparkSession (one per process: Spark's own rule), made on first use. Without a master, the
+    one spark-submit or the cluster (Databricks, EMR) set, else pyspark's local[*]."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise UsageError(INSTALL_HINT) from None
     os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
-    builder = SparkSession.builder.master(master).appName("sovaudit")
+    builder = SparkSession.builder.appName("sovaudit")
+    if master:
+        builder = builder.master(master)
     for key, value in {**BASE_CONF, **(conf or {})}.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()

@@ -1,6 +1,8 @@
 """The check session on Spark: the same views, in the same order, as sovaudit.checks.session builds on DuckDB,
 compiled from the same SQL files."""
 
+from pathlib import Path
+
 from sovaudit.checks import session as duck_session
 from sovaudit.checks.catalogue import Check
 from sovaudit.checks.collected import live_until, pull_rows_view, pulls_table
@@ -19,20 +21,28 @@ from sovaudit.resources import query_text
 from sovaudit.schema import lake_tables
 
 
+def lake_file_uri(root: Path, path: Path, lake_uri: str | None) -> str:
+    if lake_uri is None:
+        return str(path)
+    return f"{lake_uri.rstrip('/')}/{path.relative_to(root).as_posix()}"
+
+
 def compile_check(compiler: Compiler, check: Check) -> str:
     return compiler.query(check.sql)
 
 
 def open_spark_session(lake: Lake, config: Config, checks: list[Check], since: str | None = None,
-                       until: str | None = None, master: str = "local[*]", conf: dict[str, str] | None = None,
-                       ) -> tuple[SparkConnection, duck_session.Window, dict[str, str]]:
+                       until: str | None = None, master: str | None = None, conf: dict[str, str] | None = None,
+                       lake_uri: str | None = None) -> tuple[SparkConnection, duck_session.Window, dict[str, str]]:
     """A SparkConnection holding the lake, the policy, the session's views and one view per check; the window;
-    the checks that do not compile or bind, with why."""
+    the checks that do not compile or bind, with why. lake_uri: where Spark reads the files the ledger names
+    (their paths relative to the lake taken under it), for a lake on S3 or ADLS beside a local ledger."""
     spark = spark_session(master, conf)
     con = SparkConnection(spark, Compiler("spark"))
     entries = lake.ledger.entries()
     tables = lake_tables()
-    files = {name: [str(p) for p in paths] for name, paths in lake.committed_files(entries).items()}
+    files = {name: [lake_file_uri(lake.root, p, lake_uri) for p in paths]
+             for name, paths in lake.committed_files(entries).items()}
     read_lake_tables(con, files, declared_schemas({name: schema.ddl for name, schema in tables.items()}))
     con.execute(events_view())
     window = duck_session.resolve_window(con, since, until, config.thresholds.baseline_days, live_until(entries))
