@@ -33,6 +33,9 @@ NEEDS_NETWORK = {
     "sovaudit pull kafka-lineage --bootstrap": "a Kafka broker",
     "sovaudit verify --expect-head 6272cb": "an elided hash from an earlier report",
     "sovaudit ip-ranges update": "the providers' download sites",
+    "pip install 'sovaudit[spark]'": "installs from PyPI (.ci/run installs the spark extra)",
+    "aws s3 cp": "the AWS CLI against S3",
+    "spark-submit --master yarn": "a YARN cluster (EMR)",
 }
 
 
