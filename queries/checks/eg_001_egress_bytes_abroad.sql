@@ -9,6 +9,8 @@
 --   callers outside the class's home jurisdiction and its allowed transfers (a caller is in the cloud region
 --   its address is published in, else in the country it is registered to),
 --   per actor per UTC day, and reports days above [thresholds] egress_bytes_per_actor_day.
+-- reason: {bytes_out:,} bytes of {data_class} data (home {home}) went to {caller} on {day}, above the threshold
+--   of {threshold:,} bytes per actor per day
 -- remediation: Find out what was downloaded and why; block downloads from outside the home jurisdiction
 --   with bucket-policy conditions or storage-account firewall rules, or declare the transfer.
 WITH sent AS (
@@ -23,8 +25,8 @@ WITH sent AS (
 )
 SELECT
     CASE WHEN count(DISTINCT checks.resource_root(s.resource)) = 1 THEN min(checks.resource_root(s.resource))
-         ELSE format('{} and {} more', min(checks.resource_root(s.resource)),
-                     count(DISTINCT checks.resource_root(s.resource)) - 1) END AS resource,
+         ELSE min(checks.resource_root(s.resource)) || ' and '
+              || CAST(count(DISTINCT checks.resource_root(s.resource)) - 1 AS VARCHAR) || ' more' END AS resource,
     checks.principal(s.actor) AS actor,
     min(s.region) AS region,
     arg_min(s.jurisdiction, s.region) AS region_jurisdiction,
@@ -32,12 +34,13 @@ SELECT
     min(s.time) AS first_seen,
     max(s.time) AS last_seen,
     count(*) AS event_count,
-    format('{:,} bytes of {} data (home {}) went to {} on {}, above the threshold of {:,} bytes per actor per day',
-           sum(s.bytes_out), s.class_name, s.home, s.caller,
-           CAST(s.time AS DATE), any_value(t.egress_bytes_per_actor_day)) AS reason,
     list(s.event_uid ORDER BY s.time, s.event_uid) AS evidence,
     s.class_name AS data_class,
-    sum(s.bytes_out) AS bytes_out
+    sum(s.bytes_out) AS bytes_out,
+    s.home,
+    s.caller,
+    CAST(s.time AS DATE) AS day,
+    any_value(t.egress_bytes_per_actor_day) AS threshold
 FROM sent AS s
 CROSS JOIN policy_thresholds AS t
 GROUP BY s.class_name, s.home, checks.principal(s.actor), s.caller, s.src_jurisdiction, CAST(s.time AS DATE)

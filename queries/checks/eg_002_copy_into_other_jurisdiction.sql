@@ -11,6 +11,8 @@
 --   (S3 serves a copy in the destination bucket's region; Azure logs a copy in the destination account,
 --   with its location). An Azure copy's source is its URL (https://ACCOUNT.blob.core.windows.net/…), so
 --   a class must list that URL pattern to be recognised as the source.
+-- reason: {copied_objects} object(s) of {data_class} data (home {home}) copied from {source_resource} to
+--   {resource} in {region} ({region_jurisdiction})
 -- remediation: Delete the copies outside the home jurisdiction and restrict s3:PutObject on foreign
 --   buckets (Azure: allowed copy scope on the storage account) for principals that can read the class, or declare the transfer.
 SELECT
@@ -22,11 +24,11 @@ SELECT
     min(e.time) AS first_seen,
     max(e.time) AS last_seen,
     count(*) AS event_count,
-    format('{} object(s) of {} data (home {}) copied from {} to {} in {} ({})',
-           count(DISTINCT e.resource), rc.class_name, rc.home, checks.resource_root(e.resource),
-           checks.resource_root(e.dest_resource), e.dest_region, e.dest_jurisdiction) AS reason,
     list(e.event_uid ORDER BY e.time, e.event_uid) AS evidence,
-    rc.class_name AS data_class
+    rc.class_name AS data_class,
+    rc.home,
+    checks.resource_root(e.resource) AS source_resource,
+    count(DISTINCT e.resource) AS copied_objects
 FROM events_geo AS e
 JOIN resource_class AS rc ON rc.resource = e.resource
 WHERE e.action IN ('CopyObject', 'UploadPartCopy', 'CopyBlob', 'CopyBlobFromURL', 'PutBlobFromURL',

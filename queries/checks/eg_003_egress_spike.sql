@@ -11,6 +11,8 @@
 --   mean + anomaly_k standard deviations is reported. The deviation is floored at 10% of the mean so that
 --   a flat baseline does not turn every small rise into a finding; classes with fewer than 3 baseline
 --   days are not judged.
+-- reason: {data_class} sent {bytes:,} bytes on {day}; the baseline mean is {baseline_mean:,} bytes a day and the
+--   limit (mean + {anomaly_k}σ) is {limit_bytes:,}
 -- remediation: Find out which actors and objects account for the spike (the evidence lists the transfers)
 --   and whether it was an authorised export, a backup, or exfiltration.
 WITH classed AS (
@@ -38,20 +40,23 @@ spikes AS (
 )
 SELECT
     CASE WHEN count(DISTINCT checks.resource_root(c.resource)) = 1 THEN min(checks.resource_root(c.resource))
-         ELSE format('{} and {} more', min(checks.resource_root(c.resource)),
-                     count(DISTINCT checks.resource_root(c.resource)) - 1) END AS resource,
+         ELSE min(checks.resource_root(c.resource)) || ' and '
+              || CAST(count(DISTINCT checks.resource_root(c.resource)) - 1 AS VARCHAR) || ' more' END AS resource,
     CASE WHEN count(DISTINCT c.actor) = 1 THEN min(c.actor)
-         ELSE format('{} actors', count(DISTINCT c.actor)) END AS actor,
+         ELSE CAST(count(DISTINCT c.actor) AS VARCHAR) || ' actors' END AS actor,
     min(c.region) AS region,
     NULL AS region_jurisdiction,
     CAST(NULL AS VARCHAR) AS counterpart_jurisdiction,
     min(c.time) AS first_seen,
     max(c.time) AS last_seen,
     count(*) AS event_count,
-    format('{} sent {:,} bytes on {}; the baseline mean is {:,} bytes a day and the limit (mean + {}σ) is {:,}',
-           s.class_name, s.bytes, s.day, round(s.mean)::BIGINT, s.anomaly_k, round(s.limit_bytes)::BIGINT) AS reason,
     list(c.event_uid ORDER BY c.time, c.event_uid) FILTER (WHERE c.bytes_out > 0) AS evidence,
-    s.class_name AS data_class
+    s.class_name AS data_class,
+    s.bytes,
+    s.day,
+    CAST(round(s.mean) AS BIGINT) AS baseline_mean,
+    s.anomaly_k,
+    CAST(round(s.limit_bytes) AS BIGINT) AS limit_bytes
 FROM spikes AS s
 JOIN classed AS c ON c.class_name = s.class_name AND CAST(c.time AS DATE) = s.day AND c.in_window
 GROUP BY s.class_name, s.day, s.bytes, s.mean, s.anomaly_k, s.limit_bytes

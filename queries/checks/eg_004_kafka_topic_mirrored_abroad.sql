@@ -10,6 +10,7 @@
 --   cluster's configured region lies outside the home (a cluster with no region configured cannot be
 --   placed, and is reported as such); or the audit log shows MirrorMaker 2's replication consumer (client id
 --   SOURCE->TARGET|MirrorSourceConnector) fetching the topic from an address in another jurisdiction.
+-- reason: {replicated_by}topic {mirrored_topic} ({data_class} data, home {home}) {mirrored_to}
 -- remediation: Stop the replication flow for the topic (the MM2 `topics` or `topics.exclude` setting of the
 --   flow), delete the remote topic on the foreign cluster, or declare the transfer and its safeguard.
 WITH inventory AS (
@@ -17,17 +18,17 @@ WITH inventory AS (
            r.jurisdiction AS region_jurisdiction, CAST(NULL AS VARCHAR) AS counterpart_jurisdiction,
            min(t.snapshot_time) AS first_seen, max(t.snapshot_time) AS last_seen,
            count(*) AS event_count,
-           CASE WHEN r.jurisdiction IS NULL
-                THEN format('topic {} ({} data, home {}) is mirrored by MirrorMaker 2 (alias {}) as {} on cluster {}, '
-                            || 'whose region {} cannot be placed in a jurisdiction', t.mirrored_topic, tc.class_name,
-                            tc.home, t.mirror_alias, t.topic, t.cluster_id,
-                            coalesce(t.region, 'is not configured and'))
-                ELSE format('topic {} ({} data, home {}) is mirrored by MirrorMaker 2 (alias {}) as {} on cluster {} '
-                            || 'in {} ({})', t.mirrored_topic, tc.class_name, tc.home, t.mirror_alias, t.topic,
-                            t.cluster_id, t.region, r.jurisdiction)
-           END AS reason,
            list(t.event_uid ORDER BY t.snapshot_time, t.event_uid) AS evidence,
-           tc.class_name AS data_class
+           tc.class_name AS data_class,
+           tc.home,
+           t.mirrored_topic,
+           '' AS replicated_by,
+           'is mirrored by MirrorMaker 2 (alias ' || t.mirror_alias || ') as ' || t.topic || ' on cluster '
+               || t.cluster_id
+               || CASE WHEN r.jurisdiction IS NULL
+                       THEN ', whose region ' || coalesce(t.region, 'is not configured and')
+                            || ' cannot be placed in a jurisdiction'
+                       ELSE ' in ' || t.region || ' (' || r.jurisdiction || ')' END AS mirrored_to
     FROM kafka_topics AS t
     JOIN topic_class AS tc ON tc.topic = t.topic
     LEFT JOIN policy_regions AS r ON r.region = checks.region_key(t.region)
@@ -47,11 +48,13 @@ replication AS (
     SELECT m.resource, m.actor, m.region, checks.place_jurisdiction(m.region) AS region_jurisdiction,
            m.src_jurisdiction AS counterpart_jurisdiction, min(m.time) AS first_seen, max(m.time) AS last_seen,
            count(*) AS event_count,
-           format('MirrorMaker 2 flow {}->{} replicated topic {} ({} data, home {}) from cluster {} to a consumer '
-                  || 'from {}, address {}', m.flow.source, m.flow.target, m.topic, tc.class_name, tc.home,
-                  m.account, m.caller, min(m.src_ip)) AS reason,
            list(m.event_uid ORDER BY m.time, m.event_uid) AS evidence,
-           tc.class_name AS data_class
+           tc.class_name AS data_class,
+           tc.home,
+           m.topic AS mirrored_topic,
+           'MirrorMaker 2 flow ' || m.flow.source || '->' || m.flow.target || ' replicated ' AS replicated_by,
+           'from cluster ' || m.account || ' to a consumer from ' || m.caller || ', address ' || min(m.src_ip)
+               AS mirrored_to
     FROM mirror_fetches AS m
     JOIN topic_class AS tc ON tc.topic = m.topic
     WHERE m.src_jurisdiction <> tc.home AND NOT checks.transfer_allowed(tc.class_name, m.src_jurisdiction)
@@ -59,5 +62,5 @@ replication AS (
              tc.home, m.flow.source, m.flow.target
 )
 SELECT * FROM inventory
-UNION ALL BY NAME
+UNION ALL
 SELECT * FROM replication

@@ -11,6 +11,8 @@
 --   sourceRegion and sourceSnapshotId / sourceImageId (EC2) or a source ARN (RDS, for a copy from another
 --   region): the class comes from the source, the destination is the event's region. A snapshot is classed when
 --   a class's resources match its ARN (arn:aws:ec2:REGION::snapshot/ID, arn:aws:rds:REGION:ACCOUNT:snapshot:NAME).
+-- reason: {kind} {resource} (class {data_class}, home {home}) copied from {copied_from} to {copies} in {region}
+--   ({region_jurisdiction})
 -- remediation: Delete the copy in the foreign region (DeleteSnapshot, DeregisterImage, DeleteDBSnapshot), and
 --   restrict ec2:CopySnapshot, ec2:CopyImage and rds:CopyDBSnapshot to the home regions (an SCP on
 --   aws:RequestedRegion), or declare the transfer with its safeguard in the class's allowed_transfers.
@@ -23,12 +25,12 @@ SELECT
     min(time) AS first_seen,
     max(time) AS last_seen,
     count(*) AS event_count,
-    format('{} {} (class {}, home {}) copied from {} to {} in {} ({})', kind, source, class_name, home,
-           coalesce(source_region, 'its region'),
-           coalesce(string_agg(DISTINCT destination, ', ' ORDER BY destination), 'a copy'), dest_region,
-           dest_jurisdiction) AS reason,
     list(event_uid ORDER BY time, event_uid) AS evidence,
-    class_name AS data_class
+    class_name AS data_class,
+    kind,
+    home,
+    coalesce(source_region, 'its region') AS copied_from,
+    coalesce(nullif(array_to_string(list_sort(list_distinct(list(destination))), ', '), ''), 'a copy') AS copies
 FROM snapshot_copies
 WHERE dest_jurisdiction IS NOT NULL
   AND dest_jurisdiction <> home

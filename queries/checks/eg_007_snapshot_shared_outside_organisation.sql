@@ -12,6 +12,8 @@
 --   database into its own account and region, out of reach of the organisation's controls. The organisation's
 --   accounts are those [organisation] accounts declares, else every account the lake's trails deliver for; the
 --   reason says which. A share with an organisation or OU by ARN (AMIs) names no account and is not judged.
+-- reason: {kind} {resource} (class {data_class}, home {home}) {sharing} (the organisation's accounts:
+--   {organisation_accounts})
 -- remediation: Remove the permission (ModifySnapshotAttribute / ModifyImageAttribute with remove,
 --   ModifyDBSnapshotAttribute with valuesToRemove), find out whether the account copied the snapshot
 --   (SharedSnapshotCopyInitiated in its trail, or ask), and turn on EBS and AMI block public access. If the
@@ -25,14 +27,14 @@ SELECT
     min(s.time) AS first_seen,
     max(s.time) AS last_seen,
     count(DISTINCT s.event_uid) AS event_count,
-    format('{} {} (class {}, home {}) {}, {} (the organisation''s accounts: {})', s.kind, s.resource, s.class_name, s.home,
-           CASE WHEN s.grantee = 'all' THEN 'made public (shared with all)' ELSE 'shared with account ' || s.grantee END,
-           CASE WHEN s.grantee = 'all' THEN 'which any AWS account can copy'
-                ELSE 'which is not one of the organisation''s' END,
-           (SELECT any_value(basis) FROM org_accounts)) AS reason,
     list(s.event_uid ORDER BY s.time, s.event_uid) AS evidence,
     s.class_name AS data_class,
-    s.grantee AS shared_with
+    s.grantee AS shared_with,
+    s.kind,
+    s.home,
+    CASE WHEN s.grantee = 'all' THEN 'made public (shared with all), which any AWS account can copy'
+         ELSE 'shared with account ' || s.grantee || ', which is not one of the organisation''s' END AS sharing,
+    (SELECT any_value(basis) FROM org_accounts) AS organisation_accounts
 FROM snapshot_shares AS s
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(s.region)
 WHERE s.outside

@@ -16,6 +16,7 @@
 --   lake has not seen before, only settings weak in themselves are reported: management events off, only
 --   their reads, kms or rdsdata excluded, log-file validation turned off. The common management-events-only
 --   selector (readWriteType All, includeManagementEvents true, no data resources) is not.
+-- reason: {event_name}: {what}
 -- remediation: Restore the trail's settings and selectors, and deny cloudtrail:UpdateTrail,
 --   cloudtrail:PutEventSelectors and cloudtrail:PutInsightSelectors outside change control.
 WITH selectors AS (
@@ -71,8 +72,8 @@ judged_selectors AS (
     FROM selectors AS s WHERE s.kind = 'basic'
     UNION ALL
     SELECT event_uid, list_contains(categories, 'management'),
-           len(read_only) = 0 OR list_contains(read_only, 'true'),
-           len(read_only) = 0 OR list_contains(read_only, 'false'),
+           array_length(read_only) = 0 OR list_contains(read_only, 'true'),
+           array_length(read_only) = 0 OR list_contains(read_only, 'false'),
            not_sources,
            CASE WHEN list_contains(categories, 'data')
                 THEN list_transform(types, lambda t: t || coalesce(' ' || nullif(array_to_string(list_sort(arns), ','), ''), ''))
@@ -90,8 +91,8 @@ selector_state AS (
                         CASE WHEN bool_and(list_contains(excluded, 'rdsdata.amazonaws.com')) FILTER (WHERE management)
                              THEN 'rdsdata.amazonaws.com' END], lambda x: x IS NOT NULL) AS excluded,
            list_sort(list_distinct(flatten(list(scopes)))) AS scopes,
-           coalesce(bool_or(reads) FILTER (WHERE len(scopes) > 0), false) AS data_reads,
-           coalesce(bool_or(writes) FILTER (WHERE len(scopes) > 0), false) AS data_writes
+           coalesce(bool_or(reads) FILTER (WHERE array_length(scopes) > 0), false) AS data_reads,
+           coalesce(bool_or(writes) FILTER (WHERE array_length(scopes) > 0), false) AS data_writes
     FROM judged_selectors GROUP BY event_uid
 ),
 facts AS (
@@ -168,22 +169,23 @@ changes AS (
         CASE WHEN h.mgmt_writes AND NOT h.mgmt_reads AND h.was_mgmt_reads
              THEN 'management read events no longer recorded (write-only)' END,
         CASE WHEN (h.mgmt_reads OR h.mgmt_writes)
-                  AND len(list_filter(h.excluded, lambda x: NOT list_contains(coalesce(h.was_excluded, []), x))) > 0
-             THEN format('management events of {} {}recorded (excludeManagementEventSources)',
-                         array_to_string(list_filter(h.excluded,
-                                                     lambda x: NOT list_contains(coalesce(h.was_excluded, []), x)), ', '),
-                         CASE WHEN h.was_excluded IS NULL THEN 'not ' ELSE 'no longer ' END) END,
+                  AND array_length(list_filter(h.excluded, lambda x: NOT list_contains(coalesce(h.was_excluded, []), x))) > 0
+             THEN 'management events of '
+                  || array_to_string(list_filter(h.excluded,
+                                                 lambda x: NOT list_contains(coalesce(h.was_excluded, []), x)), ', ')
+                  || CASE WHEN h.was_excluded IS NULL THEN ' not ' ELSE ' no longer ' END
+                  || 'recorded (excludeManagementEventSources)' END,
         -- Data events, against what the trail recorded before (none is weak in itself).
-        CASE WHEN len(list_filter(h.was_scopes, lambda x: NOT list_contains(h.scopes, x))) > 0
+        CASE WHEN array_length(list_filter(h.was_scopes, lambda x: NOT list_contains(h.scopes, x))) > 0
              THEN 'data events no longer recorded for '
                   || array_to_string(list_filter(h.was_scopes, lambda x: NOT list_contains(h.scopes, x)), ', ') END,
-        CASE WHEN len(list_filter(h.scopes, lambda x: list_contains(h.was_scopes, x))) > 0
+        CASE WHEN array_length(list_filter(h.scopes, lambda x: list_contains(h.was_scopes, x))) > 0
                   AND h.was_data_writes AND NOT h.data_writes
              THEN 'data write events no longer recorded (read-only)' END,
-        CASE WHEN len(list_filter(h.scopes, lambda x: list_contains(h.was_scopes, x))) > 0
+        CASE WHEN array_length(list_filter(h.scopes, lambda x: list_contains(h.was_scopes, x))) > 0
                   AND h.was_data_reads AND NOT h.data_reads
              THEN 'data read events no longer recorded (write-only)' END,
-        CASE WHEN len(list_filter(h.was_insights, lambda x: NOT list_contains(h.insights, x))) > 0
+        CASE WHEN array_length(list_filter(h.was_insights, lambda x: NOT list_contains(h.insights, x))) > 0
              THEN 'Insights no longer recorded: '
                   || array_to_string(list_filter(h.was_insights, lambda x: NOT list_contains(h.insights, x)), ', ') END,
         -- The trail's own settings.
@@ -192,10 +194,10 @@ changes AS (
         CASE WHEN h.was_validation AND NOT h.validation OR h.was_validation IS NULL AND NOT h.validation_asked
              THEN 'log-file validation turned off' END,
         CASE WHEN h.kms_key = '' AND h.was_kms_key <> '' THEN 'KMS encryption removed' END,
-        CASE WHEN h.bucket <> h.was_bucket THEN format('delivery redirected from bucket {} to {}', h.was_bucket, h.bucket) END,
+        CASE WHEN h.bucket <> h.was_bucket THEN 'delivery redirected from bucket ' || h.was_bucket || ' to ' || h.bucket END,
         CASE WHEN coalesce(h.bucket, h.was_bucket) = h.was_bucket AND h.prefix <> h.was_prefix
-             THEN format('delivery redirected from prefix "{}" to "{}" of bucket {}', h.was_prefix, h.prefix,
-                         h.was_bucket) END), '') AS what
+             THEN 'delivery redirected from prefix "' || h.was_prefix || '" to "' || h.prefix || '" of bucket '
+                  || h.was_bucket END), '') AS what
     FROM history AS h
     WHERE h.time >= getvariable('window_since') AND h.time < getvariable('window_until')
 )
@@ -208,10 +210,11 @@ SELECT
     min(c.time) AS first_seen,
     max(c.time) AS last_seen,
     count(*) AS event_count,
-    format('{}: {}', c.event_name, c.what) AS reason,
     list_transform(list_sort(list_distinct(flatten(list([{'time': c.time, 'uid': c.event_uid}]
         || CASE WHEN c.was_uid IS NOT NULL THEN [{'time': p.time, 'uid': c.was_uid}] ELSE [] END)))),
-        lambda e: e.uid) AS evidence
+        lambda e: e.uid) AS evidence,
+    c.event_name,
+    c.what
 FROM changes AS c
 LEFT JOIN trail_changes AS p ON p.event_uid = c.was_uid
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(c.region)

@@ -13,11 +13,12 @@
 --   start when it delivered in the baseline. A silent hour in a busy account means logging stopped,
 --   delivery or a diagnostic setting failed, or the logs were not pulled. Sparse records (an activity log
 --   with a few changes a day) are not busy enough to be judged.
+-- reason: no {label} events {gap_description}
 -- remediation: Check the trail's status and delivery (GetTrailStatus, the S3 bucket policy, the KMS key
 --   grant) or the resource's diagnostic settings and export container for those hours, pull the missing
 --   logs, or record why the account was quiet.
 WITH allowance AS (
-    SELECT to_hours(delivery_delay_hours) AS delay, delivery_delay_hours AS hours, coverage_min_share AS share
+    SELECT INTERVAL (delivery_delay_hours) HOUR AS delay, delivery_delay_hours AS hours, coverage_min_share AS share
     FROM policy_thresholds
 ),
 -- The window and the baseline before it: a unit's delivery is judged over both.
@@ -49,7 +50,7 @@ busy AS (
 collected AS (
     SELECT table_name AS source, least(max(until), getvariable('window_until')) AS collected_until,
            bool_or(since <= getvariable('window_since')) AS covers_start,
-           string_agg(DISTINCT sources, ', ') AS sources
+           nullif(array_to_string(list_sort(list_distinct(list(sources))), ', '), '') AS sources
     FROM collected_spans
     WHERE since < getvariable('window_until') AND until > getvariable('window_since')
     GROUP BY table_name
@@ -79,7 +80,7 @@ grid AS (
                          AND a.hour = h.hour
 ),
 runs AS (
-    SELECT *, epoch(hour) // 3600 - row_number() OVER (PARTITION BY source, account, region ORDER BY hour) AS run_id
+    SELECT *, CAST(floor(epoch(hour) / 3600) AS BIGINT) - row_number() OVER (PARTITION BY source, account, region ORDER BY hour) AS run_id
     FROM grid WHERE seen IS NULL
 ),
 gaps AS (
@@ -116,25 +117,35 @@ SELECT
     d.gap_start AS first_seen,
     d.gap_end AS last_seen,
     0 AS event_count,
-    CASE d.silence
-        WHEN 'end' THEN format(
-            'no {} events in account {} region {} since {} UTC, its last: silent for {} hour(s) before the record '
-            'collected by {} ends at {} UTC, beyond the {}-hour delivery allowance; delivery may have stopped '
-            '(it had events in {}% of the hours before)',
-            d.label, d.account, d.region, strftime(d.before_time, '%Y-%m-%d %H:%M'),
-            (epoch(d.collected_until) - epoch(d.before_time))::BIGINT // 3600, coalesce(d.sources, 'its pulls'),
-            strftime(d.collected_until, '%Y-%m-%d %H:%M'), (SELECT hours FROM allowance), d.busy_share)
-        WHEN 'start' THEN format(
-            'no {} events in account {} region {} for {} hour(s) from the start of the window, {} UTC, to {} UTC, '
-            'though it delivered before the window (its last event before it at {} UTC)',
-            d.label, d.account, d.region, d.hours_missing, strftime(d.gap_start, '%Y-%m-%d %H:00'),
-            strftime(d.gap_end, '%Y-%m-%d %H:00'), strftime(d.before_time, '%Y-%m-%d %H:%M'))
-        ELSE format('no {} events for {} hour(s) from {} to {} in account {} region {}, which has events in {}% of '
-                    'the hours', d.label, d.hours_missing, strftime(d.gap_start, '%Y-%m-%d %H:00'),
-                    strftime(d.gap_end, '%Y-%m-%d %H:00 UTC'), d.account, d.region, d.busy_share)
-    END AS reason,
-    [x FOR x IN [d.before_uid, CASE WHEN d.silence <> 'end' THEN d.after_uid END] IF x IS NOT NULL] AS evidence,
+    list_filter([d.before_uid, CASE WHEN d.silence <> 'end' THEN d.after_uid END], lambda x: x IS NOT NULL)
+        AS evidence,
     d.hours_missing,
     d.silence,
-    d.source
+    d.source,
+    d.label,
+    -- The three kinds of silence read as three sentences with their times in different places, which one
+    -- template cannot say: the times are written here, as text, to the minute (a timestamp cast to text starts
+    -- `YYYY-MM-DD HH:MM` in every engine; the session runs in UTC).
+    CASE d.silence
+        WHEN 'end' THEN
+            'in account ' || d.account || ' region ' || d.region || ' since '
+            || substr(CAST(d.before_time AS VARCHAR), 1, 16) || ' UTC, its last: silent for '
+            || CAST(CAST(floor(CAST(epoch(d.collected_until) - epoch(d.before_time) AS BIGINT) / 3600) AS BIGINT)
+                    AS VARCHAR)
+            || ' hour(s) before the record collected by ' || coalesce(d.sources, 'its pulls') || ' ends at '
+            || substr(CAST(d.collected_until AS VARCHAR), 1, 16) || ' UTC, beyond the '
+            || CAST((SELECT hours FROM allowance) AS VARCHAR) || '-hour delivery allowance; delivery may have '
+            || 'stopped (it had events in ' || CAST(d.busy_share AS VARCHAR) || '% of the hours before)'
+        WHEN 'start' THEN
+            'in account ' || d.account || ' region ' || d.region || ' for ' || CAST(d.hours_missing AS VARCHAR)
+            || ' hour(s) from the start of the window, ' || substr(CAST(d.gap_start AS VARCHAR), 1, 13)
+            || ':00 UTC, to ' || substr(CAST(d.gap_end AS VARCHAR), 1, 13) || ':00 UTC, though it delivered '
+            || 'before the window (its last event before it at ' || substr(CAST(d.before_time AS VARCHAR), 1, 16)
+            || ' UTC)'
+        ELSE
+            'for ' || CAST(d.hours_missing AS VARCHAR) || ' hour(s) from '
+            || substr(CAST(d.gap_start AS VARCHAR), 1, 13) || ':00 to '
+            || substr(CAST(d.gap_end AS VARCHAR), 1, 13) || ':00 UTC in account ' || d.account || ' region '
+            || d.region || ', which has events in ' || CAST(d.busy_share AS VARCHAR) || '% of the hours'
+    END AS gap_description
 FROM described AS d

@@ -12,6 +12,7 @@
 --   carries only for some writes (properties.requestbody, else responseBody); a write without one is
 --   reported as a change whose effect cannot be judged from the logs. A write that enables every category
 --   it names and has a destination is not reported.
+-- reason: diagnostic setting {setting} of {monitored_type} {what} by {changed_by} from {changed_from}
 -- remediation: Restore the diagnostic setting (every audit category to the export destination), find out
 --   who changed it and why, and deny Microsoft.Insights/diagnosticSettings/* writes and deletes outside
 --   change control (an Azure Policy DeployIfNotExists keeps them in place).
@@ -38,15 +39,15 @@ judged AS (
                WHEN s.op = 'microsoft.insights/diagnosticsettings/delete' AND s.outcome = 'success'
                    THEN 'deleted'
                WHEN s.op = 'microsoft.insights/diagnosticsettings/delete'
-                   THEN format('deletion attempted and failed ({})', coalesce(s.error_code, 'no error code'))
+                   THEN 'deletion attempted and failed (' || coalesce(s.error_code, 'no error code') || ')'
                WHEN s.outcome = 'failure' THEN NULL
                WHEN s.body IS NULL
                    THEN 'changed, but the activity log does not carry the new settings, so their effect cannot be judged from the logs'
                ELSE nullif(concat_ws('; ',
-                   CASE WHEN len(list_filter(s.logs, lambda l: NOT l.enabled)) > 0
+                   CASE WHEN array_length(list_filter(s.logs, lambda l: NOT l.enabled)) > 0
                         THEN 'log categories disabled: ' || array_to_string(
                              list_transform(list_filter(s.logs, lambda l: NOT l.enabled), lambda l: l.name), ', ') END,
-                   CASE WHEN len(list_filter(s.logs, lambda l: l.enabled)) = 0 THEN 'no log category enabled' END,
+                   CASE WHEN array_length(list_filter(s.logs, lambda l: l.enabled)) = 0 THEN 'no log category enabled' END,
                    CASE WHEN s.destination IS NULL THEN 'no destination' END), '')
            END AS what
     FROM settings AS s
@@ -59,12 +60,13 @@ SELECT
     CAST(NULL AS VARCHAR) AS counterpart_jurisdiction,
     min(j.first_seen) AS first_seen,
     max(j.last_seen) AS last_seen,
-    sum(len(j.evidence)) AS event_count,
-    format('diagnostic setting {} of {} {} by {} from {}', j.setting,
-           regexp_extract(j.monitored, '/providers/([^/]+/[^/]+/[^/]+)', 1), j.what, coalesce(j.actor, 'an unknown caller'),
-           coalesce(min(j.src_ip), 'an Azure service')) AS reason,
+    sum(array_length(j.evidence)) AS event_count,
     flatten(list(j.evidence ORDER BY j.first_seen, j.evidence)) AS evidence,
-    j.setting
+    j.setting,
+    regexp_extract(j.monitored, '/providers/([^/]+/[^/]+/[^/]+)', 1) AS monitored_type,
+    j.what,
+    coalesce(j.actor, 'an unknown caller') AS changed_by,
+    coalesce(min(j.src_ip), 'an Azure service') AS changed_from
 FROM judged AS j
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(j.region)
 WHERE j.what IS NOT NULL

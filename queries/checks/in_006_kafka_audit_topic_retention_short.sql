@@ -10,6 +10,9 @@
 --   deletes events before the evidence period the organisation declares ([organisation]
 --   evidence_period_days) has passed. Unless every event is pulled into the lake before then, the
 --   evidence of that period is lost. A `retention.bytes` limit can delete even sooner, and is named.
+-- reason: audit-log topic {topic} on cluster {cluster} deletes events after {retention_days} days
+--   (retention.ms={retention_ms}){size_limit}, before the {evidence_period_days}-day evidence period the
+--   organisation declares
 -- remediation: Raise retention.ms on the audit-log topic to at least evidence_period_days × 86,400,000, or
 --   -1 with an archive, and pull it into the lake more often than it expires.
 SELECT
@@ -21,13 +24,14 @@ SELECT
     min(t.snapshot_time) AS first_seen,
     max(t.snapshot_time) AS last_seen,
     count(*) AS event_count,
-    format('audit-log topic {} on cluster {} deletes events after {} days (retention.ms={}){}, before the {}-day '
-           || 'evidence period the organisation declares', t.topic, t.cluster_id,
-           round(t.retention_ms / 86400000, 1), t.retention_ms,
-           CASE WHEN t.retention_bytes > 0 THEN format(', or beyond {} bytes per partition', t.retention_bytes)
-                ELSE '' END,
-           any_value(p.evidence_period_days)) AS reason,
-    list(t.event_uid ORDER BY t.snapshot_time, t.event_uid) AS evidence
+    list(t.event_uid ORDER BY t.snapshot_time, t.event_uid) AS evidence,
+    t.topic,
+    t.cluster_id AS cluster,
+    round(t.retention_ms / 86400000, 1) AS retention_days,
+    t.retention_ms,
+    CASE WHEN t.retention_bytes > 0 THEN ', or beyond ' || CAST(t.retention_bytes AS VARCHAR) || ' bytes per partition'
+         ELSE '' END AS size_limit,
+    any_value(p.evidence_period_days) AS evidence_period_days
 FROM kafka_topics AS t
 CROSS JOIN policy_thresholds AS p
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(t.region)

@@ -13,6 +13,7 @@
 --   assignment). Organizations calls are logged by the management account in us-east-1; a policy whose type the
 --   lake shows to be other than a service control policy (a tag or backup policy) is not reported, and
 --   detaching p-FullAWSAccess, which tightens, is not either.
+-- reason: {guardrail_kind}{policy} {what}{on_target} by {changed_by} from {changed_from}
 -- remediation: Re-attach or restore the policy (or delete the exemption), find out who changed it and why, and
 --   keep policy changes to a change-controlled pipeline; deny organizations:DetachPolicy, DeletePolicy,
 --   UpdatePolicy and Microsoft.Authorization/policyAssignments/delete to everyone else.
@@ -24,13 +25,15 @@ SELECT
     CAST(NULL AS VARCHAR) AS counterpart_jurisdiction,
     min(g.time) AS first_seen,
     max(g.time) AS last_seen,
-    sum(len(g.evidence)) AS event_count,
-    format('{}{} {}{} by {} from {}', CASE WHEN g.allowed_locations THEN 'region guardrail ' ELSE '' END, g.policy,
-           g.what, coalesce(' ' || g.target, ''), coalesce(checks.principal(g.actor), 'an unknown caller'),
-           coalesce(min(g.src_ip), 'an AWS or Azure service')) AS reason,
+    sum(array_length(g.evidence)) AS event_count,
     flatten(list(g.evidence ORDER BY g.time, g.evidence)) AS evidence,
     g.policy,
-    g.allowed_locations
+    g.allowed_locations,
+    CASE WHEN g.allowed_locations THEN 'region guardrail ' ELSE '' END AS guardrail_kind,
+    g.what,
+    coalesce(' ' || g.target, '') AS on_target,
+    coalesce(checks.principal(g.actor), 'an unknown caller') AS changed_by,
+    coalesce(min(g.src_ip), 'an AWS or Azure service') AS changed_from
 FROM checks.guardrail_changes AS g
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(g.region)
 GROUP BY g.target, g.policy, g.what, checks.principal(g.actor), g.region, g.allowed_locations
