@@ -37,7 +37,8 @@ spikes AS (
 )
 SELECT
     s.key_id AS resource,
-    CASE WHEN count(DISTINCT u.actor) = 1 THEN min(u.actor) ELSE CAST(count(DISTINCT u.actor) AS VARCHAR) || ' actors' END
+    CASE WHEN count(DISTINCT u.actor) = 1 THEN min(u.actor)
+         ELSE CAST(count(DISTINCT u.actor) AS VARCHAR) || ' actors' END
         AS actor,
     min(u.region) AS region,
     NULL AS region_jurisdiction,

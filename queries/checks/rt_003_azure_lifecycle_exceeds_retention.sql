@@ -50,9 +50,9 @@ judged AS (
                         || 'so whether ' || rc.class_name || ' data is deleted after '
                         || CAST(rc.retention_days AS VARCHAR) || ' days cannot be judged from the logs'
                WHEN x.max_days > rc.retention_days
-                   THEN 'lifecycle management policy deletes blobs after ' || CAST(CAST(x.max_days AS BIGINT) AS VARCHAR)
-                        || ' days, longer than the ' || CAST(rc.retention_days AS VARCHAR) || ' days ' || rc.class_name
-                        || ' data may be kept'
+                   THEN 'lifecycle management policy deletes blobs after '
+                        || CAST(CAST(x.max_days AS BIGINT) AS VARCHAR) || ' days, longer than the '
+                        || CAST(rc.retention_days AS VARCHAR) || ' days ' || rc.class_name || ' data may be kept'
                WHEN x.max_days IS NULL
                    THEN 'lifecycle management policy has no enabled rule deleting base blobs; ' || rc.class_name
                         || ' data must be deleted after ' || CAST(rc.retention_days AS VARCHAR) || ' days'

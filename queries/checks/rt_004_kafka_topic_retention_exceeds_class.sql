@@ -22,8 +22,8 @@ WITH judged AS (
                         || 'time limit; ' || tc.class_name || ' data must be deleted after '
                         || CAST(tc.retention_days AS VARCHAR) || ' days'
                WHEN t.retention_ms = -1
-                   THEN 'retention.ms=-1: messages are kept forever; ' || tc.class_name || ' data must be deleted after '
-                        || CAST(tc.retention_days AS VARCHAR) || ' days'
+                   THEN 'retention.ms=-1: messages are kept forever; ' || tc.class_name
+                        || ' data must be deleted after ' || CAST(tc.retention_days AS VARCHAR) || ' days'
                WHEN t.retention_ms > CAST(tc.retention_days AS BIGINT) * 86400000
                    THEN 'retention.ms=' || CAST(t.retention_ms AS VARCHAR) || ' keeps messages '
                         || CAST(round(t.retention_ms / 86400000, 1) AS VARCHAR) || ' days, longer than the '
