@@ -12,6 +12,8 @@
 --   so decrypting with a replica abroad is reported. A Key Vault key lives in its vault's location, so the
 --   caller's country is what shows it used from abroad; KMS calls are judged by region, as before (a KMS
 --   caller abroad reading the classed data itself shows in XR-002). Private addresses have no country.
+-- reason: key of {data_class} (home {home}) used {event_count} time(s) through {region} {used_from}{key_kind}:
+--   {actions}
 -- remediation: Remove replicas of the key outside the home jurisdiction, restrict kms:Decrypt by
 --   aws:RequestedRegion (Key Vault: firewall rules or private endpoints), or declare the transfer.
 WITH judged AS (
@@ -27,7 +29,7 @@ WITH judged AS (
 ),
 used AS (
     -- a key used through a foreign region is about the region, whoever called
-    SELECT * EXCLUDE (src_country, src_jurisdiction, src_cloud, src_cloud_region, src_cloud_service),
+    SELECT key_id, actor, region, jurisdiction, time, event_uid, action, src_ip, class_name, home, region_abroad,
            CASE WHEN region_abroad THEN NULL ELSE src_jurisdiction END AS src_jurisdiction,
            CASE WHEN region_abroad THEN NULL
                 ELSE checks.caller_place(src_cloud, src_cloud_region, src_cloud_service, src_country) END AS caller
@@ -42,12 +44,11 @@ SELECT
     min(u.time) AS first_seen,
     max(u.time) AS last_seen,
     count(*) AS event_count,
-    format('key of {} (home {}) used {} time(s) {}{}: {}',
-           u.class_name, u.home, count(*),
-           CASE WHEN u.region_abroad THEN format('through {} ({})', u.region, u.jurisdiction)
-                ELSE format('through {} by a caller from {}, address {}', u.region, u.caller, min(u.src_ip)) END,
-           CASE WHEN contains(u.key_id, ':key/mrk-') THEN ', a multi-region key' ELSE '' END,
-           string_agg(DISTINCT u.action, ', ' ORDER BY u.action)) AS reason,
+    u.home,
+    CASE WHEN u.region_abroad THEN '(' || u.jurisdiction || ')'
+         ELSE 'by a caller from ' || u.caller || ', address ' || min(u.src_ip) END AS used_from,
+    CASE WHEN contains(u.key_id, ':key/mrk-') THEN ', a multi-region key' ELSE '' END AS key_kind,
+    array_to_string(list_sort(list_distinct(list(u.action))), ', ') AS actions,
     list(u.event_uid ORDER BY u.time, u.event_uid) AS evidence,
     u.class_name AS data_class
 FROM used AS u

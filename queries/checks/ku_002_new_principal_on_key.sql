@@ -9,6 +9,8 @@
 -- description: A principal successfully used a data class's key (a KMS key, or a Key Vault key: KeyDecrypt,
 --   KeyUnwrap, KeySign …) in the window but never in the look-back baseline, while the key itself was in use during the baseline. Keys with no baseline use are not
 --   judged, since every caller would look new.
+-- reason: {actor} first used this {data_class} key on {first_seen:%Y-%m-%d} ({event_count} call(s) in the window:
+--   {actions}); it had not used it in the baseline
 -- remediation: Confirm the new principal is meant to decrypt this class's data; if not, remove it from the
 --   key policy and grants (Key Vault: its access policy or role assignment) and review what it decrypted.
 WITH used AS (
@@ -30,9 +32,7 @@ SELECT
     min(u.time) AS first_seen,
     max(u.time) AS last_seen,
     count(*) AS event_count,
-    format('{} first used this {} key on {} ({} call(s) in the window: {}); it had not used it in the baseline',
-           u.actor, min(kc.class_name), min(u.time)::DATE, count(*),
-           string_agg(DISTINCT u.action, ', ' ORDER BY u.action)) AS reason,
+    array_to_string(list_sort(list_distinct(list(u.action))), ', ') AS actions,
     list(u.event_uid ORDER BY u.time, u.event_uid) AS evidence,
     min(kc.class_name) AS data_class
 FROM used AS u

@@ -10,6 +10,8 @@
 --   the window with the key's daily counts in the look-back baseline. A day above mean + anomaly_k standard
 --   deviations (the deviation floored at 10% of the mean) is reported; keys with fewer than 3 baseline days
 --   are not judged. Bulk decryption is how data leaves an encrypted store.
+-- reason: {calls} calls on {day}; the baseline mean is {baseline_mean} a day and the limit (mean + {anomaly_k}σ)
+--   is {limit_calls}
 -- remediation: Identify the callers behind the spike (the evidence) and whether the volume matches a known
 --   job; throttle or revoke the principals that do not.
 WITH used AS (
@@ -35,7 +37,8 @@ spikes AS (
 )
 SELECT
     s.key_id AS resource,
-    CASE WHEN count(DISTINCT u.actor) = 1 THEN min(u.actor) ELSE format('{} actors', count(DISTINCT u.actor)) END
+    CASE WHEN count(DISTINCT u.actor) = 1 THEN min(u.actor)
+         ELSE CAST(count(DISTINCT u.actor) AS VARCHAR) || ' actors' END
         AS actor,
     min(u.region) AS region,
     NULL AS region_jurisdiction,
@@ -43,8 +46,11 @@ SELECT
     min(u.time) AS first_seen,
     max(u.time) AS last_seen,
     count(*) AS event_count,
-    format('{} calls on {}; the baseline mean is {} a day and the limit (mean + {}σ) is {}',
-           s.calls, s.day, round(s.mean, 1), s.anomaly_k, round(s.limit_calls, 1)) AS reason,
+    s.calls,
+    s.day,
+    round(s.mean, 1) AS baseline_mean,
+    s.anomaly_k,
+    round(s.limit_calls, 1) AS limit_calls,
     list(u.event_uid ORDER BY u.time, u.event_uid) AS evidence
 FROM spikes AS s
 JOIN used AS u ON u.key_id = s.key_id AND CAST(u.time AS DATE) = s.day AND u.in_window

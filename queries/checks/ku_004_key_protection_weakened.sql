@@ -9,6 +9,7 @@
 -- description: A data class's key was scheduled for deletion, disabled, had rotation turned off, had its key
 --   policy replaced, or was granted to a principal of another account. Deleting or disabling a key makes the
 --   data unreadable (an availability breach); policies and grants widen who can decrypt it.
+-- reason: {action} key (class {data_class}): {changes}
 -- remediation: Cancel the deletion (CancelKeyDeletion) or re-enable the key, review the new key policy,
 --   retire foreign grants, and confirm each change with its owner.
 WITH changes AS (
@@ -23,11 +24,11 @@ WITH changes AS (
 weakening AS (
     SELECT *,
            CASE action
-               WHEN 'ScheduleKeyDeletion' THEN format('deletion scheduled{}', coalesce(' in ' || pending_days || ' days', ''))
+               WHEN 'ScheduleKeyDeletion' THEN 'deletion scheduled' || coalesce(' in ' || pending_days || ' days', '')
                WHEN 'DisableKey' THEN 'key disabled'
                WHEN 'DisableKeyRotation' THEN 'automatic rotation turned off'
                WHEN 'PutKeyPolicy' THEN 'key policy replaced'
-               WHEN 'CreateGrant' THEN format('grant to {} of another account', grantee)
+               WHEN 'CreateGrant' THEN 'grant to ' || grantee || ' of another account'
            END AS what
     FROM changes
     WHERE action <> 'CreateGrant'
@@ -43,7 +44,8 @@ SELECT
     min(w.time) AS first_seen,
     max(w.time) AS last_seen,
     count(*) AS event_count,
-    format('{} key (class {}): {}', w.action, kc.class_name, string_agg(DISTINCT w.what, '; ')) AS reason,
+    w.action,
+    array_to_string(list_sort(list_distinct(list(w.what))), '; ') AS changes,
     list(w.event_uid ORDER BY w.time, w.event_uid) AS evidence,
     kc.class_name AS data_class
 FROM weakening AS w

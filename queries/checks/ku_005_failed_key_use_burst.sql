@@ -9,6 +9,8 @@
 --   Unauthorized and other HTTP errors) on one key within one hour. This is
 --   what probing for decryptable data, or a broken workload after a key change, looks like. Every key is
 --   watched, classed or not.
+-- reason: {event_count} failed key-use calls within the hour from {burst_hour:%Y-%m-%d %H:00 UTC} ({error_codes}),
+--   at least {key_failure_burst} is a burst
 -- remediation: Identify the caller and what it tried to decrypt; if unexpected, revoke its credentials.
 --   If it is a workload, fix its permissions before it retries into an outage.
 SELECT
@@ -20,9 +22,9 @@ SELECT
     min(e.time) AS first_seen,
     max(e.time) AS last_seen,
     count(*) AS event_count,
-    format('{} failed key-use calls within the hour from {} ({}), at least {} is a burst',
-           count(*), strftime(date_trunc('hour', min(e.time)), '%Y-%m-%d %H:00 UTC'), string_agg(DISTINCT e.error_code, ', ' ORDER BY e.error_code),
-           any_value(t.key_failure_burst)) AS reason,
+    date_trunc('hour', min(e.time)) AS burst_hour,
+    array_to_string(list_sort(list_distinct(list(e.error_code))), ', ') AS error_codes,
+    any_value(t.key_failure_burst) AS key_failure_burst,
     list(e.event_uid ORDER BY e.time, e.event_uid) AS evidence
 FROM events_geo AS e
 CROSS JOIN policy_thresholds AS t

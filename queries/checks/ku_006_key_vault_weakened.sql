@@ -15,6 +15,7 @@
 --   and permissions granted are read from the request body when the activity log carries it
 --   (properties.requestbody); when it does not, the change is reported without them. Removing an access
 --   policy is not reported.
+-- reason: {action} on vault {vault} (holds keys of {data_class}): {what}
 -- remediation: Recover the vault or key while it is soft-deleted (and turn on purge protection), review
 --   the access policy granted (or move the vault to Azure RBAC), and confirm each change with its owner.
 WITH vault_class AS (
@@ -32,15 +33,15 @@ control_plane AS (
                WHEN az.op = 'microsoft.keyvault/locations/deletedvaults/purge/action'
                    THEN 'deleted vault purged: its keys cannot be recovered'
                WHEN az.body IS NULL
-                   THEN format('access policy {}: the activity log does not carry the request body, so who was '
-                               'granted what is not known from the logs',
-                               regexp_extract(az.resource, '/accesspolicies/([^/]+)$', 1))
-               ELSE format('access policy {}: object id(s) {} granted key permissions {}',
-                           regexp_extract(az.resource, '/accesspolicies/([^/]+)$', 1),
-                           array_to_string(list_distinct(coalesce(json_extract_string(az.body,
-                               '$.properties.accessPolicies[*].objectId'), [])), ', '),
-                           coalesce(nullif(array_to_string(list_sort(list_distinct(coalesce(json_extract_string(az.body,
-                               '$.properties.accessPolicies[*].permissions.keys[*]'), []))), ', '), ''), 'none'))
+                   THEN 'access policy ' || regexp_extract(az.resource, '/accesspolicies/([^/]+)$', 1)
+                        || ': the activity log does not carry the request body, so who was granted what is not '
+                        || 'known from the logs'
+               ELSE 'access policy ' || regexp_extract(az.resource, '/accesspolicies/([^/]+)$', 1)
+                    || ': object id(s) ' || array_to_string(list_distinct(coalesce(json_extract_string(az.body,
+                               '$.properties.accessPolicies[*].objectId'), [])), ', ')
+                    || ' granted key permissions '
+                    || coalesce(nullif(array_to_string(list_sort(list_distinct(coalesce(json_extract_string(az.body,
+                               '$.properties.accessPolicies[*].permissions.keys[*]'), []))), ', '), ''), 'none')
            END AS what
     FROM azure_changes AS az
     WHERE az.outcome = 'success'
@@ -54,9 +55,10 @@ data_plane AS (
            CASE e.action
                WHEN 'VaultDelete' THEN 'vault deleted'
                WHEN 'VaultPurge' THEN 'deleted vault purged: its keys cannot be recovered'
-               WHEN 'KeyDelete' THEN format('key {} deleted', coalesce(regexp_extract(e.key_id, '/keys/([^/]+)', 1), e.key_id))
-               WHEN 'KeyPurge' THEN format('key {} purged: it cannot be recovered',
-                                           coalesce(regexp_extract(e.key_id, '/keys/([^/]+)', 1), e.key_id))
+               WHEN 'KeyDelete' THEN 'key ' || coalesce(regexp_extract(e.key_id, '/keys/([^/]+)', 1), e.key_id)
+                                     || ' deleted'
+               WHEN 'KeyPurge' THEN 'key ' || coalesce(regexp_extract(e.key_id, '/keys/([^/]+)', 1), e.key_id)
+                                    || ' purged: it cannot be recovered'
            END AS what
     FROM events_geo AS e
     WHERE e.source = 'azure_resource' AND e.outcome = 'success'
@@ -74,8 +76,10 @@ SELECT
     CAST(NULL AS VARCHAR) AS counterpart_jurisdiction,
     min(c.first_seen) AS first_seen,
     max(c.last_seen) AS last_seen,
-    sum(len(c.evidence)) AS event_count,
-    format('{} on vault {} (holds keys of {}): {}', c.action, c.vault, vc.class_name, c.what) AS reason,
+    sum(array_length(c.evidence)) AS event_count,
+    c.action,
+    c.vault,
+    c.what,
     flatten(list(c.evidence ORDER BY c.first_seen, c.evidence)) AS evidence,
     vc.class_name AS data_class
 FROM changes AS c

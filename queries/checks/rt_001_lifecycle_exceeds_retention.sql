@@ -9,6 +9,7 @@
 --   expiration is longer than the class's retention_days, or that has no enabled expiration at all; or the
 --   bucket's lifecycle configuration was deleted. The days are read from the request itself
 --   (LifecycleConfiguration.Rule[].Expiration.Days).
+-- reason: {why}
 -- remediation: Set an enabled expiration rule of at most retention_days on the bucket (and on noncurrent
 --   versions), and document any legal hold that justifies keeping data longer.
 WITH lifecycle AS (
@@ -36,14 +37,14 @@ judged AS (
     SELECT l.*, rc.class_name, rc.retention_days, x.max_days,
            CASE
                WHEN l.event_name = 'DeleteBucketLifecycle'
-                   THEN format('lifecycle configuration deleted; {} data must expire after {} days',
-                               rc.class_name, rc.retention_days)
+                   THEN 'lifecycle configuration deleted; ' || rc.class_name || ' data must expire after '
+                        || CAST(rc.retention_days AS VARCHAR) || ' days'
                WHEN x.max_days > rc.retention_days
-                   THEN format('lifecycle expires objects after {} days, longer than the {} days {} data may be kept',
-                               x.max_days, rc.retention_days, rc.class_name)
+                   THEN 'lifecycle expires objects after ' || CAST(x.max_days AS VARCHAR) || ' days, longer than the '
+                        || CAST(rc.retention_days AS VARCHAR) || ' days ' || rc.class_name || ' data may be kept'
                WHEN x.max_days IS NULL AND NOT coalesce(x.has_date, false)
-                   THEN format('lifecycle has no enabled expiration; {} data must expire after {} days',
-                               rc.class_name, rc.retention_days)
+                   THEN 'lifecycle has no enabled expiration; ' || rc.class_name || ' data must expire after '
+                        || CAST(rc.retention_days AS VARCHAR) || ' days'
            END AS why
     FROM lifecycle AS l
     JOIN resource_class AS rc ON rc.resource = checks.resource_root(l.resource)
@@ -58,10 +59,11 @@ SELECT
     min(j.time) AS first_seen,
     max(j.time) AS last_seen,
     count(*) AS event_count,
-    j.why AS reason,
+    j.why,
+    j.retention_days,
     list(j.event_uid ORDER BY j.time, j.event_uid) AS evidence,
     j.class_name AS data_class
 FROM judged AS j
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(j.region)
 WHERE j.why IS NOT NULL
-GROUP BY checks.resource_root(j.resource), j.actor, j.region, r.jurisdiction, j.why, j.class_name
+GROUP BY checks.resource_root(j.resource), j.actor, j.region, r.jurisdiction, j.why, j.class_name, j.retention_days

@@ -10,6 +10,8 @@
 --   (PutObject, CompleteMultipartUpload, or the destination of CopyObject), at any time before the read, is
 --   older than the class's retention_days. The object should have been erased. Objects whose write is
 --   not in the lake are not judged.
+-- reason: {data_class} object written {written:%Y-%m-%d} was read {days_later} day(s) later, past its retention of
+--   {retention_days} days
 -- remediation: Erase the object and fix the bucket's lifecycle so it expires at retention_days; check
 --   whether the reader still needed it (a legal hold must be documented).
 WITH reads AS (
@@ -29,7 +31,7 @@ stale AS (
     SELECT r.*, arg_max(w.event_uid, w.time) AS write_uid, max(w.time) AS written
     FROM reads AS r JOIN writes AS w ON w.object = r.resource AND w.time <= r.time
     GROUP BY ALL
-    HAVING r.time - max(w.time) > to_days(r.retention_days)
+    HAVING epoch(r.time) - epoch(max(w.time)) > CAST(r.retention_days AS BIGINT) * 86400
 )
 SELECT
     s.resource,
@@ -40,9 +42,9 @@ SELECT
     min(s.time) AS first_seen,
     max(s.time) AS last_seen,
     count(*) AS event_count,
-    format('{} object written {} was read {} day(s) later, past its retention of {} days',
-           s.class_name, CAST(min(s.written) AS DATE), date_diff('day', min(s.written), min(s.time)),
-           s.retention_days) AS reason,
+    min(s.written) AS written,
+    date_diff('day', min(s.written), min(s.time)) AS days_later,
+    s.retention_days,
     list_concat([any_value(s.write_uid)], list(s.event_uid ORDER BY s.time, s.event_uid)) AS evidence,
     s.class_name AS data_class
 FROM stale AS s

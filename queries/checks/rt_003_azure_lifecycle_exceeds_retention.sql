@@ -13,6 +13,7 @@
 --   request body, which the activity log carries only for some writes (properties.requestbody, else
 --   responseBody). A write without one is reported as a change whose retention cannot be judged from the
 --   logs. Started records are joined to the record that says how the operation ended.
+-- reason: {why}
 -- remediation: Give the account an enabled lifecycle rule that deletes base blobs (and versions and
 --   snapshots) at most retention_days after they were written, and document any legal hold that justifies
 --   keeping data longer (`az storage account management-policy show` shows the policy in force).
@@ -42,18 +43,19 @@ judged AS (
     SELECT p.*, rc.class_name, rc.retention_days, x.max_days,
            CASE
                WHEN p.op = 'microsoft.storage/storageaccounts/managementpolicies/delete'
-                   THEN format('lifecycle management policy deleted; {} data must be deleted after {} days',
-                               rc.class_name, rc.retention_days)
+                   THEN 'lifecycle management policy deleted; ' || rc.class_name || ' data must be deleted after '
+                        || CAST(rc.retention_days AS VARCHAR) || ' days'
                WHEN p.body IS NULL
-                   THEN format('lifecycle management policy written, but the activity log does not carry its rules, '
-                               'so whether {} data is deleted after {} days cannot be judged from the logs',
-                               rc.class_name, rc.retention_days)
+                   THEN 'lifecycle management policy written, but the activity log does not carry its rules, '
+                        || 'so whether ' || rc.class_name || ' data is deleted after '
+                        || CAST(rc.retention_days AS VARCHAR) || ' days cannot be judged from the logs'
                WHEN x.max_days > rc.retention_days
-                   THEN format('lifecycle management policy deletes blobs after {} days, longer than the {} days {} data may be kept',
-                               CAST(x.max_days AS BIGINT), rc.retention_days, rc.class_name)
+                   THEN 'lifecycle management policy deletes blobs after '
+                        || CAST(CAST(x.max_days AS BIGINT) AS VARCHAR) || ' days, longer than the '
+                        || CAST(rc.retention_days AS VARCHAR) || ' days ' || rc.class_name || ' data may be kept'
                WHEN x.max_days IS NULL
-                   THEN format('lifecycle management policy has no enabled rule deleting base blobs; {} data must be deleted after {} days',
-                               rc.class_name, rc.retention_days)
+                   THEN 'lifecycle management policy has no enabled rule deleting base blobs; ' || rc.class_name
+                        || ' data must be deleted after ' || CAST(rc.retention_days AS VARCHAR) || ' days'
            END AS why
     FROM policies AS p
     JOIN resource_class AS rc ON rc.resource = p.resource
@@ -67,11 +69,12 @@ SELECT
     CAST(NULL AS VARCHAR) AS counterpart_jurisdiction,
     min(j.first_seen) AS first_seen,
     max(j.last_seen) AS last_seen,
-    sum(len(j.evidence)) AS event_count,
-    j.why AS reason,
+    sum(array_length(j.evidence)) AS event_count,
+    j.why,
+    j.retention_days,
     flatten(list(j.evidence ORDER BY j.first_seen, j.evidence)) AS evidence,
     j.class_name AS data_class
 FROM judged AS j
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(j.region)
 WHERE j.why IS NOT NULL
-GROUP BY checks.resource_root(j.resource), j.actor, j.region, j.why, j.class_name
+GROUP BY checks.resource_root(j.resource), j.actor, j.region, j.why, j.class_name, j.retention_days

@@ -10,6 +10,7 @@
 --   `cleanup.policy` deletes by time; or whose `cleanup.policy` is `compact` alone, which keeps the latest
 --   message of every key with no time limit. `retention.bytes` can delete sooner but promises nothing, so
 --   it does not excuse a long `retention.ms`.
+-- reason: topic {topic} on cluster {cluster_id}: {why}
 -- remediation: Set retention.ms to at most retention_days × 86,400,000 on the topic (kafka-configs
 --   --alter --entity-type topics --add-config retention.ms=…), or add `delete` to a compacted topic's
 --   cleanup.policy; document any legal hold that justifies keeping data longer.
@@ -17,15 +18,16 @@ WITH judged AS (
     SELECT t.*, tc.class_name, tc.home, tc.retention_days,
            CASE
                WHEN NOT contains(coalesce(t.cleanup_policy, 'delete'), 'delete')
-                   THEN format('cleanup.policy={}: the latest message of every key is kept with no time limit; '
-                               || '{} data must be deleted after {} days', t.cleanup_policy, tc.class_name,
-                               tc.retention_days)
+                   THEN 'cleanup.policy=' || t.cleanup_policy || ': the latest message of every key is kept with no '
+                        || 'time limit; ' || tc.class_name || ' data must be deleted after '
+                        || CAST(tc.retention_days AS VARCHAR) || ' days'
                WHEN t.retention_ms = -1
-                   THEN format('retention.ms=-1: messages are kept forever; {} data must be deleted after {} days',
-                               tc.class_name, tc.retention_days)
+                   THEN 'retention.ms=-1: messages are kept forever; ' || tc.class_name
+                        || ' data must be deleted after ' || CAST(tc.retention_days AS VARCHAR) || ' days'
                WHEN t.retention_ms > CAST(tc.retention_days AS BIGINT) * 86400000
-                   THEN format('retention.ms={} keeps messages {} days, longer than the {} days {} data may be kept',
-                               t.retention_ms, round(t.retention_ms / 86400000, 1), tc.retention_days, tc.class_name)
+                   THEN 'retention.ms=' || CAST(t.retention_ms AS VARCHAR) || ' keeps messages '
+                        || CAST(round(t.retention_ms / 86400000, 1) AS VARCHAR) || ' days, longer than the '
+                        || CAST(tc.retention_days AS VARCHAR) || ' days ' || tc.class_name || ' data may be kept'
            END AS why
     FROM kafka_topics AS t
     JOIN topic_class AS tc ON tc.topic = t.topic
@@ -39,10 +41,13 @@ SELECT
     min(j.snapshot_time) AS first_seen,
     max(j.snapshot_time) AS last_seen,
     count(*) AS event_count,
-    format('topic {} on cluster {}: {}', j.topic, j.cluster_id, j.why) AS reason,
+    j.topic,
+    j.cluster_id,
+    j.why,
+    j.retention_days,
     list(j.event_uid ORDER BY j.snapshot_time, j.event_uid) AS evidence,
     j.class_name AS data_class
 FROM judged AS j
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(j.region)
 WHERE j.why IS NOT NULL
-GROUP BY j.cluster_id, j.topic, j.region, r.jurisdiction, j.why, j.class_name
+GROUP BY j.cluster_id, j.topic, j.region, r.jurisdiction, j.why, j.class_name, j.retention_days

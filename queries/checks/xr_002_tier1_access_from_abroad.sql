@@ -11,6 +11,7 @@
 --   eu-west-1 is in the EU), else the country its address is registered to (the offline registry lookup of
 --   sourceIPAddress, callerIpAddress for Azure, made at ingest). AWS service principals and private
 --   addresses are ignored.
+-- reason: tier-1 {data_class} data (home {home}) was accessed from {caller}, address {src_ip}{other_addresses}
 -- remediation: Confirm who the caller is and why they reach tier-1 data from abroad; restrict access with
 --   aws:SourceIp or VPC endpoint conditions (Azure: storage firewall rules or private endpoints), or declare the transfer and its safeguard.
 WITH accessed AS (
@@ -33,10 +34,12 @@ SELECT
     min(a.time) AS first_seen,
     max(a.time) AS last_seen,
     count(*) AS event_count,
-    format('tier-1 {} data (home {}) was accessed from {}, address {}{}',
-           a.class_name, a.home, a.caller, min(a.src_ip),
-           CASE WHEN count(DISTINCT a.src_ip) > 1
-                THEN format(' and {} other address(es)', count(DISTINCT a.src_ip) - 1) ELSE '' END) AS reason,
+    a.home,
+    a.caller,
+    min(a.src_ip) AS src_ip,
+    CASE WHEN count(DISTINCT a.src_ip) > 1
+         THEN ' and ' || CAST(count(DISTINCT a.src_ip) - 1 AS VARCHAR) || ' other address(es)' ELSE '' END
+        AS other_addresses,
     list(a.event_uid ORDER BY a.time, a.event_uid) AS evidence,
     a.class_name AS data_class,
     a.src_country,

@@ -11,6 +11,8 @@
 --   from S3 events on that bucket in the lake; for Azure, from the destination account's location in the
 --   source config's `locations` (the activity log names the destination only in the request body, when it
 --   logs one). Destinations whose region is known from none of these are not reported.
+-- reason: replication from {resource} ({source_jurisdiction}{class_part}) to {dest_resource} in {destination_region}
+--   ({counterpart_jurisdiction}; region from the {located_by})
 -- remediation: Point replication at a bucket or storage account in the same jurisdiction, or declare the transfer with its
 --   safeguard in the class's allowed_transfers.
 WITH s3_replication AS (
@@ -58,11 +60,12 @@ SELECT
     destination_jurisdiction AS counterpart_jurisdiction,
     min(time) AS first_seen,
     max(last_time) AS last_seen,
-    sum(len(evidence)) AS event_count,
-    format('replication from {} ({}{}) to {} in {} ({}; region from the {})',
-           checks.resource_root(resource), source_jurisdiction,
-           coalesce(', class ' || class_name, ''), destination, destination_region,
-           destination_jurisdiction, located_by) AS reason,
+    sum(array_length(evidence)) AS event_count,
+    source_jurisdiction,
+    class_name,
+    coalesce(', class ' || class_name, '') AS class_part,
+    destination_region,
+    located_by,
     flatten(list(evidence ORDER BY time, evidence)) AS evidence,
     destination AS dest_resource
 FROM located

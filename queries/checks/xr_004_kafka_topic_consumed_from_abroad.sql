@@ -10,6 +10,8 @@
 --   from a MirrorMaker 2 copy of one. The country is the offline registry lookup of the client address in
 --   the audit event, made at ingest; private addresses cannot be placed and are not judged. MirrorMaker 2's
 --   replication consumers (client id SOURCE->TARGET|MirrorSourceConnector) are judged by EG-004.
+-- reason: topic {topic} on cluster {cluster_id} ({data_class} data, home {home}) was consumed from {caller}, address
+--   {src_ip}{other_addresses}, client id {client_ids}
 -- remediation: Find the application behind the principal and client id; if it should not read the class
 --   from abroad, remove its Read ACL on the topic or restrict the listener to the home network, or declare
 --   the transfer and its safeguard.
@@ -31,11 +33,15 @@ SELECT
     min(r.time) AS first_seen,
     max(r.time) AS last_seen,
     count(*) AS event_count,
-    format('topic {} on cluster {} ({} data, home {}) was consumed from {}, address {}{}, client id {}',
-           r.topic, r.account, tc.class_name, tc.home, r.caller, min(r.src_ip),
-           CASE WHEN count(DISTINCT r.src_ip) > 1
-                THEN format(' and {} other address(es)', count(DISTINCT r.src_ip) - 1) ELSE '' END,
-           string_agg(DISTINCT coalesce(r.client_id, '(none)'), ', ' ORDER BY coalesce(r.client_id, '(none)'))) AS reason,
+    r.topic,
+    r.account AS cluster_id,
+    tc.home,
+    r.caller,
+    min(r.src_ip) AS src_ip,
+    CASE WHEN count(DISTINCT r.src_ip) > 1
+         THEN ' and ' || CAST(count(DISTINCT r.src_ip) - 1 AS VARCHAR) || ' other address(es)' ELSE '' END
+        AS other_addresses,
+    array_to_string(list_sort(list_distinct(list(coalesce(r.client_id, '(none)')))), ', ') AS client_ids,
     list(r.event_uid ORDER BY r.time, r.event_uid) AS evidence,
     tc.class_name AS data_class,
     r.src_country

@@ -10,6 +10,7 @@
 --   through) there before it reached the topic. The header may be a region code (eu-west-1), an Azure
 --   location or a country code. A value that is none of these cannot be placed, and is reported as such:
 --   it is no evidence that the data stayed home. Messages without the header are not judged.
+-- reason: {event_count} message(s) on topic {topic} ({data_class} data, home {home}) {origin}
 -- remediation: Find the producer that sets this region_origin (the headers and offsets are in the
 --   evidence); move it into the home jurisdiction, declare the transfer, or correct the header if the
 --   producer mislabels its region.
@@ -27,14 +28,15 @@ SELECT
     min(o.message_time) AS first_seen,
     max(o.message_time) AS last_seen,
     count(*) AS event_count,
+    o.topic,
+    tc.home,
     CASE WHEN o.origin_jurisdiction IS NULL
-         THEN format('{} message(s) on topic {} ({} data, home {}) have region_origin {}, which names no known '
-                     || 'region or country: where they were produced cannot be shown', count(*), o.topic,
-                     tc.class_name, tc.home, o.region_origin)
-         ELSE format('{} message(s) on topic {} ({} data, home {}) were produced in {} ({}), partitions {}',
-                     count(*), o.topic, tc.class_name, tc.home, o.region_origin, o.origin_jurisdiction,
-                     string_agg(DISTINCT CAST(o.partition AS VARCHAR), ', ' ORDER BY CAST(o.partition AS VARCHAR)))
-    END AS reason,
+         THEN 'have region_origin ' || o.region_origin || ', which names no known region or country: where they '
+              || 'were produced cannot be shown'
+         ELSE 'were produced in ' || o.region_origin || ' (' || o.origin_jurisdiction || '), partitions '
+              || array_to_string(list_sort(list_distinct(list(CAST(o.partition AS VARCHAR)))), ', ')
+    END AS origin,
+    array_to_string(list_sort(list_distinct(list(CAST(o.partition AS VARCHAR)))), ', ') AS partition_list,
     list(o.event_uid ORDER BY o.message_time, o.event_uid) AS evidence,
     tc.class_name AS data_class,
     o.region_origin

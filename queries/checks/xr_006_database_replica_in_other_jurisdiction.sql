@@ -14,6 +14,8 @@
 --   replica receives every write from then on. The Azure sku is read from the request body, which the activity
 --   log carries only for some writes. A replica inside the home, or in a jurisdiction the class's
 --   allowed_transfers name, is not reported.
+-- reason: {kind} {source_name} (class {data_class}, home {home}) {how}{replica_name} in {dest_region}
+--   ({replica_jurisdiction}), by {actions}
 -- remediation: Remove the replica region (UpdateTable with replicaUpdates Delete, RemoveFromGlobalCluster and
 --   delete the secondary, delete the read replica) or move the storage account to a redundancy without a
 --   secondary region (LRS, ZRS), or to a pair inside the home; else declare the transfer with its safeguard in
@@ -26,11 +28,14 @@ SELECT
     r.replica_jurisdiction AS counterpart_jurisdiction,
     min(r.time) AS first_seen,
     max(r.time) AS last_seen,
-    sum(len(r.evidence)) AS event_count,
-    format('{} {} (class {}, home {}) {}{} in {} ({}), by {}', r.kind, coalesce(r.source, 'of unknown primary'),
-           r.class_name, r.home, r.how, coalesce(r.replica, ''), r.replica_region,
-           coalesce(r.replica_jurisdiction, 'no known jurisdiction'),
-           string_agg(DISTINCT r.action, ', ' ORDER BY r.action)) AS reason,
+    sum(array_length(r.evidence)) AS event_count,
+    r.kind,
+    coalesce(r.source, 'of unknown primary') AS source_name,
+    r.home,
+    r.how,
+    coalesce(r.replica, '') AS replica_name,
+    coalesce(r.replica_jurisdiction, 'no known jurisdiction') AS replica_jurisdiction,
+    array_to_string(list_sort(list_distinct(list(r.action))), ', ') AS actions,
     flatten(list(r.evidence ORDER BY r.time, r.evidence)) AS evidence,
     r.class_name AS data_class,
     r.replica AS dest_resource,

@@ -12,6 +12,8 @@
 --   Azure subscription to, or outside that entry's allowed_regions. What is put there later is outside the
 --   jurisdiction before any data class names it. A bucket's region is its LocationConstraint, else the
 --   endpoint's. Stores of accounts [[accounts]] does not list are not judged.
+-- reason: {kind} {resource} created in {region} ({store_jurisdiction}) by {actions}, but {owner_kind} {account}
+--   belongs in {counterpart_jurisdiction}{allowed_regions_note}
 -- remediation: Delete the store or move its data into an allowed region, and deny creation outside the
 --   account's regions (an SCP with aws:RequestedRegion, an Azure Allowed locations assignment); or, if the
 --   account may use that region, add it to the entry's allowed_regions.
@@ -23,12 +25,15 @@ SELECT
     a.jurisdiction AS counterpart_jurisdiction,
     min(s.time) AS first_seen,
     max(s.time) AS last_seen,
-    sum(len(s.evidence)) AS event_count,
-    format('{} {} created in {} ({}) by {}, but {} {} belongs in {}{}', s.kind, s.store, s.region,
-           coalesce(r.jurisdiction, 'no known jurisdiction'), string_agg(DISTINCT s.action, ', ' ORDER BY s.action),
-           CASE WHEN starts_with(s.store, 'arn:') THEN 'account' ELSE 'subscription' END, s.account, a.jurisdiction,
-           CASE WHEN len(a.allowed_regions) > 0
-                THEN ' (allowed regions: ' || array_to_string(a.allowed_regions, ', ') || ')' ELSE '' END) AS reason,
+    sum(array_length(s.evidence)) AS event_count,
+    s.kind,
+    coalesce(r.jurisdiction, 'no known jurisdiction') AS store_jurisdiction,
+    array_to_string(list_sort(list_distinct(list(s.action))), ', ') AS actions,
+    CASE WHEN starts_with(s.store, 'arn:') THEN 'account' ELSE 'subscription' END AS owner_kind,
+    a.allowed_regions,
+    CASE WHEN array_length(a.allowed_regions) > 0
+         THEN ' (allowed regions: ' || array_to_string(a.allowed_regions, ', ') || ')' ELSE '' END
+        AS allowed_regions_note,
     flatten(list(s.evidence ORDER BY s.time, s.evidence)) AS evidence,
     s.account
 FROM checks.store_creations AS s
@@ -36,6 +41,6 @@ JOIN policy_accounts AS a ON a.account = lower(s.account)
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(s.region)
 WHERE s.region IS NOT NULL
   AND (r.jurisdiction IS DISTINCT FROM a.jurisdiction
-       OR (len(a.allowed_regions) > 0 AND NOT list_contains(a.allowed_regions, checks.region_key(s.region))))
+       OR (array_length(a.allowed_regions) > 0 AND NOT list_contains(a.allowed_regions, checks.region_key(s.region))))
 GROUP BY s.store, checks.principal(s.actor), s.region, s.kind, s.account, r.jurisdiction, a.jurisdiction,
          a.allowed_regions
