@@ -109,14 +109,23 @@ def _masked(text: str, tokens: list[Token]) -> str:
     return "".join(c if keep[i] or c == "\n" else " " for i, c in enumerate(text))
 
 
+def _span(node: exp.Expression) -> tuple[int, int] | None:
+    """Where a node's text lies, from the descendants sqlglot placed."""
+    placed = [(n.meta["start"], n.meta["end"]) for n in node.walk() if "start" in n.meta]
+    return (min(s for s, _ in placed), max(e for _, e in placed)) if placed else None
+
+
 def _node_line(node: exp.Expression, spec: dict[str, str], masked: str, after: int) -> int:
+    """The node's own line, else that of the construct's occurrence outside its children's text (`UNION BY NAME`
+    lies between its two sides) nearest the node's text; with nothing placed, the first after `after`."""
     if node.meta.get("line"):
         return node.meta["line"]
-    starts = [n.meta["start"] for n in node.walk() if "start" in n.meta]
     occurrences = [m.start() for m in re.finditer(spec["locate"], masked)]
-    if starts and occurrences:
-        anchor = min(starts)
-        return _line_of(masked, min(occurrences, key=lambda o: abs(o - anchor)))
+    span = _span(node)
+    if span and occurrences:
+        children = [s for s in map(_span, node.iter_expressions()) if s]
+        outside = [o for o in occurrences if not any(s <= o <= e for s, e in children)] or occurrences
+        return _line_of(masked, min(outside, key=lambda o: max(span[0] - o, o - span[1], 0)))
     later = [o for o in occurrences if o >= after] or occurrences
     return _line_of(masked, later[0]) if later else 1
 
@@ -162,3 +171,19 @@ def _unparsed(path: str, exc: Exception) -> Violation:
 
 def lint_file(path: Path) -> list[Violation]:
     return lint_sql(path, path.read_text(encoding="utf-8"))
+
+
+def default_paths(extra_dirs: list[Path]) -> list[Path]:
+    """What `sovaudit checks lint` reads without arguments: the built-in checks, the session scripts in the
+    order they load, and the check files in the config's [checks] paths."""
+    from sovaudit.checks.catalogue import builtin_check_dir
+    from sovaudit.checks.session import SESSION_SCRIPTS
+
+    session_dir = builtin_check_dir().parent / "session"
+    return (sorted(builtin_check_dir().glob("*.sql")) + [session_dir / s for s in SESSION_SCRIPTS]
+            + [p for d in extra_dirs for p in sorted(Path(d).glob("*.sql"))])
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given, and the `.sql` files of each directory given."""
+    return [p for path in paths for p in (sorted(path.glob("*.sql")) if path.is_dir() else [path])]
