@@ -337,8 +337,8 @@ def _pull_from_flags(source_type: str, flags: dict, *, since: str | None, until:
 # -- check and checks ------------------------------------------------------------------------------
 
 checks_app = typer.Typer(rich_markup_mode="rich", no_args_is_help=True,
-                         help="The check catalogue: list the checks, show one with its SQL, or export them "
-                              "compiled for Spark, Trino or Athena.")
+                         help="The check catalogue: list the checks, show one with its SQL, lint check SQL, or "
+                              "export the checks compiled for Spark, Trino or Athena.")
 app.add_typer(checks_app, name="checks")
 CHECK_FORMATS = ("table", "json", "csv", "junit", "sarif", "ocsf")
 
@@ -562,6 +562,64 @@ def checks_show(check_id: Annotated[str, typer.Argument(help="A check id, e.g. X
     if chosen is None:
         _fail(UsageError(f"no check {check_id!r}; `sovaudit checks list` shows the catalogue"))
     console.print(check_detail(chosen))
+
+
+@checks_app.command("lint")
+def checks_lint(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Check or session SQL files, or directories of them.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    config: ConfigOpt = None,
+) -> None:
+    """Lint check SQL against the portable check dialect (docs/portable-sql.md): each construct that does not run
+    the same on every engine, as FILE:LINE: CONSTRUCT: why; write the portable alternative.
+
+    Without PATHS: the built-in checks, the session scripts and the check files in the config's \\[checks] paths.
+    Exit codes: 0 clean, 1 violations, 2 a path that is not there.
+
+    Examples:
+
+      [cyan]sovaudit checks lint[/cyan]
+
+      [cyan]sovaudit checks lint our-checks/ --format json[/cyan]
+    """
+    from sovaudit.engines.lint import default_paths, expand, lint_file
+    from sovaudit.output import dumps
+
+    _check_format(fmt, ("text", "json"))
+    try:
+        if paths:
+            missing = [p for p in paths if not p.exists()]
+            if missing:
+                raise UsageError(f"{missing[0]}: no such file or directory")
+            files = expand(paths)
+        else:
+            from sovaudit.config import load_config
+
+            loaded = load_config(config)
+            base = loaded.path.parent if loaded.path else Path.cwd()
+            files = default_paths([base / p for p in loaded.config.checks.paths])
+        violations = []
+        for path in files:
+            with _reading(path):
+                violations += lint_file(path)
+    except SovauditError as exc:
+        _fail(exc)
+    if fmt == "json":
+        print(dumps([v.as_dict() for v in violations]))
+    else:
+        for violation in violations:
+            sys.stdout.write(_visible(str(violation)) + "\n")
+        err.print(f"{len(violations)} violation{'s' if len(violations) != 1 else ''} in {len(files)} "
+                  f"file{'s' if len(files) != 1 else ''}", highlight=False)
+    raise typer.Exit(1 if violations else 0)
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read: {exc}") from None
 
 
 # -- ip-ranges -------------------------------------------------------------------------------------

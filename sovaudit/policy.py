@@ -4,9 +4,12 @@ Tables (all in the connection's main schema):
   policy_regions           region, provider, country, jurisdiction, origin (builtin | config)
   policy_countries         country, jurisdiction, eu_eea, adequacy (the Commission decision, if any)
   policy_data_classes      class_name, home, tier, retention_days
-  policy_class_patterns    class_name, kind (resource | key | topic), pattern (a GLOB)
+  policy_class_patterns    class_name, kind (resource | key | topic), pattern (a GLOB), and the GLOB compiled
+                           (sovaudit/engines/glob_regex.py): regex, like_pattern, like_exact; the checks match
+                           `x LIKE p.like_pattern ESCAPE '!' AND (p.like_exact OR regexp_matches(x, p.regex))`
   policy_allowed_transfers class_name, to_jurisdiction, safeguard
-  policy_resource_regions  pattern, region: where a resource lives when the logs do not say
+  policy_resource_regions  pattern, regex, like_pattern, like_exact, region: where a resource lives when the logs
+                           do not say
   policy_thresholds        one row, one column per threshold, and evidence_period_days ([organisation])
   policy_audit_topics      topic: the Kafka audit-log topics (the default, and each kafka-audit source's)
   policy_clouds            cloud (aws | azure | gcp), label: the providers whose ranges give src_cloud
@@ -24,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from sovaudit.config import Config
+from sovaudit.engines.glob_regex import compile_glob
 from sovaudit.geography import load_geography
 from sovaudit.ip_ranges.providers import providers
 from sovaudit.sources.kafka.config import DEFAULT_AUDIT_TOPIC
@@ -48,6 +52,14 @@ def _region_pairs() -> list[dict[str, str]]:
     return [{"region": r["region"], "paired_region": r["paired_region"]} for r in csv.DictReader(io.StringIO(text))]
 
 
+_COMPILED = [("regex", pa.string()), ("like_pattern", pa.string()), ("like_exact", pa.bool_())]
+
+
+def _compiled(pattern: str) -> dict[str, Any]:
+    compiled = compile_glob(pattern)
+    return {"regex": compiled.regex, "like_pattern": compiled.like_pattern, "like_exact": compiled.like_exact}
+
+
 def policy_tables(config: Config) -> dict[str, pa.Table]:
     geography = load_geography()
     regions = geography.region_rows(config.jurisdictions)
@@ -55,6 +67,8 @@ def policy_tables(config: Config) -> dict[str, pa.Table]:
     patterns = [{"class_name": c.name, "kind": "resource", "pattern": p} for c in classes for p in c.resources]
     patterns += [{"class_name": c.name, "kind": "key", "pattern": p} for c in classes for p in c.keys]
     patterns += [{"class_name": c.name, "kind": "topic", "pattern": p} for c in classes for p in c.topics]
+    for row in patterns:
+        row.update(_compiled(row["pattern"]))
     thresholds = {**config.thresholds.model_dump(), "evidence_period_days": config.organisation.evidence_period_days}
     audit_topics = sorted({DEFAULT_AUDIT_TOPIC} | {s.topic for s in config.sources if s.type == "kafka-audit"})
     return {
@@ -73,15 +87,15 @@ def policy_tables(config: Config) -> dict[str, pa.Table]:
                               ("retention_days", pa.int32())])),
         "policy_class_patterns": pa.Table.from_pylist(
             patterns, schema=pa.schema([("class_name", pa.string()), ("kind", pa.string()),
-                                        ("pattern", pa.string())])),
+                                        ("pattern", pa.string()), *_COMPILED])),
         "policy_allowed_transfers": pa.Table.from_pylist(
             [{"class_name": c.name, "to_jurisdiction": t.to, "safeguard": t.safeguard}
              for c in classes for t in c.allowed_transfers],
             schema=pa.schema([("class_name", pa.string()), ("to_jurisdiction", pa.string()),
                               ("safeguard", pa.string())])),
         "policy_resource_regions": pa.Table.from_pylist(
-            [{"pattern": k, "region": v} for k, v in config.resource_regions.items()],
-            schema=pa.schema([("pattern", pa.string()), ("region", pa.string())])),
+            [{"pattern": k, **_compiled(k), "region": v} for k, v in config.resource_regions.items()],
+            schema=pa.schema([("pattern", pa.string()), *_COMPILED, ("region", pa.string())])),
         "policy_thresholds": pa.Table.from_pylist([thresholds], schema=pa.schema(
             [(k, pa.int64() if k == "evidence_period_days" else pa.scalar(v).type) for k, v in thresholds.items()])),
         "policy_audit_topics": pa.Table.from_pylist([{"topic": t} for t in audit_topics],

@@ -15,7 +15,7 @@ WITH candidates AS (
 ),
 configured AS (
     SELECT c.name AS resource, r.region
-    FROM candidates AS c JOIN policy_resource_regions AS r ON c.name GLOB r.pattern
+    FROM candidates AS c JOIN policy_resource_regions AS r ON c.name LIKE r.like_pattern ESCAPE '!' AND (r.like_exact OR regexp_matches(c.name, r.regex))
 ),
 observed AS (
     SELECT split_part(e.resource, '/', 1) AS bucket, arg_max(e.resource_region, e.time) AS region

@@ -138,7 +138,7 @@ WITH names AS (
 )
 SELECT names.name AS resource, c.class_name, c.home, c.tier, c.retention_days, p.pattern
 FROM names
-JOIN policy_class_patterns AS p ON p.kind = 'resource' AND names.name GLOB p.pattern
+JOIN policy_class_patterns AS p ON p.kind = 'resource' AND names.name LIKE p.like_pattern ESCAPE '!' AND (p.like_exact OR regexp_matches(names.name, p.regex))
 JOIN policy_data_classes AS c USING (class_name);
 
 -- Each classed key. A key matches a class's `keys` or `resources` patterns; a multi-region replica
@@ -149,7 +149,7 @@ WITH keys AS (
 ),
 direct AS (
     SELECT keys.key_id, p.class_name, p.pattern
-    FROM keys JOIN policy_class_patterns AS p ON keys.key_id GLOB p.pattern
+    FROM keys JOIN policy_class_patterns AS p ON keys.key_id LIKE p.like_pattern ESCAPE '!' AND (p.like_exact OR regexp_matches(keys.key_id, p.regex))
 ),
 mrk AS (
     SELECT key_id, regexp_extract(key_id, ':([0-9]+):key/(mrk-[0-9a-f]+)', ['account', 'id']) AS mrk

@@ -99,7 +99,7 @@ copies AS (
 SELECT DISTINCT x.*, d.class_name, d.home, dest.jurisdiction AS dest_jurisdiction
 FROM copies AS x
 JOIN policy_class_patterns AS p
-  ON p.kind = 'resource' AND (x.source_vault GLOB p.pattern OR coalesce(x.recovery_point GLOB p.pattern, false))
+  ON p.kind = 'resource' AND ((x.source_vault LIKE p.like_pattern ESCAPE '!' AND (p.like_exact OR regexp_matches(x.source_vault, p.regex))) OR coalesce(x.recovery_point LIKE p.like_pattern ESCAPE '!' AND (p.like_exact OR regexp_matches(x.recovery_point, p.regex)), false))
 JOIN policy_data_classes AS d ON d.class_name = p.class_name
 LEFT JOIN policy_regions AS dest ON dest.region = checks.region_key(x.dest_region);
 
@@ -235,10 +235,10 @@ protected_items AS (
 ),
 classed AS (
     SELECT DISTINCT e.vault, p.class_name, CAST(NULL AS VARCHAR) AS item
-    FROM enabled AS e JOIN policy_class_patterns AS p ON p.kind = 'resource' AND e.vault GLOB p.pattern
+    FROM enabled AS e JOIN policy_class_patterns AS p ON p.kind = 'resource' AND e.vault LIKE p.like_pattern ESCAPE '!' AND (p.like_exact OR regexp_matches(e.vault, p.regex))
     UNION
     SELECT DISTINCT i.vault, p.class_name, i.item
-    FROM protected_items AS i JOIN policy_class_patterns AS p ON p.kind = 'resource' AND i.item GLOB p.pattern
+    FROM protected_items AS i JOIN policy_class_patterns AS p ON p.kind = 'resource' AND i.item LIKE p.like_pattern ESCAPE '!' AND (p.like_exact OR regexp_matches(i.item, p.regex))
 )
 SELECT e.evidence, e.time, e.action, e.actor, e.region, e.vault, c.class_name, d.home,
        list(DISTINCT c.item) FILTER (WHERE c.item IS NOT NULL) AS classed_items,

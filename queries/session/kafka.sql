@@ -31,7 +31,7 @@ WITH names AS (
 SELECT names.topic, c.class_name, c.home, c.tier, c.retention_days, min(p.pattern) AS pattern,
        bool_or(names.topic <> names.classed_as) AS via_mirror
 FROM names
-JOIN policy_class_patterns AS p ON p.kind = 'topic' AND names.classed_as GLOB p.pattern
+JOIN policy_class_patterns AS p ON p.kind = 'topic' AND names.classed_as LIKE p.like_pattern ESCAPE '!' AND (p.like_exact OR regexp_matches(names.classed_as, p.regex))
 JOIN policy_data_classes AS c USING (class_name)
 GROUP BY ALL;
 

@@ -134,7 +134,7 @@ classed AS (
       ON p.kind = 'resource'
      AND list_bool_or(list_transform(list_filter(list_concat([r.source, r.replica], r.also_named),
                                                  lambda n: n IS NOT NULL),
-                                     lambda n: n GLOB p.pattern))
+                                     lambda n: n LIKE p.like_pattern ESCAPE '!' AND (p.like_exact OR regexp_matches(n, p.regex))))
 )
 SELECT r.*, c.class_name, d.home,
        src.jurisdiction AS source_jurisdiction, dest.jurisdiction AS replica_jurisdiction

@@ -210,7 +210,21 @@ def build_check(header: RawHeader, *, builtin: bool = True) -> Check:
 
 def parse_check(path: Path, text: str | None = None, *, builtin: bool = True) -> Check:
     text = path.read_text(encoding="utf-8") if text is None else text
-    return build_check(read_header(path, text), builtin=builtin)
+    check = build_check(read_header(path, text), builtin=builtin)
+    # The built-in checks are held to the portable dialect by tests/test_portable_lint.py while they are being
+    # rewritten into it; a user's check must be portable when it loads.
+    if not builtin:
+        _require_portable(path, text)
+    return check
+
+
+def _require_portable(path: Path, text: str) -> None:
+    from sovaudit.engines.lint import lint_sql
+
+    violations = lint_sql(path, text)
+    if violations:
+        more = f" (and {len(violations) - 1} more: sovaudit checks lint {path})" if len(violations) > 1 else ""
+        raise CheckDefinitionError(f"{violations[0]}{more}")
 
 
 def builtin_check_dir() -> Path:

@@ -1,0 +1,232 @@
+"""The portable-dialect lint (sovaudit/engines/lint.py): every construct docs/portable-sql.md excludes is
+reported with its file, line and the portable alternative; a user's check that breaks the subset does not load;
+`sovaudit checks lint` reports the built-in catalogue, the session scripts and the config's check paths."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+from test_checks_catalogue import GOOD_HEADER, GOOD_SQL, write_check
+
+from sovaudit.checks.catalogue import CheckDefinitionError, discover, parse_check
+from sovaudit.engines.lint import default_paths, lint_file, lint_sql, rules
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Each excluded construct, alone on line 3 of a statement, and the `excluded` cell of the rule it breaks.
+EXCLUDED = [
+    ("format('{} bytes', n)", "format()", "`format()`, `printf()`"),
+    ("printf('%d bytes', n)", "printf()", "`format()`, `printf()`"),
+    ("FORMAT('{}', n)", "format()", "`format()`, `printf()`"),
+    ("strftime(time, '%Y-%m-%d')", "strftime()", "`strftime()`, `strptime()`"),
+    ("strptime(s, '%Y-%m-%d')", "strptime()", "`strftime()`, `strptime()`"),
+    ("json_extract_string(j, '$.a')", "json_extract_string()", "`json()`, `json_*()`"),
+    ("json_extract(j, ['$.a', '$.b'])", "json_extract()", "`json()`, `json_*()`"),
+    ("json_type(j)", "json_type()", "`json()`, `json_*()`"),
+    ("json_valid(j)", "json_valid()", "`json()`, `json_*()`"),
+    ("j -> '$.a'", "->", "`json()`, `json_*()`"),
+    ("j ->> '$.a'", "->>", "`json()`, `json_*()`"),
+    ("j::JSON", "::JSON", "`json()`, `json_*()`"),
+    ("CAST(j AS JSON[])", "::JSON", "`json()`, `json_*()`"),
+    ("TRY_CAST(j AS JSON)", "::JSON", "`json()`, `json_*()`"),
+    ("resource GLOB 'arn:*'", "GLOB", "`GLOB`, `~~~`"),
+    ("resource ~~~ 'arn:*'", "~~~", "`GLOB`, `~~~`"),
+    ("[x FOR x IN xs IF x IS NOT NULL]", "[x FOR x IN …]", "list comprehensions"),
+    ("string_agg(DISTINCT actor, ', ')", "string_agg(DISTINCT …)", "`string_agg(DISTINCT …)`"),
+    ("concat(a, b)", "concat()", "`concat()`"),
+    ("len(xs)", "len()", "`len()`"),
+    ("to_days(7)", "to_days()", "`to_days()`"),
+    ("to_hours(1)", "to_hours()", "`to_days()`"),
+    ("hash(actor)", "hash()", "`hash()`"),
+    ("md5_number(actor)", "md5_number()", "`hash()`"),
+    ("bytes // 1024", "//", "`//`"),
+    ("COLUMNS('src_.*')", "columns()", "`EXCLUDE`"),
+    ("actor SIMILAR TO 'a.*'", "SIMILAR TO", "`SIMILAR TO`"),
+]
+
+
+@pytest.mark.parametrize(("expression", "construct", "excluded"), EXCLUDED)
+def test_each_excluded_construct_is_reported_with_its_line_and_alternative(expression, construct, excluded):
+    text = f"-- a comment\nSELECT resource,\n       {expression} AS x\nFROM events"
+    [violation] = lint_sql("cu_001.sql", text)
+    assert (violation.line, violation.construct) == (3, construct)
+    assert violation.rule.excluded.startswith(excluded)
+    assert str(violation) == f"cu_001.sql:3: {construct}: {violation.rule.why}; write {violation.rule.write}"
+
+
+@pytest.mark.parametrize(("sql", "line", "construct"), [
+    ("SELECT a,\n  b\nFROM t\nUNION ALL BY NAME\nSELECT b, a FROM u", 4, "UNION BY NAME"),
+    ("SELECT a FROM t\nUNION BY NAME\nSELECT a FROM u", 2, "UNION BY NAME"),
+    ("SELECT\n  * EXCLUDE (src_country)\nFROM t", 2, "EXCLUDE"),
+    ("SELECT\n  * REPLACE (lower(actor) AS actor)\nFROM t", 2, "REPLACE"),
+    ("SELECT string_agg(\n    DISTINCT\n  actor, ',') FROM t", 1, "string_agg(DISTINCT …)"),
+])
+def test_constructs_only_the_parse_tree_shows_get_their_line(sql, line, construct):
+    assert [(v.line, v.construct) for v in lint_sql("f.sql", sql)] == [(line, construct)]
+
+
+def test_every_occurrence_is_reported_in_line_order():
+    sql = ("SELECT format('{}', a),\n  b GLOB 'x*',\n  format('{}', c)\nFROM t\n"
+           "UNION ALL BY NAME\nSELECT 1\nUNION ALL BY NAME\nSELECT len(d) FROM u")
+    assert [(v.line, v.construct) for v in lint_sql("f.sql", sql)] == [
+        (1, "format()"), (2, "GLOB"), (3, "format()"), (5, "UNION BY NAME"), (7, "UNION BY NAME"), (8, "len()")]
+
+
+def test_strings_comments_and_qualified_names_are_not_constructs():
+    sql = """-- format() and GLOB in a comment, json_extract_string(j, '$.a') too
+SELECT 'format(x) GLOB y -> z // w' AS text,   /* concat(a, b) */
+       checks.format(a) AS own_macro, length(s) AS n, array_length(xs) AS m
+FROM t WHERE client_id LIKE '%->%'"""
+    assert lint_sql("f.sql", sql) == []
+
+
+def test_a_portable_check_is_accepted(tmp_path):
+    sql = GOOD_HEADER + """SELECT e.resource, e.actor, e.region, NULL AS region_jurisdiction,
+       NULL AS counterpart_jurisdiction, min(e.time) AS first_seen, max(e.time) AS last_seen, count(*) AS event_count,
+       'read by ' || e.actor || concat_ws(', ', e.src_country, e.src_cloud) AS reason,
+       list(e.event_uid ORDER BY e.time, e.event_uid) AS evidence,
+       array_to_string(list_sort(list_distinct(list(e.action))), ', ') AS actions,
+       list_filter(list(e.key_id), lambda k: k IS NOT NULL) AS keys,
+       count(*) FILTER (WHERE e.outcome = 'failure') AS failures, date_trunc('hour', min(e.time)) AS hour,
+       CAST(floor(sum(length(e.resource)) / 2) AS BIGINT) AS half
+FROM events AS e JOIN policy_class_patterns AS p ON regexp_matches(e.resource, p.regex)
+WHERE e.time >= getvariable('window_since') AND e.time < getvariable('window_until') + INTERVAL (1) DAY
+GROUP BY ALL
+QUALIFY row_number() OVER (PARTITION BY e.resource ORDER BY max(e.time) DESC) = 1
+"""
+    path = write_check(tmp_path / "ours", sql)
+    assert lint_file(path) == []
+    assert not parse_check(path, builtin=False).builtin
+    assert [c.id for c in discover([tmp_path / "ours"]) if not c.builtin] == ["CU-001"]
+
+
+def test_a_user_check_that_breaks_the_subset_does_not_load(tmp_path):
+    sql = GOOD_SQL.replace("'the intern read it'", "format('the intern read {}', resource)").replace(
+        "FROM events", "FROM events\n-- note\n").replace("GROUP BY ALL", "AND resource GLOB 'arn:*' GROUP BY ALL")
+    path = write_check(tmp_path / "ours", GOOD_HEADER + sql)
+    with pytest.raises(CheckDefinitionError) as raised:
+        discover([tmp_path / "ours"])
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}:11: format(): Spark's `format_string` prints `{{}}` literally; write a "
+                              "`-- reason:` template")
+    assert message.endswith(f"(and 1 more: sovaudit checks lint {path})")
+    # A built-in check is held to the subset by KNOWN_VIOLATIONS below, not at load, while it is rewritten.
+    assert parse_check(path, builtin=True).id == "CU-001"
+
+
+def test_sovaudit_check_refuses_a_user_check_that_breaks_the_subset_in_one_line(tmp_path, planted_scenario):
+    _, lake, config = planted_scenario
+    write_check(tmp_path / "our-checks", GOOD_HEADER + GOOD_SQL.replace("count(*) AS event_count",
+                                                                        "len(list(event_uid)) AS event_count"))
+    user_config = tmp_path / "sovaudit.toml"
+    user_config.write_text(Path(config).read_text() + '\n[checks]\npaths = ["our-checks"]\n')
+    proc = run_cli("check", "--lake", str(lake.root), "--config", str(user_config))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert re.fullmatch(r"error: \S+cu_001\.sql:12: len\(\): strings or lists: sqlglot cannot tell; write "
+                        r"`length\(s\)` for text, `array_length\(xs\)` for lists", lines[0]), lines[0]
+    assert proc.stdout == ""
+
+
+def test_sql_sqlglot_cannot_parse_is_a_violation():
+    [violation] = lint_sql("f.sql", "SELECT a FROM t WHERE (b")
+    assert violation.construct.startswith("SQL sqlglot cannot parse")
+    assert "docs/portable-sql.md" in str(violation)
+
+
+def _doc_table() -> list[tuple[str, str, str]]:
+    text = (ROOT / "docs" / "portable-sql.md").read_text(encoding="utf-8")
+    section = text.split("## Excluded, and what to write instead", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")][2:]
+    cells = [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", row)[1:-1]] for row in rows]
+    return [tuple(c) for c in cells]
+
+
+def test_the_rules_and_the_documents_table_are_in_step():
+    assert [(r.excluded, r.why, r.write) for r in rules()] == _doc_table()
+
+
+# What the built-in catalogue and session scripts still write outside the subset, per file: the other parts of
+# issue 18 (reason templates, JSON at normalize) remove these; each one that goes is removed here.
+KNOWN_VIOLATIONS = {
+    "checks/eg_001_egress_bytes_abroad.sql": ["format()"],
+    "checks/eg_002_copy_into_other_jurisdiction.sql": ["format()"],
+    "checks/eg_003_egress_spike.sql": ["format()"],
+    "checks/eg_004_kafka_topic_mirrored_abroad.sql": ["UNION BY NAME", "format()"],
+    "checks/eg_005_backup_copied_to_other_jurisdiction.sql": ["format()", "string_agg(DISTINCT …)"],
+    "checks/eg_006_snapshot_copied_to_other_jurisdiction.sql": ["format()"],
+    "checks/eg_007_snapshot_shared_outside_organisation.sql": ["format()"],
+    "checks/in_001_trail_stopped_or_deleted.sql": ["format()", "json_extract_string()", "string_agg(DISTINCT …)"],
+    "checks/in_002_trail_weakened.sql": ["::JSON", "format()", "len()"],
+    "checks/in_003_coverage_gap.sql": ["//", "[x FOR x IN …]", "format()", "strftime()", "string_agg(DISTINCT …)", "to_hours()"],
+    "checks/in_004_azure_diagnostic_setting_changed.sql": ["::JSON", "format()", "json_extract()", "json_extract_string()", "len()"],
+    "checks/in_005_kafka_denied_authorization_burst.sql": ["format()", "strftime()", "string_agg(DISTINCT …)"],
+    "checks/in_006_kafka_audit_topic_retention_short.sql": ["format()"],
+    "checks/in_007_kafka_audit_topic_deleted.sql": ["UNION BY NAME", "format()", "strftime()", "string_agg(DISTINCT …)"],
+    "checks/in_008_sovereignty_guardrail_weakened.sql": ["format()", "len()"],
+    "checks/ku_001_key_used_outside_home.sql": ["EXCLUDE", "format()"],
+    "checks/ku_002_new_principal_on_key.sql": ["format()"],
+    "checks/ku_003_key_use_volume_spike.sql": ["format()"],
+    "checks/ku_004_key_protection_weakened.sql": ["format()", "json_extract_string()", "string_agg(DISTINCT …)"],
+    "checks/ku_005_failed_key_use_burst.sql": ["format()", "strftime()"],
+    "checks/ku_006_key_vault_weakened.sql": ["format()", "json_extract_string()", "len()"],
+    "checks/rt_001_lifecycle_exceeds_retention.sql": ["::JSON", "format()", "json_extract()", "json_extract_string()", "json_type()"],
+    "checks/rt_002_read_after_retention.sql": ["format()", "to_days()"],
+    "checks/rt_003_azure_lifecycle_exceeds_retention.sql": ["::JSON", "format()", "json_extract()", "json_extract_string()", "json_type()", "len()"],
+    "checks/rt_004_kafka_topic_retention_exceeds_class.sql": ["format()"],
+    "checks/xr_002_tier1_access_from_abroad.sql": ["format()"],
+    "checks/xr_003_replication_to_other_jurisdiction.sql": ["format()", "json_extract_string()", "len()"],
+    "checks/xr_004_kafka_topic_consumed_from_abroad.sql": ["format()"],
+    "checks/xr_005_kafka_messages_produced_abroad.sql": ["format()"],
+    "checks/xr_006_database_replica_in_other_jurisdiction.sql": ["format()", "len()"],
+    "checks/xr_007_data_store_created_outside_jurisdiction.sql": ["format()", "len()"],
+    "session/azure.sql": ["json()", "json_extract_string()", "json_valid()", "string_agg(DISTINCT …)"],
+    "session/cloudtrail.sql": ["format()", "json_extract()", "json_extract_string()"],
+    "session/collected.sql": ["format()", "to_hours()"],
+    "session/combined.sql": ["json_extract_string()"],
+    "session/copies.sql": ["->>", "::JSON", "format()", "json_extract_string()", "json_tree()", "json_valid()"],
+    "session/guardrails.sql": ["json_extract_string()"],
+    "session/replicas.sql": ["format()", "json_extract_string()"],
+    "session/stores.sql": ["format()", "json_extract_string()"],
+}
+
+
+def test_the_builtin_catalogue_breaks_the_subset_only_where_known():
+    found: dict[str, set[str]] = {}
+    for path in default_paths([]):
+        for violation in lint_file(path):
+            found.setdefault(f"{path.parent.name}/{path.name}", set()).add(violation.construct)
+    assert found == {f: set(c) for f, c in KNOWN_VIOLATIONS.items()}
+
+
+def test_checks_lint_reports_files_and_exits_1(tmp_path):
+    write_check(tmp_path / "ours", GOOD_HEADER + GOOD_SQL.replace("count(*)", "hash(actor)"))
+    write_check(tmp_path / "ours", GOOD_HEADER.replace("CU-001", "CU-002") + GOOD_SQL, "cu_002.sql")
+    proc = run_cli("checks", "lint", str(tmp_path / "ours"))
+    assert proc.returncode == 1
+    assert proc.stdout == (f"{tmp_path / 'ours' / 'cu_001.sql'}:11: hash(): different hash functions; "
+                           "write compare the values themselves\n")
+    assert "1 violation in 2 files" in proc.stderr
+    as_json = run_cli("checks", "lint", str(tmp_path / "ours" / "cu_001.sql"), "--format", "json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout) == [{"path": str(tmp_path / "ours" / "cu_001.sql"), "line": 11,
+                                           "construct": "hash()", "why": "different hash functions",
+                                           "write": "compare the values themselves"}]
+    clean = run_cli("checks", "lint", str(tmp_path / "ours" / "cu_002.sql"), "--format", "json")
+    assert (clean.returncode, json.loads(clean.stdout)) == (0, [])
+    missing = run_cli("checks", "lint", str(tmp_path / "nowhere.sql"))
+    assert missing.returncode == 2 and "nowhere.sql: no such file or directory" in missing.stderr
+
+
+def test_checks_lint_without_paths_reads_the_catalogue_sessions_and_config_paths(tmp_path):
+    write_check(tmp_path / "our-checks", GOOD_HEADER + GOOD_SQL.replace("count(*)", "md5_number(actor)"))
+    (tmp_path / "sovaudit.toml").write_text('[checks]\npaths = ["our-checks"]\n')
+    proc = run_cli("checks", "lint", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 1
+    files = {Path(v["path"]).parent.name + "/" + Path(v["path"]).name for v in json.loads(proc.stdout)}
+    assert files == set(KNOWN_VIOLATIONS) | {"our-checks/cu_001.sql"}
+    assert len(default_paths([])) == len(list((ROOT / "queries" / "checks").glob("*.sql"))) + 10
