@@ -127,7 +127,8 @@ SELECT
     edgeDeviceDetails AS edge_device_details,
     insightDetails AS insight_details,
     -- The fields the copies, guardrails, replicas, stores and combined session views read (cloudtrail_macros.sql).
-    ct_copy_call_fields(eventName, requestParameters, responseElements) AS copy_call_fields,
+    -- (copy_call_fields: cloudtrail_finish.sql, over the few copy and sharing calls of a flush)
+    CAST(NULL AS STRUCT(part VARCHAR, parent VARCHAR, name VARCHAR, value VARCHAR)[]) AS copy_call_fields,
     ct_bucket_location_constraint(eventSource, eventName, requestParameters) AS bucket_location_constraint,
     ct_volume_id(eventName, responseElements) AS volume_id,
     ct_rds_identifier(eventName, requestParameters, 'dBClusterIdentifier') AS db_cluster_identifier,

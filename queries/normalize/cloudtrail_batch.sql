@@ -20,8 +20,7 @@
 WITH typed AS (
     -- The big members (request, response, resources) are read here only: what the later steps need of them.
     SELECT
-        row_number() OVER () AS _order, _position, event_id, event_time, time, event_source, event_name, aws_region,
-        source_ip_address, _error_code,
+        _position, event_id, event_time, time, event_source, event_name, aws_region, source_ip_address, _error_code,
         read_only, recipient_account_id, event_category, user_identity_type, user_identity_arn,
         user_identity_principal_id, user_identity_account_id, user_identity_invoked_by, _bucket, _object_key,
         _copy_source, _s3_host, _rp_key_id, _rp_sse_key, _replica_region, _ad_sse_key, _console_login,
@@ -40,7 +39,6 @@ WITH typed AS (
                  THEN list_filter(json_extract_string(resources, '$[*].ARN'), lambda a: starts_with(a, 'arn:')) END,
             ct_arns_in(CAST(request_parameters AS VARCHAR)), ct_arns_in(CAST(response_elements AS VARCHAR))) AS _arns_named,
         -- The fields the copies, guardrails, replicas, stores and combined session views read (cloudtrail_macros.sql).
-        ct_copy_call_fields(event_name, request_parameters, response_elements) AS copy_call_fields,
         ct_bucket_location_constraint(event_source, event_name, request_parameters) AS bucket_location_constraint,
         ct_volume_id(event_name, response_elements) AS volume_id,
         ct_rds_identifier(event_name, request_parameters, 'dBClusterIdentifier') AS db_cluster_identifier,
@@ -99,8 +97,10 @@ SELECT
     -- (cloudtrail_finish.sql adds a resource it names).
     list_sort(list_distinct(list_concat(
         [ct_if_arn(_resource), ct_if_arn(_dest_resource), ct_if_arn(_key)], _arns_named))) AS arns,
-    -- The fields the copies, guardrails, replicas, stores and combined session views read, as `typed` took them.
-    copy_call_fields, bucket_location_constraint, volume_id, db_cluster_identifier, db_instance_identifier,
+    -- The fields the copies, guardrails, replicas, stores and combined session views read, as `typed` took them
+    -- (copy_call_fields: cloudtrail_finish.sql).
+    CAST(NULL AS STRUCT(part VARCHAR, parent VARCHAR, name VARCHAR, value VARCHAR)[]) AS copy_call_fields,
+    bucket_location_constraint, volume_id, db_cluster_identifier, db_instance_identifier,
     global_cluster_identifier, source_db_cluster_identifier, replication_source_identifier,
     source_db_instance_identifier, table_name, global_table_name, replica_regions, org_policy, org_unit, policy_id,
     policy_type, policy_content, policy_target_id, replication_destinations,
@@ -182,6 +182,3 @@ SELECT
         ELSE future_time_problem('eventTime', event_time, time, $pull_started)
     END AS _problem
 FROM targets
--- In the batch's order (its blobs' positions start again at 0 each): the join DuckDB makes of ct_copy_call_fields'
--- subquery does not keep it.
-ORDER BY _order

@@ -65,22 +65,23 @@ END;
 CREATE OR REPLACE MACRO ct_member(j, name) AS
     coalesce(json_extract_string(j, '$.' || name), json_extract_string(j, '$.' || upper(name[1]) || name[2:]));
 
--- Every scalar of the request and response of a copy or sharing call (copies.sql's copy_call_fields), with its
--- parent's path and its own key in lower case (`$.backupplan.rules[0]`, `targetbackupvaultname`); an element of a
--- list has its position as its key and the list as its parent. The other calls' JSON is not walked: the tree is
--- made only of what the CASE lets through.
-CREATE OR REPLACE MACRO ct_copy_call_fields(event_name, request, response) AS (
+-- The copy and sharing calls (copies.sql): StartCopyJob, backup plans, snapshot and image copies and attributes.
+CREATE OR REPLACE MACRO ct_is_copy_call(event_name) AS
+    event_name IN ('StartCopyJob', 'CreateBackupPlan', 'UpdateBackupPlan', 'CopySnapshot', 'CopyImage', 'CopyDBSnapshot',
+                   'CopyDBClusterSnapshot', 'ModifySnapshotAttribute', 'ModifyImageAttribute',
+                   'ModifyDBSnapshotAttribute', 'ModifyDBClusterSnapshotAttribute');
+
+-- Every scalar of a copy or sharing call's request and response (copies.sql's copy_call_fields), with its parent's
+-- path and its own key in lower case (`$.backupplan.rules[0]`, `targetbackupvaultname`); an element of a list has
+-- its position as its key and the list as its parent. Its arguments must be columns that are NULL but for those
+-- calls (`CASE WHEN ct_is_copy_call(...) THEN ... END`, computed a step before): DuckDB runs the subquery once per
+-- distinct pair of them, and the other records' JSON is neither walked nor compared.
+CREATE OR REPLACE MACRO ct_copy_call_fields(request, response) AS (
     SELECT list({'part': n.part, 'parent': lower(n.path), 'name': lower(n.key),
                  'value': json_extract_string(n.atom, '$')} ORDER BY n.part, n.id)
-    FROM (SELECT 'request' AS part, * FROM json_tree(CASE WHEN event_name IN (
-              'StartCopyJob', 'CreateBackupPlan', 'UpdateBackupPlan', 'CopySnapshot', 'CopyImage', 'CopyDBSnapshot',
-              'CopyDBClusterSnapshot', 'ModifySnapshotAttribute', 'ModifyImageAttribute', 'ModifyDBSnapshotAttribute',
-              'ModifyDBClusterSnapshotAttribute') THEN request END)
+    FROM (SELECT 'request' AS part, * FROM json_tree(request)
           UNION ALL
-          SELECT 'response', * FROM json_tree(CASE WHEN event_name IN (
-              'StartCopyJob', 'CreateBackupPlan', 'UpdateBackupPlan', 'CopySnapshot', 'CopyImage', 'CopyDBSnapshot',
-              'CopyDBClusterSnapshot', 'ModifySnapshotAttribute', 'ModifyImageAttribute', 'ModifyDBSnapshotAttribute',
-              'ModifyDBClusterSnapshotAttribute') THEN response END)) AS n
+          SELECT 'response', * FROM json_tree(response)) AS n
     WHERE n.atom IS NOT NULL);
 
 -- S3 CreateBucket: CreateBucketConfiguration.LocationConstraint as given ('EU', '' and all).
