@@ -122,6 +122,46 @@ def _branches() -> list[dict]:
         {**ct_event("no-time"), "eventTime": None},
         {k: v for k, v in ct_event("x").items() if k != "eventID"},
         ct_event("odd-types", readOnly="true", managementEvent="false", awsRegion=5, eventName=["a"]),
+        *_typed_branches(),
+    ]
+
+
+def _typed_branches() -> list[dict]:
+    """Records whose fields become the typed columns of the session views (cloudtrail_macros.sql), in CloudTrail's
+    camelCase and the APIs' PascalCase."""
+    org = {"eventSource": "organizations.amazonaws.com", "awsRegion": "us-east-1"}
+    return [
+        ct_event("bucket", eventName="CreateBucket", requestParameters={
+            "bucketName": "b", "CreateBucketConfiguration": {"LocationConstraint": "EU"}}),
+        ct_event("bucket-camel", eventName="CreateBucket", requestParameters={
+            "bucketName": "b", "createBucketConfiguration": {"locationConstraint": "us-west-2"}}),
+        ct_event("volume", eventSource="ec2.amazonaws.com", eventName="CreateVolume", requestParameters={},
+                 responseElements={"volumeId": "vol-1"}),
+        ct_event("cluster", eventSource="rds.amazonaws.com", eventName="CreateDBCluster", requestParameters={
+            "DBClusterIdentifier": "Db-1", "globalClusterIdentifier": "g", "ReplicationSourceIdentifier": "arn:x"}),
+        ct_event("read-replica", eventSource="rds.amazonaws.com", eventName="CreateDBInstanceReadReplica",
+                 requestParameters={"dBInstanceIdentifier": "r", "sourceDBInstanceIdentifier": "s"}),
+        ct_event("global", eventSource="rds.amazonaws.com", eventName="CreateGlobalCluster",
+                 requestParameters={"globalClusterIdentifier": "g", "SourceDBClusterIdentifier": "arn:c"}),
+        ct_event("table", eventSource="dynamodb.amazonaws.com", eventName="UpdateTable", requestParameters={
+            "TableName": "t", "ReplicaUpdates": [{"Create": {"RegionName": "us-east-1"}}, {"Delete": {}}],
+            "replicaUpdates": [{"create": {"regionName": "eu-central-1"}}]}),
+        ct_event("global-table", eventSource="dynamodb.amazonaws.com", eventName="CreateGlobalTable",
+                 requestParameters={"globalTableName": "g", "replicationGroup": [{"regionName": "ap-south-1"}]}),
+        ct_event("policy", eventName="DescribePolicy", requestParameters={"policyId": "p-1"}, responseElements={
+            "policy": {"policySummary": {"id": "p-1", "type": "SERVICE_CONTROL_POLICY", "name": "n"},
+                       "content": "{\"Statement\": []}"}}, **org),
+        ct_event("unit", eventName="CreateOrganizationalUnit", requestParameters={"parentId": "r-1", "name": "u"},
+                 responseElements={"organizationalUnit": {"id": "ou-1", "name": "u"}}, **org),
+        ct_event("detach", eventName="DetachPolicy", requestParameters={"PolicyId": "p-1", "RootId": "r-1"}, **org),
+        ct_event("update-policy", eventName="UpdatePolicy", requestParameters={
+            "policyId": "p-1", "content": "{}", "targetId": "ou-1"}, responseElements=None, **org),
+        ct_event("replication-rules", eventName="PutBucketReplication", requestParameters={
+            "bucketName": "b", "ReplicationConfiguration": {"Rule": [
+                {"Destination": {"Bucket": "arn:aws:s3:::d1"}}, {"Destination": {}},
+                {"Destination": {"Bucket": "arn:aws:s3:::d2"}}]}}),
+        ct_event("replication-rule", eventName="PutBucketReplication", requestParameters={
+            "bucketName": "b", "ReplicationConfiguration": {"Rule": {"Destination": {"Bucket": "arn:aws:s3:::d"}}}}),
     ]
 
 
@@ -131,6 +171,38 @@ def test_every_branch_of_the_mapping_gives_the_same_rows(db, tmp_path):
     _assert_same(old, new)
     problems = [r["_problem"] for r in new]
     assert sum(p is not None for p in problems) == 5, problems
+
+
+def test_the_session_views_fields_become_typed_columns(db, tmp_path):
+    _, new, _, _ = _both(db, json.dumps(_typed_branches()).encode(), tmp_path)
+    rows = {r["event_uid"]: r for r in new}
+    typed = {uid: {k: v for k, v in row.items() if v not in (None, []) and k in (
+        "bucket_location_constraint", "volume_id", "db_cluster_identifier", "db_instance_identifier",
+        "global_cluster_identifier", "source_db_cluster_identifier", "replication_source_identifier",
+        "source_db_instance_identifier", "table_name", "global_table_name", "replica_regions", "org_policy", "org_unit",
+        "policy_id", "policy_type", "policy_content", "policy_target_id", "replication_destinations")}
+        for uid, row in rows.items()}
+    assert typed == {
+        "bucket": {"bucket_location_constraint": "EU"},
+        "bucket-camel": {"bucket_location_constraint": "us-west-2"},
+        "volume": {"volume_id": "vol-1"},
+        "cluster": {"db_cluster_identifier": "Db-1", "global_cluster_identifier": "g",
+                    "replication_source_identifier": "arn:x"},
+        "read-replica": {"db_instance_identifier": "r", "source_db_instance_identifier": "s"},
+        "global": {"global_cluster_identifier": "g", "source_db_cluster_identifier": "arn:c"},
+        # camelCase first, then PascalCase, as given (the views lower-case and deduplicate them)
+        "table": {"table_name": "t", "replica_regions": ["eu-central-1", "us-east-1"]},
+        "global-table": {"global_table_name": "g", "replica_regions": ["ap-south-1"]},
+        "policy": {"org_policy": {"id": "p-1", "type": "SERVICE_CONTROL_POLICY", "name": "n",
+                                  "content": '{"Statement": []}'}, "policy_id": "p-1"},
+        "unit": {"org_unit": {"id": "ou-1", "name": "u"}},
+        "detach": {"policy_id": "p-1", "policy_target_id": "r-1"},
+        "update-policy": {"policy_id": "p-1", "policy_content": "{}", "policy_target_id": "ou-1"},
+        "replication-rules": {"replication_destinations": ["arn:aws:s3:::d1", "arn:aws:s3:::d2"]},
+        "replication-rule": {"replication_destinations": ["arn:aws:s3:::d"]},
+    }
+    # The copy and sharing calls' fields are cloudtrail_finish.sql's, over a flush: not the batch's.
+    assert all(r["copy_call_fields"] is None for r in new)
 
 
 LINEAGE = sorted((REPO / "sovaudit" / "demo" / "data" / "kafka" / "lineage").glob("*.ndjson.gz"))

@@ -126,6 +126,28 @@ SELECT
     sessionCredentialFromConsole AS session_credential_from_console,
     edgeDeviceDetails AS edge_device_details,
     insightDetails AS insight_details,
+    -- The fields the copies, guardrails, replicas, stores and combined session views read (cloudtrail_macros.sql).
+    -- (copy_call_fields: cloudtrail_finish.sql, over the few copy and sharing calls of a flush)
+    CAST(NULL AS STRUCT(part VARCHAR, parent VARCHAR, name VARCHAR, value VARCHAR)[]) AS copy_call_fields,
+    ct_bucket_location_constraint(eventSource, eventName, requestParameters) AS bucket_location_constraint,
+    ct_volume_id(eventName, responseElements) AS volume_id,
+    ct_rds_identifier(eventName, requestParameters, 'dBClusterIdentifier') AS db_cluster_identifier,
+    ct_rds_identifier(eventName, requestParameters, 'dBInstanceIdentifier') AS db_instance_identifier,
+    ct_rds_identifier(eventName, requestParameters, 'globalClusterIdentifier') AS global_cluster_identifier,
+    ct_rds_identifier(eventName, requestParameters, 'sourceDBClusterIdentifier') AS source_db_cluster_identifier,
+    ct_rds_identifier(eventName, requestParameters, 'replicationSourceIdentifier') AS replication_source_identifier,
+    ct_rds_identifier(eventName, requestParameters, 'sourceDBInstanceIdentifier') AS source_db_instance_identifier,
+    ct_dynamodb_member(eventName, requestParameters, 'tableName') AS table_name,
+    ct_dynamodb_member(eventName, requestParameters, 'globalTableName') AS global_table_name,
+    ct_replica_regions(eventName, requestParameters) AS replica_regions,
+    ct_org_policy(eventSource, eventName, responseElements) AS org_policy,
+    ct_org_unit(eventSource, eventName, responseElements) AS org_unit,
+    ct_org_member(eventSource, requestParameters, 'policyId') AS policy_id,
+    ct_org_member(eventSource, requestParameters, 'policyType') AS policy_type,
+    ct_org_member(eventSource, requestParameters, 'content') AS policy_content,
+    coalesce(ct_org_member(eventSource, requestParameters, 'targetId'),
+             ct_org_member(eventSource, requestParameters, 'rootId')) AS policy_target_id,
+    ct_replication_destinations(eventName, requestParameters) AS replication_destinations,
 
     -- common columns ---------------------------------------------------------------------------
     eventID AS event_uid,

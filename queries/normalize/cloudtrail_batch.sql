@@ -14,7 +14,9 @@
 -- One difference: a string field that holds an object or an array (never in a real record) is its JSON text as
 -- delivered, where read_json's VARCHAR re-serializes it.
 -- The file and S3 pulls run it (sovaudit/ingest/run.py, IngestRun._normalize_extracted). Still JSON work here:
--- resources[*].ARN, the replication rule's bucket (Rule may be an array), the ARNs in the request and response text.
+-- resources[*].ARN, the replication rule's bucket (Rule may be an array), the ARNs in the request and response text,
+-- and the typed fields of the session views (the ct_* macros at the end of cloudtrail_macros.sql), each only for the
+-- calls that carry it.
 WITH typed AS (
     -- The big members (request, response, resources) are read here only: what the later steps need of them.
     SELECT
@@ -36,6 +38,26 @@ WITH typed AS (
             CASE WHEN resources IS NOT NULL
                  THEN list_filter(json_extract_string(resources, '$[*].ARN'), lambda a: starts_with(a, 'arn:')) END,
             ct_arns_in(CAST(request_parameters AS VARCHAR)), ct_arns_in(CAST(response_elements AS VARCHAR))) AS _arns_named,
+        -- The fields the copies, guardrails, replicas, stores and combined session views read (cloudtrail_macros.sql).
+        ct_bucket_location_constraint(event_source, event_name, request_parameters) AS bucket_location_constraint,
+        ct_volume_id(event_name, response_elements) AS volume_id,
+        ct_rds_identifier(event_name, request_parameters, 'dBClusterIdentifier') AS db_cluster_identifier,
+        ct_rds_identifier(event_name, request_parameters, 'dBInstanceIdentifier') AS db_instance_identifier,
+        ct_rds_identifier(event_name, request_parameters, 'globalClusterIdentifier') AS global_cluster_identifier,
+        ct_rds_identifier(event_name, request_parameters, 'sourceDBClusterIdentifier') AS source_db_cluster_identifier,
+        ct_rds_identifier(event_name, request_parameters, 'replicationSourceIdentifier') AS replication_source_identifier,
+        ct_rds_identifier(event_name, request_parameters, 'sourceDBInstanceIdentifier') AS source_db_instance_identifier,
+        ct_dynamodb_member(event_name, request_parameters, 'tableName') AS table_name,
+        ct_dynamodb_member(event_name, request_parameters, 'globalTableName') AS global_table_name,
+        ct_replica_regions(event_name, request_parameters) AS replica_regions,
+        ct_org_policy(event_source, event_name, response_elements) AS org_policy,
+        ct_org_unit(event_source, event_name, response_elements) AS org_unit,
+        ct_org_member(event_source, request_parameters, 'policyId') AS policy_id,
+        ct_org_member(event_source, request_parameters, 'policyType') AS policy_type,
+        ct_org_member(event_source, request_parameters, 'content') AS policy_content,
+        coalesce(ct_org_member(event_source, request_parameters, 'targetId'),
+                 ct_org_member(event_source, request_parameters, 'rootId')) AS policy_target_id,
+        ct_replication_destinations(event_name, request_parameters) AS replication_destinations,
         regexp_extract(event_name, '^[A-Z][a-z]*') AS _verb
     FROM extracted
 ),
@@ -75,6 +97,13 @@ SELECT
     -- (cloudtrail_finish.sql adds a resource it names).
     list_sort(list_distinct(list_concat(
         [ct_if_arn(_resource), ct_if_arn(_dest_resource), ct_if_arn(_key)], _arns_named))) AS arns,
+    -- The fields the copies, guardrails, replicas, stores and combined session views read, as `typed` took them
+    -- (copy_call_fields: cloudtrail_finish.sql).
+    CAST(NULL AS STRUCT(part VARCHAR, parent VARCHAR, name VARCHAR, value VARCHAR)[]) AS copy_call_fields,
+    bucket_location_constraint, volume_id, db_cluster_identifier, db_instance_identifier,
+    global_cluster_identifier, source_db_cluster_identifier, replication_source_identifier,
+    source_db_instance_identifier, table_name, global_table_name, replica_regions, org_policy, org_unit, policy_id,
+    policy_type, policy_content, policy_target_id, replication_destinations,
 
     -- common columns ---------------------------------------------------------------------------
     event_id AS event_uid,

@@ -2,7 +2,8 @@
 -- the table ct_resource_rules): run by sovaudit.ingest once per flush over the rows cloudtrail.sql produced (the
 -- view `batch`, with each row's position `_row`), not once per blob, so that its plan is made once per pull.
 -- It returns `_row` and the new `resource`, `resource_region`, `key_id` and `arns` of the rows it names a resource
--- for; the other rows are left as they are.
+-- for, and the `copy_call_fields` of the copy and sharing calls (ct_copy_call_fields: their request and response
+-- walked here, once per flush over those few rows, rather than in every batch); the other rows are left as they are.
 --
 -- A resources[] entry of the event's own service, which CloudTrail writes itself, comes first; else the first rule
 -- of the table, in file order, for the event source and name whose parameters are all given. A KMS call whose key
@@ -68,11 +69,29 @@ named AS (
            coalesce(any_value(t._own_arn), arg_min(b.arn, b.rule) FILTER (WHERE b.arn IS NOT NULL)) AS _named
     FROM records AS t LEFT JOIN built AS b USING (_row)
     GROUP BY t._row
+),
+resourced AS (
+    SELECT _row,
+           _named AS resource,
+           nullif(split_part(_named, ':', 4), '') AS resource_region,
+           CASE WHEN event_source = 'kms.amazonaws.com' THEN _named ELSE key_id END AS key_id,
+           list_sort(list_distinct(list_append(arns, _named))) AS arns
+    FROM named
+    WHERE _named IS NOT NULL
+),
+copy_calls AS (
+    SELECT _row, ct_copy_call_fields(request_parameters, response_elements) AS copy_call_fields
+    FROM batch
+    WHERE ct_is_copy_call(event_name) AND _problem IS NULL
 )
-SELECT _row,
-       _named AS resource,
-       nullif(split_part(_named, ':', 4), '') AS resource_region,
-       CASE WHEN event_source = 'kms.amazonaws.com' THEN _named ELSE key_id END AS key_id,
-       list_sort(list_distinct(list_append(arns, _named))) AS arns
-FROM named
-WHERE _named IS NOT NULL
+-- A row either names a resource, is a copy or sharing call, or both; what it does not change stays as it was.
+SELECT b._row,
+       CASE WHEN r._row IS NULL THEN b.resource ELSE r.resource END AS resource,
+       CASE WHEN r._row IS NULL THEN b.resource_region ELSE r.resource_region END AS resource_region,
+       CASE WHEN r._row IS NULL THEN b.key_id ELSE r.key_id END AS key_id,
+       CASE WHEN r._row IS NULL THEN b.arns ELSE r.arns END AS arns,
+       CASE WHEN c._row IS NULL THEN b.copy_call_fields ELSE c.copy_call_fields END AS copy_call_fields
+FROM batch AS b
+LEFT JOIN resourced AS r ON r._row = b._row
+LEFT JOIN copy_calls AS c ON c._row = b._row
+WHERE r._row IS NOT NULL OR c._row IS NOT NULL

@@ -57,3 +57,81 @@ CREATE OR REPLACE MACRO ct_fill(service, tokens, vals, region, account) AS CASE
              WHEN 0 THEN k.lit WHEN -1 THEN region WHEN -2 THEN account WHEN -3 THEN ct_partition(region)
              ELSE vals[k.ref] END), lambda a, b: a || b)
 END;
+
+-- The typed columns of the copies, guardrails, replicas, stores and combined session views (queries/session/):
+-- what those views need of the request and response, taken here so that no check parses JSON. One macro per column
+-- of the `cloudtrail` table, called alike by cloudtrail.sql and cloudtrail_batch.sql; each is NULL but for the calls
+-- named in it. A member is read by its name as CloudTrail logs it (camelCase) or as the API spells it (PascalCase).
+CREATE OR REPLACE MACRO ct_member(j, name) AS
+    coalesce(json_extract_string(j, '$.' || name), json_extract_string(j, '$.' || upper(name[1]) || name[2:]));
+
+-- The copy and sharing calls (copies.sql): StartCopyJob, backup plans, snapshot and image copies and attributes.
+CREATE OR REPLACE MACRO ct_is_copy_call(event_name) AS
+    event_name IN ('StartCopyJob', 'CreateBackupPlan', 'UpdateBackupPlan', 'CopySnapshot', 'CopyImage', 'CopyDBSnapshot',
+                   'CopyDBClusterSnapshot', 'ModifySnapshotAttribute', 'ModifyImageAttribute',
+                   'ModifyDBSnapshotAttribute', 'ModifyDBClusterSnapshotAttribute');
+
+-- Every scalar of a copy or sharing call's request and response (copies.sql's copy_call_fields), with its parent's
+-- path and its own key in lower case (`$.backupplan.rules[0]`, `targetbackupvaultname`); an element of a list has
+-- its position as its key and the list as its parent. Its arguments must be columns that are NULL but for those
+-- calls (`CASE WHEN ct_is_copy_call(...) THEN ... END`, computed a step before): DuckDB runs the subquery once per
+-- distinct pair of them, and the other records' JSON is neither walked nor compared.
+CREATE OR REPLACE MACRO ct_copy_call_fields(request, response) AS (
+    SELECT list({'part': n.part, 'parent': lower(n.path), 'name': lower(n.key),
+                 'value': json_extract_string(n.atom, '$')} ORDER BY n.part, n.id)
+    FROM (SELECT 'request' AS part, * FROM json_tree(request)
+          UNION ALL
+          SELECT 'response', * FROM json_tree(response)) AS n
+    WHERE n.atom IS NOT NULL);
+
+-- S3 CreateBucket: CreateBucketConfiguration.LocationConstraint as given ('EU', '' and all).
+CREATE OR REPLACE MACRO ct_bucket_location_constraint(event_source, event_name, request) AS
+    CASE WHEN event_source = 's3.amazonaws.com' AND event_name = 'CreateBucket'
+         THEN coalesce(json_extract_string(request, '$.CreateBucketConfiguration.LocationConstraint'),
+                       json_extract_string(request, '$.createBucketConfiguration.locationConstraint')) END;
+
+-- EC2 CreateVolume: the new volume's id, from the response.
+CREATE OR REPLACE MACRO ct_volume_id(event_name, response) AS
+    CASE WHEN event_name = 'CreateVolume' THEN json_extract_string(response, '$.volumeId') END;
+
+-- The RDS create calls' identifiers: a member of the request of CreateDBInstance, CreateDBCluster,
+-- CreateDBInstanceReadReplica and CreateGlobalCluster.
+CREATE OR REPLACE MACRO ct_rds_identifier(event_name, request, name) AS
+    CASE WHEN event_name IN ('CreateDBInstance', 'CreateDBCluster', 'CreateDBInstanceReadReplica', 'CreateGlobalCluster')
+         THEN ct_member(request, name) END;
+
+-- DynamoDB UpdateTable, UpdateGlobalTable and CreateGlobalTable: a member of the request, and the regions of
+-- replicaUpdates[].create and replicationGroup[], as given, in that order.
+CREATE OR REPLACE MACRO ct_dynamodb_member(event_name, request, name) AS
+    CASE WHEN event_name IN ('UpdateTable', 'UpdateGlobalTable', 'CreateGlobalTable') THEN ct_member(request, name) END;
+CREATE OR REPLACE MACRO ct_replica_regions(event_name, request) AS
+    CASE WHEN event_name IN ('UpdateTable', 'UpdateGlobalTable', 'CreateGlobalTable') THEN list_concat(
+        coalesce(json_extract_string(request, '$.replicaUpdates[*].create.regionName'), []),
+        coalesce(json_extract_string(request, '$.ReplicaUpdates[*].Create.RegionName'), []),
+        coalesce(json_extract_string(request, '$.replicationGroup[*].regionName'), []),
+        coalesce(json_extract_string(request, '$.ReplicationGroup[*].RegionName'), [])) END;
+
+-- AWS Organizations: the policy a CreatePolicy, UpdatePolicy or DescribePolicy response describes, the unit a
+-- CreateOrganizationalUnit response describes, and a member of any Organizations request.
+CREATE OR REPLACE MACRO ct_org_policy(event_source, event_name, response) AS
+    CASE WHEN event_source = 'organizations.amazonaws.com'
+              AND event_name IN ('CreatePolicy', 'UpdatePolicy', 'DescribePolicy')
+              AND json_extract(response, '$.policy') IS NOT NULL
+         THEN {'id': json_extract_string(response, '$.policy.policySummary.id'),
+               'type': json_extract_string(response, '$.policy.policySummary.type'),
+               'name': json_extract_string(response, '$.policy.policySummary.name'),
+               'content': json_extract_string(response, '$.policy.content')} END;
+CREATE OR REPLACE MACRO ct_org_unit(event_source, event_name, response) AS
+    CASE WHEN event_source = 'organizations.amazonaws.com' AND event_name = 'CreateOrganizationalUnit'
+              AND json_extract(response, '$.organizationalUnit') IS NOT NULL
+         THEN {'id': json_extract_string(response, '$.organizationalUnit.id'),
+               'name': json_extract_string(response, '$.organizationalUnit.name')} END;
+CREATE OR REPLACE MACRO ct_org_member(event_source, request, name) AS
+    CASE WHEN event_source = 'organizations.amazonaws.com' THEN ct_member(request, name) END;
+
+-- S3 PutBucketReplication: each rule's destination bucket (Rule is an object or a list of them).
+CREATE OR REPLACE MACRO ct_replication_destinations(event_name, request) AS
+    CASE WHEN event_name = 'PutBucketReplication' THEN list_filter(list_concat(
+        json_extract_string(request, '$.ReplicationConfiguration.Rule[*].Destination.Bucket'),
+        [json_extract_string(request, '$.ReplicationConfiguration.Rule.Destination.Bucket')]), lambda b: b IS NOT NULL)
+    END;

@@ -8,10 +8,8 @@ WITH candidates AS (
     -- Only where data was sent needs a location: copy destinations and replication targets.
     SELECT DISTINCT checks.resource_root(dest_resource) AS name FROM checks.lake_core WHERE dest_resource IS NOT NULL
     UNION
-    SELECT unnest(list_concat(
-        json_extract_string(request_parameters, '$.ReplicationConfiguration.Rule[*].Destination.Bucket'),
-        [json_extract_string(request_parameters, '$.ReplicationConfiguration.Rule.Destination.Bucket')]))
-    FROM checks.cloudtrail_changes WHERE event_name = 'PutBucketReplication'
+    SELECT unnest(replication_destinations)
+    FROM checks.cloudtrail WHERE event_name = 'PutBucketReplication'
 ),
 configured AS (
     SELECT c.name AS resource, r.region

@@ -5,7 +5,8 @@
 --
 -- Parameter names are matched case-insensitively: CloudTrail logs most of them in camelCase (`sourceSnapshotId`),
 -- the APIs and SDKs spell them in PascalCase (`SourceSnapshotId`), and a record may nest them (backup plan rules).
--- The request and response are read once, here, as one row per scalar; the checks read the views below.
+-- Normalize walks the request and response once (the lake's `copy_call_fields`, one element per scalar); the checks
+-- read the views below.
 
 CREATE OR REPLACE MACRO checks.aws_partition(r) AS
     CASE WHEN starts_with(r, 'cn-') THEN 'aws-cn' WHEN starts_with(r, 'us-gov-') THEN 'aws-us-gov' ELSE 'aws' END;
@@ -15,21 +16,15 @@ CREATE OR REPLACE MACRO checks.aws_partition(r) AS
 -- of a list has its position as its key and the list as its parent (`$.valuestoadd`, `0`).
 CREATE OR REPLACE VIEW checks.copy_call_fields AS
 WITH calls AS (
-    SELECT event_uid, request_parameters, response_elements
+    SELECT event_uid, unnest(copy_call_fields) AS f
     FROM checks.cloudtrail
     WHERE outcome = 'success'
       AND event_name IN ('StartCopyJob', 'CreateBackupPlan', 'UpdateBackupPlan', 'CopySnapshot', 'CopyImage',
                          'CopyDBSnapshot', 'CopyDBClusterSnapshot', 'ModifySnapshotAttribute', 'ModifyImageAttribute',
                          'ModifyDBSnapshotAttribute', 'ModifyDBClusterSnapshotAttribute')
 )
-SELECT c.event_uid, 'request' AS part, lower(n.path) AS parent, lower(n.key) AS name,
-       json_extract_string(n.atom, '$') AS value
-FROM calls AS c, json_tree(c.request_parameters) AS n
-WHERE n.atom IS NOT NULL
-UNION ALL
-SELECT c.event_uid, 'response', lower(n.path), lower(n.key), json_extract_string(n.atom, '$')
-FROM calls AS c, json_tree(c.response_elements) AS n
-WHERE n.atom IS NOT NULL;
+SELECT event_uid, f.part AS part, f.parent AS parent, f.name AS name, f.value AS value
+FROM calls;
 
 -- Each copy AWS Backup was told to make, one row per source vault, destination vault and data class of the
 -- source: a copy job (StartCopyJob: one recovery point, now) or a backup plan's copy rule (CreateBackupPlan,

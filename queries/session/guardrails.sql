@@ -14,8 +14,8 @@
 -- e56962a6-4747-49cd-b67b-bf8b01975c4c and e765b5de-1225-4ba3-bd56-1ac6695af988).
 CREATE OR REPLACE VIEW checks.guardrail_changes AS
 WITH org AS (
-    SELECT event_uid, time, event_name, account, region, actor, src_ip, request_parameters AS p,
-           response_elements AS r
+    SELECT event_uid, time, event_name, account, region, actor, src_ip, org_policy, org_unit, policy_id, policy_type,
+           policy_content, policy_target_id
     FROM main.cloudtrail
     WHERE event_source = 'organizations.amazonaws.com' AND outcome = 'success'
       AND event_name IN ('CreatePolicy', 'UpdatePolicy', 'DescribePolicy', 'DetachPolicy', 'DeletePolicy',
@@ -23,34 +23,27 @@ WITH org AS (
 ),
 -- What the lake knows of each policy, of all time: its type, name and content as last written or read.
 policies AS (
-    SELECT coalesce(json_extract_string(r, '$.policy.policySummary.id'), checks.ct_text(p, 'policyId')) AS policy_id,
-           arg_max(json_extract_string(r, '$.policy.policySummary.type'), time)
-               FILTER (WHERE json_extract_string(r, '$.policy.policySummary.type') IS NOT NULL) AS policy_type,
-           arg_max(json_extract_string(r, '$.policy.policySummary.name'), time)
-               FILTER (WHERE json_extract_string(r, '$.policy.policySummary.name') IS NOT NULL) AS policy_name,
-           arg_max(coalesce(json_extract_string(r, '$.policy.content'), checks.ct_text(p, 'content')), time)
-               FILTER (WHERE coalesce(json_extract_string(r, '$.policy.content'), checks.ct_text(p, 'content'))
-                             IS NOT NULL) AS content
+    SELECT coalesce(org_policy.id, policy_id) AS policy_id,
+           arg_max(org_policy.type, time) FILTER (WHERE org_policy.type IS NOT NULL) AS policy_type,
+           arg_max(org_policy.name, time) FILTER (WHERE org_policy.name IS NOT NULL) AS policy_name,
+           arg_max(coalesce(org_policy.content, policy_content), time)
+               FILTER (WHERE coalesce(org_policy.content, policy_content) IS NOT NULL) AS content
     FROM org
     WHERE event_name IN ('CreatePolicy', 'UpdatePolicy', 'DescribePolicy')
     GROUP BY 1
 ),
 units AS (
-    SELECT json_extract_string(r, '$.organizationalUnit.id') AS unit_id,
-           arg_max(json_extract_string(r, '$.organizationalUnit.name'), time) AS unit_name
+    SELECT org_unit.id AS unit_id, arg_max(org_unit.name, time) AS unit_name
     FROM org WHERE event_name = 'CreateOrganizationalUnit' GROUP BY 1
 ),
 changed AS (
-    SELECT o.*, checks.ct_text(o.p, 'policyId') AS policy_id,
-           coalesce(checks.ct_text(o.p, 'targetId'), checks.ct_text(o.p, 'rootId')) AS target_id,
-           checks.ct_text(o.p, 'policyType') AS disabled_type,
+    SELECT o.*, o.policy_target_id AS target_id, o.policy_type AS disabled_type,
            -- the content before this call: the last one the lake saw before it
-           (SELECT arg_max(coalesce(json_extract_string(b.r, '$.policy.content'), checks.ct_text(b.p, 'content')), b.time)
+           (SELECT arg_max(coalesce(b.org_policy.content, b.policy_content), b.time)
             FROM org AS b
             WHERE b.time < o.time AND b.event_name IN ('CreatePolicy', 'UpdatePolicy', 'DescribePolicy')
-              AND coalesce(json_extract_string(b.r, '$.policy.policySummary.id'), checks.ct_text(b.p, 'policyId'))
-                  = checks.ct_text(o.p, 'policyId')) AS content_before,
-           checks.ct_text(o.p, 'content') AS content_after
+              AND coalesce(b.org_policy.id, b.policy_id) = o.policy_id) AS content_before,
+           o.policy_content AS content_after
     FROM org AS o
     WHERE o.time >= getvariable('window_since') AND o.time < getvariable('window_until')
       AND o.event_name IN ('DetachPolicy', 'DeletePolicy', 'UpdatePolicy', 'DisablePolicyType')

@@ -17,10 +17,13 @@
 --               only for some writes; a write without one is not seen here.
 -- The class comes from the data classes' resource patterns matched against the source, the replica and the
 -- global table or cluster, so a class that names only one of them still classes the replica.
--- Request parameters are read as CloudTrail logs them (camelCase) or as the API spells them (PascalCase).
+-- Request parameters are read as CloudTrail logs them (camelCase) or as the API spells them (PascalCase), from the
+-- typed columns normalize took them into (table_name, replica_regions, the RDS identifiers …).
 CREATE OR REPLACE VIEW checks.db_replicas AS
 WITH ct AS (
-    SELECT event_uid, time, event_name, account, region, actor, src_ip, resource, request_parameters AS p,
+    SELECT event_uid, time, event_name, account, region, actor, src_ip, resource, table_name AS given_table,
+           global_table_name, replica_regions, global_cluster_identifier, replication_source_identifier,
+           source_db_instance_identifier, db_cluster_identifier, db_instance_identifier,
            split_part(coalesce(resource, 'arn:aws'), ':', 2) AS partition
     FROM checks.cloudtrail
     WHERE event_name IN ('UpdateTable', 'UpdateGlobalTable', 'CreateGlobalTable', 'CreateDBCluster',
@@ -29,15 +32,9 @@ WITH ct AS (
 ),
 dynamodb AS (
     SELECT ct.*,
-           coalesce(checks.ct_text(p, 'globalTableName'),
-                    regexp_replace(checks.ct_text(p, 'tableName'), '^arn:[^:]+:dynamodb:[^:]*:[^:]*:table/', ''))
-               AS table_name,
-           unnest(list_distinct(list_transform(list_concat(
-               coalesce(json_extract_string(p, '$.replicaUpdates[*].create.regionName'), []),
-               coalesce(json_extract_string(p, '$.ReplicaUpdates[*].Create.RegionName'), []),
-               coalesce(json_extract_string(p, '$.replicationGroup[*].regionName'), []),
-               coalesce(json_extract_string(p, '$.ReplicationGroup[*].RegionName'), [])),
-               lambda r: lower(r)))) AS replica_region
+           coalesce(global_table_name,
+                    regexp_replace(given_table, '^arn:[^:]+:dynamodb:[^:]*:[^:]*:table/', '')) AS table_name,
+           unnest(list_distinct(list_transform(replica_regions, lambda r: lower(r)))) AS replica_region
     FROM ct
     WHERE event_name IN ('UpdateTable', 'UpdateGlobalTable', 'CreateGlobalTable')
 ),
@@ -55,22 +52,20 @@ dynamodb_replicas AS (
 -- Every global database made from an existing cluster in the lake, of all time: a secondary may join it
 -- long after.
 global_clusters AS (
-    SELECT lower(checks.ct_text(request_parameters, 'globalClusterIdentifier')) AS global_cluster,
-           arg_max(checks.ct_text(request_parameters, 'sourceDBClusterIdentifier'), time) AS primary_cluster
+    SELECT lower(global_cluster_identifier) AS global_cluster,
+           arg_max(source_db_cluster_identifier, time) AS primary_cluster
     FROM main.cloudtrail
     WHERE event_name = 'CreateGlobalCluster' AND outcome = 'success'
-      AND checks.ct_text(request_parameters, 'sourceDBClusterIdentifier') IS NOT NULL
+      AND source_db_cluster_identifier IS NOT NULL
     GROUP BY 1
 ),
 rds AS (
     SELECT ct.*,
-           lower(checks.ct_text(p, 'globalClusterIdentifier')) AS global_cluster,
-           checks.ct_text(p, 'replicationSourceIdentifier') AS replication_source,
-           checks.ct_text(p, 'sourceDBInstanceIdentifier') AS source_instance,
-           lower(coalesce(checks.ct_text(p, 'dBClusterIdentifier'), checks.ct_text(p, 'DBClusterIdentifier')))
-               AS cluster_name,
-           lower(coalesce(checks.ct_text(p, 'dBInstanceIdentifier'), checks.ct_text(p, 'DBInstanceIdentifier')))
-               AS instance_name
+           lower(global_cluster_identifier) AS global_cluster,
+           replication_source_identifier AS replication_source,
+           source_db_instance_identifier AS source_instance,
+           lower(db_cluster_identifier) AS cluster_name,
+           lower(db_instance_identifier) AS instance_name
     FROM ct
     WHERE event_name IN ('CreateDBCluster', 'CreateDBInstanceReadReplica')
 ),

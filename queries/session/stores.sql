@@ -15,7 +15,7 @@
 CREATE OR REPLACE VIEW checks.store_creations AS
 WITH ct AS (
     SELECT event_uid, time, event_source, event_name, account, region, actor, src_ip, resource,
-           request_parameters AS p, response_elements AS r
+           bucket_location_constraint, volume_id, db_cluster_identifier, db_instance_identifier
     FROM checks.cloudtrail
     WHERE outcome = 'success'
       AND (event_source, event_name) IN (
@@ -27,13 +27,9 @@ WITH ct AS (
 aws AS (
     SELECT [event_uid] AS evidence, time, event_name AS action, account,
            CASE WHEN event_name = 'CreateBucket'
-                THEN coalesce(CASE upper(coalesce(
-                                  json_extract_string(p, '$.CreateBucketConfiguration.LocationConstraint'),
-                                  json_extract_string(p, '$.createBucketConfiguration.locationConstraint')))
+                THEN coalesce(CASE upper(bucket_location_constraint)
                                   WHEN 'EU' THEN 'eu-west-1' WHEN '' THEN NULL
-                                  ELSE lower(coalesce(
-                                      json_extract_string(p, '$.CreateBucketConfiguration.LocationConstraint'),
-                                      json_extract_string(p, '$.createBucketConfiguration.locationConstraint'))) END,
+                                  ELSE lower(bucket_location_constraint) END,
                               region)
                 ELSE region END AS region,
            actor, src_ip,
@@ -43,13 +39,13 @@ aws AS (
                                                    ELSE 'RDS instance' END END AS kind,
            CASE WHEN event_name = 'CreateDBCluster'
                 THEN format('arn:{}:rds:{}:{}:cluster:{}', split_part(coalesce(resource, 'arn:aws'), ':', 2), region,
-                            account, lower(checks.ct_text(p, 'dBClusterIdentifier')))
+                            account, lower(db_cluster_identifier))
                 WHEN event_source = 'rds.amazonaws.com'
                 THEN format('arn:{}:rds:{}:{}:db:{}', split_part(coalesce(resource, 'arn:aws'), ':', 2), region,
-                            account, lower(checks.ct_text(p, 'dBInstanceIdentifier')))
+                            account, lower(db_instance_identifier))
                 WHEN event_name = 'CreateVolume'
                 THEN coalesce(format('arn:aws:ec2:{}:{}:volume/', region, account)
-                              || json_extract_string(r, '$.volumeId'), resource)
+                              || volume_id, resource)
                 ELSE resource END AS store
     FROM ct
 ),

@@ -55,7 +55,7 @@ def view_name(check: Check) -> str:
 SESSION_SCRIPTS = ("common.sql", "collected.sql", "cloudtrail.sql", "azure.sql", "kafka.sql", "copies.sql",
                    "replicas.sql", "guardrails.sql", "stores.sql", "combined.sql")
 
-# In this order: collected_spans reads collected, resource_location reads cloudtrail_changes.
+# In this order: collected_spans reads collected.
 DERIVED = ("collected", "collected_spans", "resource_class", "key_class", "topic_class", "cloudtrail_changes",
             "trail_changes", "azure_changes", "resource_location", "db_replicas", "guardrail_changes",
             "store_creations")
