@@ -14,7 +14,8 @@
 -- One difference: a string field that holds an object or an array (never in a real record) is its JSON text as
 -- delivered, where read_json's VARCHAR re-serializes it.
 -- The file and S3 pulls run it (sovaudit/ingest/run.py, IngestRun._normalize_extracted). Still JSON work here:
--- resources[*].ARN, the replication rule's bucket (Rule may be an array), the ARNs in the request and response text.
+-- resources[*].ARN, the replication rule's bucket (Rule may be an array), the ARNs in the request and response text,
+-- and the typed columns of cloudtrail_macros.sql, for the events that carry them.
 WITH typed AS (
     -- The big members (request, response, resources) are read here only: what the later steps need of them.
     SELECT
@@ -36,7 +37,26 @@ WITH typed AS (
             CASE WHEN resources IS NOT NULL
                  THEN list_filter(json_extract_string(resources, '$[*].ARN'), lambda a: starts_with(a, 'arn:')) END,
             ct_arns_in(CAST(request_parameters AS VARCHAR)), ct_arns_in(CAST(response_elements AS VARCHAR))) AS _arns_named,
-        regexp_extract(event_name, '^[A-Z][a-z]*') AS _verb
+        regexp_extract(event_name, '^[A-Z][a-z]*') AS _verb,
+        -- The typed columns of cloudtrail_macros.sql (IN-001, IN-002, KU-004, RT-001, XR-003, the report).
+        CASE WHEN event_name IN ('PutBucketLifecycle', 'PutBucketLifecycleConfiguration')
+             THEN ct_lifecycle_rules(request_parameters) END AS lifecycle_rules,
+        CASE WHEN event_name = 'PutBucketReplication'
+             THEN ct_replication_destinations(request_parameters) END AS replication_destinations,
+        CASE WHEN event_name = 'CreateGrant'
+             THEN json_extract_string(request_parameters, '$.granteePrincipal') END AS grantee_principal,
+        CASE WHEN event_name = 'ScheduleKeyDeletion'
+             THEN TRY_CAST(json_extract_string(request_parameters, '$.pendingWindowInDays') AS INTEGER)
+        END AS pending_window_in_days,
+        CASE WHEN ct_trail_event(event_name) THEN ct_trail_name(request_parameters) END AS trail_name,
+        CASE WHEN ct_trail_event(event_name) THEN ct_member_text(response_elements, 'trailARN') END AS trail_arn,
+        CASE WHEN ct_trail_event(event_name)
+             THEN ct_trail_settings(request_parameters, response_elements) END AS trail_settings,
+        CASE WHEN event_name = 'PutEventSelectors'
+             THEN ct_event_selectors(request_parameters, response_elements) END AS event_selectors,
+        CASE WHEN event_name = 'PutEventSelectors'
+             THEN ct_advanced_event_selectors(request_parameters, response_elements) END AS advanced_event_selectors,
+        CASE WHEN event_name = 'PutInsightSelectors' THEN ct_insight_types(request_parameters) END AS insight_types
     FROM extracted
 ),
 fields AS (
@@ -71,6 +91,9 @@ targets AS (
 )
 SELECT
     _position,
+    -- The typed columns of cloudtrail_macros.sql (IN-001, IN-002, KU-004, RT-001, XR-003, the report).
+    lifecycle_rules, replication_destinations, grantee_principal, pending_window_in_days, trail_name, trail_arn,
+    trail_settings, event_selectors, advanced_event_selectors, insight_types,
     -- Every ARN the record mentions, sorted: the resource and destination, the key, and those named above
     -- (cloudtrail_finish.sql adds a resource it names).
     list_sort(list_distinct(list_concat(
