@@ -129,8 +129,7 @@ SELECT
     -- The typed columns of cloudtrail_macros.sql (IN-001, IN-002, KU-004, RT-001, XR-003, the report).
     CASE WHEN eventName IN ('PutBucketLifecycle', 'PutBucketLifecycleConfiguration')
          THEN ct_lifecycle_rules(requestParameters) END AS lifecycle_rules,
-    CASE WHEN eventName = 'PutBucketReplication'
-         THEN ct_replication_destinations(requestParameters) END AS replication_destinations,
+    ct_replication_destinations(eventName, requestParameters) AS replication_destinations,
     CASE WHEN eventName = 'CreateGrant'
          THEN json_extract_string(requestParameters, '$.granteePrincipal') END AS grantee_principal,
     CASE WHEN eventName = 'ScheduleKeyDeletion'

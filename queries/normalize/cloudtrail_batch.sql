@@ -41,8 +41,7 @@ WITH typed AS (
         -- The typed columns of cloudtrail_macros.sql (IN-001, IN-002, KU-004, RT-001, XR-003, the report).
         CASE WHEN event_name IN ('PutBucketLifecycle', 'PutBucketLifecycleConfiguration')
              THEN ct_lifecycle_rules(request_parameters) END AS lifecycle_rules,
-        CASE WHEN event_name = 'PutBucketReplication'
-             THEN ct_replication_destinations(request_parameters) END AS replication_destinations,
+        ct_replication_destinations(event_name, request_parameters) AS replication_destinations,
         CASE WHEN event_name = 'CreateGrant'
              THEN json_extract_string(request_parameters, '$.granteePrincipal') END AS grantee_principal,
         CASE WHEN event_name = 'ScheduleKeyDeletion'

@@ -66,12 +66,12 @@ END;
 
 -- A member by its name as CloudTrail logs it (camelCase, `readWriteType`), else as the API and SDKs spell it
 -- (PascalCase, `ReadWriteType`).
-CREATE OR REPLACE MACRO ct_member(j, name) AS
+CREATE OR REPLACE MACRO ct_member_json(j, name) AS
     coalesce(json_extract(j, '$.' || name), json_extract(j, '$.' || upper(name[1]) || name[2:]));
 CREATE OR REPLACE MACRO ct_member_text(j, name) AS
     coalesce(json_extract_string(j, '$.' || name), json_extract_string(j, '$.' || upper(name[1]) || name[2:]));
 -- A member that is a list of strings (numbers as their text), else NULL.
-CREATE OR REPLACE MACRO ct_member_strings(j, name) AS TRY_CAST(ct_member(j, name) AS VARCHAR[]);
+CREATE OR REPLACE MACRO ct_member_strings(j, name) AS TRY_CAST(ct_member_json(j, name) AS VARCHAR[]);
 
 -- RT-001 and the report: the rules of a PutBucketLifecycle(Configuration) request. `Rule` is an object when the
 -- configuration has one rule, else an array; the days are NULL when not a whole number.
@@ -84,11 +84,12 @@ CREATE OR REPLACE MACRO ct_lifecycle_rules(request) AS list_transform(
                'expiration_days': TRY_CAST(json_extract_string(r, '$.Expiration.Days') AS INTEGER),
                'expiration_date': json_extract_string(r, '$.Expiration.Date')});
 
--- XR-003: the destination bucket of each rule of a PutBucketReplication request (`Rule` one object or a list), in
--- rule order.
-CREATE OR REPLACE MACRO ct_replication_destinations(request) AS list_filter(list_concat(
-    json_extract_string(request, '$.ReplicationConfiguration.Rule[*].Destination.Bucket'),
-    [json_extract_string(request, '$.ReplicationConfiguration.Rule.Destination.Bucket')]), lambda b: b IS NOT NULL);
+-- S3 PutBucketReplication: each rule's destination bucket (Rule is an object or a list of them).
+CREATE OR REPLACE MACRO ct_replication_destinations(event_name, request) AS
+    CASE WHEN event_name = 'PutBucketReplication' THEN list_filter(list_concat(
+        json_extract_string(request, '$.ReplicationConfiguration.Rule[*].Destination.Bucket'),
+        [json_extract_string(request, '$.ReplicationConfiguration.Rule.Destination.Bucket')]), lambda b: b IS NOT NULL)
+    END;
 
 -- IN-001 and IN-002's trail history: the trail events, whose request names a trail. Not `IN (…)` nor list_contains:
 -- DuckDB plans five names or more as a join, which loses the batch's row order (cloudtrail_batch.sql must keep it).
@@ -114,18 +115,18 @@ CREATE OR REPLACE MACRO ct_trail_settings(request, response) AS {
 -- IN-002: the selectors a PutEventSelectors puts (the request's, else the response's), basic and advanced, and the
 -- Insights types a PutInsightSelectors asks for.
 CREATE OR REPLACE MACRO ct_event_selectors(request, response) AS list_transform(
-    TRY_CAST(coalesce(ct_member(request, 'eventSelectors'), ct_member(response, 'eventSelectors')) AS JSON[]),
+    TRY_CAST(coalesce(ct_member_json(request, 'eventSelectors'), ct_member_json(response, 'eventSelectors')) AS JSON[]),
     lambda s: {'read_write_type': ct_member_text(s, 'readWriteType'),
                'include_management_events': lower(ct_member_text(s, 'includeManagementEvents')) = 'true',
                'exclude_management_event_sources': ct_member_strings(s, 'excludeManagementEventSources'),
-               'data_resources': list_transform(TRY_CAST(ct_member(s, 'dataResources') AS JSON[]),
+               'data_resources': list_transform(TRY_CAST(ct_member_json(s, 'dataResources') AS JSON[]),
                                                 lambda d: {'type': ct_member_text(d, 'type'),
                                                            'values': ct_member_strings(d, 'values')})});
 CREATE OR REPLACE MACRO ct_advanced_event_selectors(request, response) AS list_transform(
-    TRY_CAST(coalesce(ct_member(request, 'advancedEventSelectors'), ct_member(response, 'advancedEventSelectors'))
+    TRY_CAST(coalesce(ct_member_json(request, 'advancedEventSelectors'), ct_member_json(response, 'advancedEventSelectors'))
              AS JSON[]),
     lambda s: {'name': ct_member_text(s, 'name'),
-               'field_selectors': list_transform(TRY_CAST(ct_member(s, 'fieldSelectors') AS JSON[]),
+               'field_selectors': list_transform(TRY_CAST(ct_member_json(s, 'fieldSelectors') AS JSON[]),
                    lambda f: {'field': ct_member_text(f, 'field'), 'equals': ct_member_strings(f, 'equals'),
                               'starts_with': ct_member_strings(f, 'startsWith'),
                               'ends_with': ct_member_strings(f, 'endsWith'),
@@ -133,4 +134,4 @@ CREATE OR REPLACE MACRO ct_advanced_event_selectors(request, response) AS list_t
                               'not_starts_with': ct_member_strings(f, 'notStartsWith'),
                               'not_ends_with': ct_member_strings(f, 'notEndsWith')})});
 CREATE OR REPLACE MACRO ct_insight_types(request) AS list_transform(
-    TRY_CAST(ct_member(request, 'insightSelectors') AS JSON[]), lambda i: ct_member_text(i, 'insightType'));
+    TRY_CAST(ct_member_json(request, 'insightSelectors') AS JSON[]), lambda i: ct_member_text(i, 'insightType'));
