@@ -11,7 +11,7 @@
 -- remediation: Start logging again (StartLogging) or recreate the trail, find out who did it and why, and
 --   deny cloudtrail:StopLogging and cloudtrail:DeleteTrail with a service control policy.
 SELECT
-    coalesce(e.resource, json_extract_string(e.request_parameters, '$.name')) AS resource,
+    coalesce(e.resource, e.trail_name) AS resource,
     checks.principal(e.actor) AS actor,
     e.region,
     any_value(r.jurisdiction) AS region_jurisdiction,
@@ -40,4 +40,4 @@ SELECT
 FROM cloudtrail_changes AS e
 LEFT JOIN policy_regions AS r ON r.region = checks.region_key(e.region)
 WHERE e.action IN ('StopLogging', 'DeleteTrail')
-GROUP BY coalesce(e.resource, json_extract_string(e.request_parameters, '$.name')), checks.principal(e.actor), e.region, e.outcome
+GROUP BY coalesce(e.resource, e.trail_name), checks.principal(e.actor), e.region, e.outcome

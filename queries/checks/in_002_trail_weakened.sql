@@ -19,66 +19,44 @@
 -- reason: {event_name}: {what}
 -- remediation: Restore the trail's settings and selectors, and deny cloudtrail:UpdateTrail,
 --   cloudtrail:PutEventSelectors and cloudtrail:PutInsightSelectors outside change control.
-WITH selectors AS (
-    -- One row per selector of a PutEventSelectors (basic or advanced; a put replaces all of them).
-    SELECT t.event_uid, s.selector, 'basic' AS kind
-    FROM trail_changes AS t,
-         unnest(CAST(coalesce(checks.ct_json(t.request_parameters, 'eventSelectors'),
-                              checks.ct_json(t.response_elements, 'eventSelectors')) AS JSON[])) AS s(selector)
-    WHERE t.event_name = 'PutEventSelectors'
-    UNION ALL
-    SELECT t.event_uid, s.selector, 'advanced'
-    FROM trail_changes AS t,
-         unnest(CAST(coalesce(checks.ct_json(t.request_parameters, 'advancedEventSelectors'),
-                              checks.ct_json(t.response_elements, 'advancedEventSelectors')) AS JSON[])) AS s(selector)
-    WHERE t.event_name = 'PutEventSelectors'
-),
-fields AS (
-    -- An advanced selector's conditions: one row per field, its equals and notEquals values in lower case.
-    SELECT s.event_uid, s.selector, lower(checks.ct_text(f.field, 'field')) AS field,
-           list_transform(coalesce(CAST(checks.ct_json(f.field, 'equals') AS VARCHAR[]), []), lambda v: lower(v))
-               AS equals,
-           coalesce(CAST(checks.ct_json(f.field, 'equals') AS VARCHAR[]), [])
-               || coalesce(CAST(checks.ct_json(f.field, 'startsWith') AS VARCHAR[]), []) AS values_as_given,
-           list_transform(coalesce(CAST(checks.ct_json(f.field, 'notEquals') AS VARCHAR[]), []), lambda v: lower(v))
-               AS not_equals
-    FROM selectors AS s, unnest(CAST(checks.ct_json(s.selector, 'fieldSelectors') AS JSON[])) AS f(field)
-    WHERE s.kind = 'advanced'
-),
-advanced AS (
-    SELECT s.event_uid, s.selector,
-           coalesce(flatten(list(f.equals) FILTER (WHERE f.field = 'eventcategory')), []) AS categories,
-           coalesce(flatten(list(f.equals) FILTER (WHERE f.field = 'readonly')), []) AS read_only,
-           coalesce(flatten(list(f.not_equals) FILTER (WHERE f.field = 'eventsource')), []) AS not_sources,
-           coalesce(flatten(list(f.values_as_given) FILTER (WHERE f.field = 'resources.type')), []) AS types,
-           coalesce(flatten(list(f.values_as_given) FILTER (WHERE f.field = 'resources.arn')), []) AS arns
-    FROM selectors AS s LEFT JOIN fields AS f ON f.event_uid = s.event_uid AND f.selector = s.selector
-    WHERE s.kind = 'advanced'
-    GROUP BY s.event_uid, s.selector
-),
-judged_selectors AS (
-    -- What each selector records: management events (reads, writes, excluded sources) or data events (the
-    -- resources it scopes as "type value", reads, writes).
-    SELECT s.event_uid,
-           coalesce(lower(checks.ct_text(s.selector, 'includeManagementEvents')), 'true') = 'true' AS management,
-           coalesce(lower(checks.ct_text(s.selector, 'readWriteType')), 'all') IN ('all', 'readonly') AS reads,
-           coalesce(lower(checks.ct_text(s.selector, 'readWriteType')), 'all') IN ('all', 'writeonly') AS writes,
-           list_transform(coalesce(CAST(checks.ct_json(s.selector, 'excludeManagementEventSources') AS VARCHAR[]), []),
-                          lambda v: lower(v)) AS excluded,
+WITH judged_selectors AS (
+    -- What each selector of a PutEventSelectors (basic or advanced; a put replaces all of them) records:
+    -- management events (reads, writes, excluded sources) or data events (the resources it scopes as "type
+    -- value", reads, writes).
+    SELECT t.event_uid,
+           coalesce(s.selector.include_management_events, true) AS management,
+           coalesce(lower(s.selector.read_write_type), 'all') IN ('all', 'readonly') AS reads,
+           coalesce(lower(s.selector.read_write_type), 'all') IN ('all', 'writeonly') AS writes,
+           list_transform(coalesce(s.selector.exclude_management_event_sources, []), lambda v: lower(v)) AS excluded,
            -- A data resource with an empty `values` list selects nothing.
-           flatten(list_transform(coalesce(CAST(checks.ct_json(s.selector, 'dataResources') AS JSON[]), []),
-                                  lambda d: list_transform(coalesce(CAST(checks.ct_json(d, 'values') AS VARCHAR[]), []),
-                                                           lambda v: checks.ct_text(d, 'type') || ' ' || v))) AS scopes
-    FROM selectors AS s WHERE s.kind = 'basic'
+           flatten(list_transform(coalesce(s.selector.data_resources, []),
+                                  lambda d: list_transform(coalesce(d.values, []), lambda v: d.type || ' ' || v))) AS scopes
+    FROM trail_changes AS t, unnest(t.event_selectors) AS s(selector)
+    WHERE t.event_name = 'PutEventSelectors'
     UNION ALL
-    SELECT event_uid, list_contains(categories, 'management'),
-           array_length(read_only) = 0 OR list_contains(read_only, 'true'),
-           array_length(read_only) = 0 OR list_contains(read_only, 'false'),
-           not_sources,
-           CASE WHEN list_contains(categories, 'data')
-                THEN list_transform(types, lambda t: t || coalesce(' ' || nullif(array_to_string(list_sort(arns), ','), ''), ''))
+    -- An advanced selector's conditions: the equals and notEquals values of its fields, in lower case.
+    SELECT a.event_uid, list_contains(a.categories, 'management'),
+           array_length(a.read_only) = 0 OR list_contains(a.read_only, 'true'),
+           array_length(a.read_only) = 0 OR list_contains(a.read_only, 'false'),
+           a.not_sources,
+           CASE WHEN list_contains(a.categories, 'data')
+                THEN list_transform(a.types, lambda t: t || coalesce(' ' || nullif(array_to_string(list_sort(a.arns), ','), ''), ''))
                 ELSE [] END
-    FROM advanced
+    FROM (
+        SELECT t.event_uid,
+               flatten(list_transform(checks.selector_fields(s.selector.field_selectors, 'eventcategory'),
+                                      lambda f: list_transform(coalesce(f.equals, []), lambda v: lower(v)))) AS categories,
+               flatten(list_transform(checks.selector_fields(s.selector.field_selectors, 'readonly'),
+                                      lambda f: list_transform(coalesce(f.equals, []), lambda v: lower(v)))) AS read_only,
+               flatten(list_transform(checks.selector_fields(s.selector.field_selectors, 'eventsource'),
+                                      lambda f: list_transform(coalesce(f.not_equals, []), lambda v: lower(v)))) AS not_sources,
+               flatten(list_transform(checks.selector_fields(s.selector.field_selectors, 'resources.type'),
+                                      lambda f: coalesce(f.equals, []) || coalesce(f.starts_with, []))) AS types,
+               flatten(list_transform(checks.selector_fields(s.selector.field_selectors, 'resources.arn'),
+                                      lambda f: coalesce(f.equals, []) || coalesce(f.starts_with, []))) AS arns
+        FROM trail_changes AS t, unnest(t.advanced_event_selectors) AS s(selector)
+        WHERE t.event_name = 'PutEventSelectors'
+    ) AS a
 ),
 selector_state AS (
     -- What a PutEventSelectors leaves the trail recording. A source counts as excluded when every
@@ -107,29 +85,18 @@ facts AS (
            CASE WHEN t.event_name = 'CreateTrail' THEN [] WHEN s.event_uid IS NOT NULL THEN s.scopes END AS scopes,
            CASE WHEN t.event_name = 'CreateTrail' THEN false WHEN s.event_uid IS NOT NULL THEN s.data_reads END AS data_reads,
            CASE WHEN t.event_name = 'CreateTrail' THEN false WHEN s.event_uid IS NOT NULL THEN s.data_writes END AS data_writes,
-           CASE WHEN t.event_name = 'PutInsightSelectors' THEN list_sort(list_transform(
-                    coalesce(CAST(checks.ct_json(t.request_parameters, 'insightSelectors') AS JSON[]), []),
-                    lambda i: checks.ct_text(i, 'insightType')))
+           CASE WHEN t.event_name = 'PutInsightSelectors' THEN list_sort(coalesce(t.insight_types, []))
                 WHEN t.event_name = 'CreateTrail' THEN [] END AS insights,
-           TRY_CAST(coalesce(checks.ct_text(t.request_parameters, 'isMultiRegionTrail'),
-                             checks.ct_text(t.response_elements, 'isMultiRegionTrail'),
-                             CASE WHEN t.event_name = 'CreateTrail' THEN 'false' END) AS BOOLEAN) AS multi_region,
-           TRY_CAST(coalesce(checks.ct_text(t.request_parameters, 'includeGlobalServiceEvents'),
-                             checks.ct_text(t.response_elements, 'includeGlobalServiceEvents'),
-                             CASE WHEN t.event_name = 'CreateTrail' THEN 'true' END) AS BOOLEAN) AS global_events,
-           TRY_CAST(coalesce(checks.ct_text(t.request_parameters, 'enableLogFileValidation'),
-                             checks.ct_text(t.response_elements, 'logFileValidationEnabled'),
-                             CASE WHEN t.event_name = 'CreateTrail' THEN 'false' END) AS BOOLEAN) AS validation,
-           TRY_CAST(checks.ct_text(t.request_parameters, 'enableLogFileValidation') AS BOOLEAN) AS validation_asked,
-           coalesce(checks.ct_text(t.request_parameters, 'kmsKeyId'), checks.ct_text(t.response_elements, 'kmsKeyId'),
-                    CASE WHEN t.event_name = 'CreateTrail' THEN '' END) AS kms_key,
+           coalesce(t.trail_settings.multi_region, CASE WHEN t.event_name = 'CreateTrail' THEN false END) AS multi_region,
+           coalesce(t.trail_settings.global_service_events, CASE WHEN t.event_name = 'CreateTrail' THEN true END)
+               AS global_events,
+           coalesce(t.trail_settings.log_file_validation, CASE WHEN t.event_name = 'CreateTrail' THEN false END)
+               AS validation,
+           t.trail_settings.log_file_validation_requested AS validation_asked,
+           coalesce(t.trail_settings.kms_key_id, CASE WHEN t.event_name = 'CreateTrail' THEN '' END) AS kms_key,
+           CASE WHEN t.event_name IN ('CreateTrail', 'UpdateTrail') THEN t.trail_settings.s3_bucket_name END AS bucket,
            CASE WHEN t.event_name IN ('CreateTrail', 'UpdateTrail')
-                THEN coalesce(checks.ct_text(t.request_parameters, 's3BucketName'),
-                              checks.ct_text(t.response_elements, 's3BucketName')) END AS bucket,
-           CASE WHEN t.event_name IN ('CreateTrail', 'UpdateTrail')
-                THEN coalesce(checks.ct_text(t.request_parameters, 's3KeyPrefix'),
-                              checks.ct_text(t.response_elements, 's3KeyPrefix'),
-                              CASE WHEN t.event_name = 'CreateTrail' THEN '' END) END AS prefix
+                THEN coalesce(t.trail_settings.s3_key_prefix, CASE WHEN t.event_name = 'CreateTrail' THEN '' END) END AS prefix
     FROM trail_changes AS t LEFT JOIN selector_state AS s USING (event_uid)
     WHERE t.event_name <> 'DeleteTrail'
 ),

@@ -14,9 +14,9 @@
 --   retire foreign grants, and confirm each change with its owner.
 WITH changes AS (
     SELECT ct.event_uid, ct.time, checks.principal(ct.actor) AS actor, ct.region, ct.key_id, ct.action,
-           json_extract_string(ct.request_parameters, '$.granteePrincipal') AS grantee,
+           ct.grantee_principal AS grantee,
            regexp_extract(ct.key_id, '^arn:aws[a-z-]*:kms:[a-z0-9-]+:([0-9]{12}):', 1) AS key_account,
-           json_extract_string(ct.request_parameters, '$.pendingWindowInDays') AS pending_days
+           ct.pending_window_in_days AS pending_days
     FROM cloudtrail_changes AS ct
     WHERE ct.event_name IN ('ScheduleKeyDeletion', 'DisableKey', 'DisableKeyRotation', 'PutKeyPolicy', 'CreateGrant')
       AND ct.outcome = 'success' AND ct.key_id IS NOT NULL

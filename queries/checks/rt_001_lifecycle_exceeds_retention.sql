@@ -13,24 +13,19 @@
 -- remediation: Set an enabled expiration rule of at most retention_days on the bucket (and on noncurrent
 --   versions), and document any legal hold that justifies keeping data longer.
 WITH lifecycle AS (
-    SELECT ct.event_uid, ct.time, checks.principal(ct.actor) AS actor, ct.region, ct.resource, ct.event_name, ct.request_parameters
+    SELECT ct.event_uid, ct.time, checks.principal(ct.actor) AS actor, ct.region, ct.resource, ct.event_name, ct.lifecycle_rules
     FROM cloudtrail_changes AS ct
     WHERE ct.event_name IN ('PutBucketLifecycle', 'PutBucketLifecycleConfiguration', 'DeleteBucketLifecycle')
       AND ct.outcome = 'success'
 ),
 rules AS (
-    SELECT l.event_uid,
-           unnest(CASE WHEN json_type(l.request_parameters, '$.LifecycleConfiguration.Rule') = 'ARRAY'
-                       THEN CAST(json_extract(l.request_parameters, '$.LifecycleConfiguration.Rule') AS JSON[])
-                       ELSE [json_extract(l.request_parameters, '$.LifecycleConfiguration.Rule')] END) AS rule
+    SELECT l.event_uid, unnest(l.lifecycle_rules) AS rule
     FROM lifecycle AS l WHERE l.event_name <> 'DeleteBucketLifecycle'
 ),
 expiry AS (
     SELECT event_uid,
-           max(TRY_CAST(json_extract_string(rule, '$.Expiration.Days') AS INTEGER))
-               FILTER (WHERE coalesce(json_extract_string(rule, '$.Status'), 'Enabled') = 'Enabled') AS max_days,
-           bool_or(json_extract_string(rule, '$.Expiration.Date') IS NOT NULL
-                   AND coalesce(json_extract_string(rule, '$.Status'), 'Enabled') = 'Enabled') AS has_date
+           max(rule.expiration_days) FILTER (WHERE coalesce(rule.status, 'Enabled') = 'Enabled') AS max_days,
+           bool_or(rule.expiration_date IS NOT NULL AND coalesce(rule.status, 'Enabled') = 'Enabled') AS has_date
     FROM rules GROUP BY event_uid
 ),
 judged AS (

@@ -18,10 +18,7 @@
 WITH s3_replication AS (
     SELECT [ct.event_uid] AS evidence, ct.time, ct.time AS last_time, checks.principal(ct.actor) AS actor,
            ct.region, checks.resource_root(ct.resource) AS resource,
-           unnest(list_distinct(list_concat(
-               json_extract_string(ct.request_parameters, '$.ReplicationConfiguration.Rule[*].Destination.Bucket'),
-               [json_extract_string(ct.request_parameters, '$.ReplicationConfiguration.Rule.Destination.Bucket')]
-           ))) AS destination,
+           unnest(list_distinct(ct.replication_destinations)) AS destination,
            NULL AS known_region
     FROM cloudtrail_changes AS ct
     WHERE ct.event_name = 'PutBucketReplication' AND ct.outcome = 'success'

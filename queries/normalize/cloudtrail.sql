@@ -148,6 +148,22 @@ SELECT
     coalesce(ct_org_member(eventSource, requestParameters, 'targetId'),
              ct_org_member(eventSource, requestParameters, 'rootId')) AS policy_target_id,
     ct_replication_destinations(eventName, requestParameters) AS replication_destinations,
+    -- The typed columns of cloudtrail_macros.sql (IN-001, IN-002, KU-004, RT-001, XR-003, the report).
+    CASE WHEN eventName IN ('PutBucketLifecycle', 'PutBucketLifecycleConfiguration')
+         THEN ct_lifecycle_rules(requestParameters) END AS lifecycle_rules,
+    CASE WHEN eventName = 'CreateGrant'
+         THEN json_extract_string(requestParameters, '$.granteePrincipal') END AS grantee_principal,
+    CASE WHEN eventName = 'ScheduleKeyDeletion'
+         THEN TRY_CAST(json_extract_string(requestParameters, '$.pendingWindowInDays') AS INTEGER)
+    END AS pending_window_in_days,
+    CASE WHEN ct_trail_event(eventName) THEN ct_trail_name(requestParameters) END AS trail_name,
+    CASE WHEN ct_trail_event(eventName) THEN ct_member_text(responseElements, 'trailARN') END AS trail_arn,
+    CASE WHEN ct_trail_event(eventName) THEN ct_trail_settings(requestParameters, responseElements) END AS trail_settings,
+    CASE WHEN eventName = 'PutEventSelectors'
+         THEN ct_event_selectors(requestParameters, responseElements) END AS event_selectors,
+    CASE WHEN eventName = 'PutEventSelectors'
+         THEN ct_advanced_event_selectors(requestParameters, responseElements) END AS advanced_event_selectors,
+    CASE WHEN eventName = 'PutInsightSelectors' THEN ct_insight_types(requestParameters) END AS insight_types,
 
     -- common columns ---------------------------------------------------------------------------
     eventID AS event_uid,

@@ -15,8 +15,8 @@
 -- delivered, where read_json's VARCHAR re-serializes it.
 -- The file and S3 pulls run it (sovaudit/ingest/run.py, IngestRun._normalize_extracted). Still JSON work here:
 -- resources[*].ARN, the replication rule's bucket (Rule may be an array), the ARNs in the request and response text,
--- and the typed fields of the session views (the ct_* macros at the end of cloudtrail_macros.sql), each only for the
--- calls that carry it.
+-- and the typed columns of cloudtrail_macros.sql (what the session views and the checks read of the request and
+-- the response), each only for the events that carry it.
 WITH typed AS (
     -- The big members (request, response, resources) are read here only: what the later steps need of them.
     SELECT
@@ -58,7 +58,24 @@ WITH typed AS (
         coalesce(ct_org_member(event_source, request_parameters, 'targetId'),
                  ct_org_member(event_source, request_parameters, 'rootId')) AS policy_target_id,
         ct_replication_destinations(event_name, request_parameters) AS replication_destinations,
-        regexp_extract(event_name, '^[A-Z][a-z]*') AS _verb
+        regexp_extract(event_name, '^[A-Z][a-z]*') AS _verb,
+        -- The typed columns of cloudtrail_macros.sql (IN-001, IN-002, KU-004, RT-001, XR-003, the report).
+        CASE WHEN event_name IN ('PutBucketLifecycle', 'PutBucketLifecycleConfiguration')
+             THEN ct_lifecycle_rules(request_parameters) END AS lifecycle_rules,
+        CASE WHEN event_name = 'CreateGrant'
+             THEN json_extract_string(request_parameters, '$.granteePrincipal') END AS grantee_principal,
+        CASE WHEN event_name = 'ScheduleKeyDeletion'
+             THEN TRY_CAST(json_extract_string(request_parameters, '$.pendingWindowInDays') AS INTEGER)
+        END AS pending_window_in_days,
+        CASE WHEN ct_trail_event(event_name) THEN ct_trail_name(request_parameters) END AS trail_name,
+        CASE WHEN ct_trail_event(event_name) THEN ct_member_text(response_elements, 'trailARN') END AS trail_arn,
+        CASE WHEN ct_trail_event(event_name)
+             THEN ct_trail_settings(request_parameters, response_elements) END AS trail_settings,
+        CASE WHEN event_name = 'PutEventSelectors'
+             THEN ct_event_selectors(request_parameters, response_elements) END AS event_selectors,
+        CASE WHEN event_name = 'PutEventSelectors'
+             THEN ct_advanced_event_selectors(request_parameters, response_elements) END AS advanced_event_selectors,
+        CASE WHEN event_name = 'PutInsightSelectors' THEN ct_insight_types(request_parameters) END AS insight_types
     FROM extracted
 ),
 fields AS (
@@ -93,6 +110,9 @@ targets AS (
 )
 SELECT
     _position,
+    -- The typed columns of cloudtrail_macros.sql (IN-001, IN-002, KU-004, RT-001, XR-003, the report).
+    lifecycle_rules, replication_destinations, grantee_principal, pending_window_in_days, trail_name, trail_arn,
+    trail_settings, event_selectors, advanced_event_selectors, insight_types,
     -- Every ARN the record mentions, sorted: the resource and destination, the key, and those named above
     -- (cloudtrail_finish.sql adds a resource it names).
     list_sort(list_distinct(list_concat(

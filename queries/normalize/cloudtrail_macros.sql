@@ -128,6 +128,31 @@ CREATE OR REPLACE MACRO ct_org_unit(event_source, event_name, response) AS
                'name': json_extract_string(response, '$.organizationalUnit.name')} END;
 CREATE OR REPLACE MACRO ct_org_member(event_source, request, name) AS
     CASE WHEN event_source = 'organizations.amazonaws.com' THEN ct_member(request, name) END;
+-- The typed columns the checks read in place of the request's and the response's JSON (issue 18: no JSON parsing at
+-- check time), for IN-001, IN-002 and its trail history (queries/session/cloudtrail.sql), KU-004, RT-001, XR-003 and
+-- the report's lifecycle rules. cloudtrail.sql and cloudtrail_batch.sql both call these, under a CASE on the event
+-- name, so that the two paths give the same values and other events pay nothing. None raises on any JSON: a value of
+-- the wrong shape reads as NULL, and a record is never set aside for it.
+
+-- A member by its name as CloudTrail logs it (camelCase, `readWriteType`), else as the API and SDKs spell it
+-- (PascalCase, `ReadWriteType`).
+CREATE OR REPLACE MACRO ct_member_json(j, name) AS
+    coalesce(json_extract(j, '$.' || name), json_extract(j, '$.' || upper(name[1]) || name[2:]));
+CREATE OR REPLACE MACRO ct_member_text(j, name) AS
+    coalesce(json_extract_string(j, '$.' || name), json_extract_string(j, '$.' || upper(name[1]) || name[2:]));
+-- A member that is a list of strings (numbers as their text), else NULL.
+CREATE OR REPLACE MACRO ct_member_strings(j, name) AS TRY_CAST(ct_member_json(j, name) AS VARCHAR[]);
+
+-- RT-001 and the report: the rules of a PutBucketLifecycle(Configuration) request. `Rule` is an object when the
+-- configuration has one rule, else an array; the days are NULL when not a whole number.
+CREATE OR REPLACE MACRO ct_lifecycle_rules(request) AS list_transform(
+    CASE json_type(request, '$.LifecycleConfiguration.Rule')
+        WHEN 'ARRAY' THEN json_extract(request, '$.LifecycleConfiguration.Rule[*]')
+        WHEN 'OBJECT' THEN [json_extract(request, '$.LifecycleConfiguration.Rule')]
+        ELSE [] END,
+    lambda r: {'id': json_extract_string(r, '$.ID'), 'status': json_extract_string(r, '$.Status'),
+               'expiration_days': TRY_CAST(json_extract_string(r, '$.Expiration.Days') AS INTEGER),
+               'expiration_date': json_extract_string(r, '$.Expiration.Date')});
 
 -- S3 PutBucketReplication: each rule's destination bucket (Rule is an object or a list of them).
 CREATE OR REPLACE MACRO ct_replication_destinations(event_name, request) AS
@@ -135,3 +160,48 @@ CREATE OR REPLACE MACRO ct_replication_destinations(event_name, request) AS
         json_extract_string(request, '$.ReplicationConfiguration.Rule[*].Destination.Bucket'),
         [json_extract_string(request, '$.ReplicationConfiguration.Rule.Destination.Bucket')]), lambda b: b IS NOT NULL)
     END;
+
+-- IN-001 and IN-002's trail history: the trail events, whose request names a trail. Not `IN (…)` nor list_contains:
+-- DuckDB plans five names or more as a join, which loses the batch's row order (cloudtrail_batch.sql must keep it).
+CREATE OR REPLACE MACRO ct_trail_event(event_name) AS regexp_full_match(event_name,
+    'CreateTrail|UpdateTrail|DeleteTrail|StartLogging|StopLogging|PutEventSelectors|PutInsightSelectors');
+-- The trail as the request names it (a name or an ARN): trailName, else name.
+CREATE OR REPLACE MACRO ct_trail_name(request) AS
+    coalesce(ct_member_text(request, 'trailName'), ct_member_text(request, 'name'));
+
+-- IN-002: what a trail event sets of the trail's own settings, from the request, else the response (NULL: not set).
+CREATE OR REPLACE MACRO ct_trail_settings(request, response) AS {
+    'multi_region': TRY_CAST(coalesce(ct_member_text(request, 'isMultiRegionTrail'),
+                                      ct_member_text(response, 'isMultiRegionTrail')) AS BOOLEAN),
+    'global_service_events': TRY_CAST(coalesce(ct_member_text(request, 'includeGlobalServiceEvents'),
+                                               ct_member_text(response, 'includeGlobalServiceEvents')) AS BOOLEAN),
+    'log_file_validation': TRY_CAST(coalesce(ct_member_text(request, 'enableLogFileValidation'),
+                                             ct_member_text(response, 'logFileValidationEnabled')) AS BOOLEAN),
+    'log_file_validation_requested': TRY_CAST(ct_member_text(request, 'enableLogFileValidation') AS BOOLEAN),
+    'kms_key_id': coalesce(ct_member_text(request, 'kmsKeyId'), ct_member_text(response, 'kmsKeyId')),
+    's3_bucket_name': coalesce(ct_member_text(request, 's3BucketName'), ct_member_text(response, 's3BucketName')),
+    's3_key_prefix': coalesce(ct_member_text(request, 's3KeyPrefix'), ct_member_text(response, 's3KeyPrefix'))};
+
+-- IN-002: the selectors a PutEventSelectors puts (the request's, else the response's), basic and advanced, and the
+-- Insights types a PutInsightSelectors asks for.
+CREATE OR REPLACE MACRO ct_event_selectors(request, response) AS list_transform(
+    TRY_CAST(coalesce(ct_member_json(request, 'eventSelectors'), ct_member_json(response, 'eventSelectors')) AS JSON[]),
+    lambda s: {'read_write_type': ct_member_text(s, 'readWriteType'),
+               'include_management_events': lower(ct_member_text(s, 'includeManagementEvents')) = 'true',
+               'exclude_management_event_sources': ct_member_strings(s, 'excludeManagementEventSources'),
+               'data_resources': list_transform(TRY_CAST(ct_member_json(s, 'dataResources') AS JSON[]),
+                                                lambda d: {'type': ct_member_text(d, 'type'),
+                                                           'values': ct_member_strings(d, 'values')})});
+CREATE OR REPLACE MACRO ct_advanced_event_selectors(request, response) AS list_transform(
+    TRY_CAST(coalesce(ct_member_json(request, 'advancedEventSelectors'), ct_member_json(response, 'advancedEventSelectors'))
+             AS JSON[]),
+    lambda s: {'name': ct_member_text(s, 'name'),
+               'field_selectors': list_transform(TRY_CAST(ct_member_json(s, 'fieldSelectors') AS JSON[]),
+                   lambda f: {'field': ct_member_text(f, 'field'), 'equals': ct_member_strings(f, 'equals'),
+                              'starts_with': ct_member_strings(f, 'startsWith'),
+                              'ends_with': ct_member_strings(f, 'endsWith'),
+                              'not_equals': ct_member_strings(f, 'notEquals'),
+                              'not_starts_with': ct_member_strings(f, 'notStartsWith'),
+                              'not_ends_with': ct_member_strings(f, 'notEndsWith')})});
+CREATE OR REPLACE MACRO ct_insight_types(request) AS list_transform(
+    TRY_CAST(ct_member_json(request, 'insightSelectors') AS JSON[]), lambda i: ct_member_text(i, 'insightType'));

@@ -59,5 +59,33 @@ CREATE TABLE cloudtrail (
     policy_content             VARCHAR,
     policy_target_id           VARCHAR,    -- and targetId, else rootId
     -- PutBucketReplication: each rule's Destination.Bucket (last: sovaudit.schema appends the common columns)
-    replication_destinations   VARCHAR[]
+    replication_destinations   VARCHAR[],
+    -- What the checks read of the request and the response, typed at normalize (cloudtrail_macros.sql) so that no
+    -- check parses JSON; filled only for the events named. For IN-001, IN-002, KU-004, RT-001, XR-003, the report.
+    -- PutBucketLifecycle(Configuration): each LifecycleConfiguration.Rule (one, or a list)
+    lifecycle_rules            STRUCT(id VARCHAR, status VARCHAR, expiration_days INTEGER, expiration_date VARCHAR)[],
+    -- CreateGrant: requestParameters.granteePrincipal
+    grantee_principal          VARCHAR,
+    -- ScheduleKeyDeletion: requestParameters.pendingWindowInDays (NULL when not a whole number)
+    pending_window_in_days     INTEGER,
+    -- The trail events (CreateTrail, UpdateTrail, DeleteTrail, StartLogging, StopLogging, PutEventSelectors,
+    -- PutInsightSelectors): the trail the request names (trailName, else name: a name or an ARN), and the
+    -- response's trailARN
+    trail_name                 VARCHAR,
+    trail_arn                  VARCHAR,
+    -- The trail events: the trail settings they set, from the request, else the response (a field is NULL when the
+    -- event leaves it as it was)
+    trail_settings             STRUCT(multi_region BOOLEAN, global_service_events BOOLEAN, log_file_validation BOOLEAN,
+                                      log_file_validation_requested BOOLEAN, kms_key_id VARCHAR,
+                                      s3_bucket_name VARCHAR, s3_key_prefix VARCHAR),
+    -- PutEventSelectors: the basic and the advanced selectors it puts (the request's, else the response's)
+    event_selectors            STRUCT(read_write_type VARCHAR, include_management_events BOOLEAN,
+                                      exclude_management_event_sources VARCHAR[],
+                                      data_resources STRUCT(type VARCHAR, "values" VARCHAR[])[])[],
+    advanced_event_selectors   STRUCT(name VARCHAR,
+                                      field_selectors STRUCT(field VARCHAR, equals VARCHAR[], starts_with VARCHAR[],
+                                                             ends_with VARCHAR[], not_equals VARCHAR[],
+                                                             not_starts_with VARCHAR[], not_ends_with VARCHAR[])[])[],
+    -- PutInsightSelectors: the insightType of each Insights selector
+    insight_types              VARCHAR[]
 );
