@@ -37,10 +37,9 @@ control_plane AS (
                                regexp_extract(az.resource, '/accesspolicies/([^/]+)$', 1))
                ELSE format('access policy {}: object id(s) {} granted key permissions {}',
                            regexp_extract(az.resource, '/accesspolicies/([^/]+)$', 1),
-                           array_to_string(list_distinct(coalesce(json_extract_string(az.body,
-                               '$.properties.accessPolicies[*].objectId'), [])), ', '),
-                           coalesce(nullif(array_to_string(list_sort(list_distinct(coalesce(json_extract_string(az.body,
-                               '$.properties.accessPolicies[*].permissions.keys[*]'), []))), ', '), ''), 'none'))
+                           array_to_string(list_distinct(coalesce(az.access_policy_object_ids, [])), ', '),
+                           coalesce(nullif(array_to_string(list_sort(list_distinct(
+                               coalesce(az.access_policy_key_permissions, []))), ', '), ''), 'none'))
            END AS what
     FROM azure_changes AS az
     WHERE az.outcome = 'success'
