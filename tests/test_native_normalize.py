@@ -609,6 +609,81 @@ def test_every_branch_of_the_azure_mappings_and_the_router_gives_the_same_rows(a
     assert any(r["dest_region"] == "westeurope" for r in new.values())
 
 
+def _with_body(n: int, operation: str, **properties) -> dict:
+    event = activity_rest_event(datetime(2026, 9, 1, 12, tzinfo=UTC), operation, n=n)
+    event["properties"] = {**event["properties"], **{k: json.dumps(v) if isinstance(v, dict | list) else v
+                                                     for k, v in properties.items()}}
+    return event
+
+
+BODY_RECORDS = [
+    _with_body(0, "Microsoft.Storage/storageAccounts/managementPolicies/write", requestbody={"properties": {"policy": {
+        "rules": [{"name": "expire", "enabled": True, "definition": {"actions": {"baseBlob": {"delete": {
+            "daysAfterModificationGreaterThan": 30, "daysAfterCreationGreaterThan": "400"}}}}},
+                  {"name": "off", "enabled": False}, 5]}}}),
+    # '{}' says nothing: the responseBody is the body; its rules are no list
+    _with_body(1, "Microsoft.Storage/storageAccounts/managementPolicies/write", requestbody="{}",
+               responseBody={"properties": {"policy": {"rules": {"name": "one"}}}}),
+    # requestBody as an object, not a JSON string
+    {**(e := _with_body(2, "Microsoft.Insights/diagnosticSettings/write")), "properties": {**e["properties"],
+        "requestBody": {"properties": {"logs": [{"category": "AuditEvent", "enabled": True},
+                                                {"categoryGroup": "audit"}], "workspaceId": "/w/1"}}}},
+    _with_body(3, "Microsoft.KeyVault/vaults/accessPolicies/write", requestbody={"properties": {"accessPolicies": [
+        {"objectId": "o-1", "permissions": {"keys": ["get", "unwrapKey"]}}, {"objectId": "o-2"}]}}),
+    _with_body(4, "Microsoft.RecoveryServices/vaults/backupstorageconfig/write",
+               requestbody={"properties": {"crossRegionRestoreFlag": True}}),
+    _with_body(5, "Microsoft.RecoveryServices/vaults/write",
+               requestbody={"properties": {"redundancySettings": {"crossRegionRestore": "Enabled"}}}),
+    _with_body(6, "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems/write",
+               requestbody={"properties": {"sourceResourceId": "/subscriptions/s/x/storageAccounts/A"}}),
+    _with_body(7, "Microsoft.Authorization/policyExemptions/write", requestbody={"properties": {
+        "displayName": "<script>alert(1)</script>", "exemptionCategory": "Waiver", "policyAssignmentId": "/a/1"}}),
+    _with_body(8, "Microsoft.Storage/storageAccounts/write", requestbody={"location": "East US",
+                                                                         "sku": {"name": "Standard_GRS"}}),
+    _with_body(9, "Microsoft.Storage/storageAccounts/objectReplicationPolicies/write",
+               responseBody={"properties": {"destinationAccount": "/subscriptions/s/d"}}),
+    # no body: not JSON, empty; and a member outside its provider's operations is not read
+    _with_body(10, "Microsoft.Storage/storageAccounts/write", requestbody="{not json", responseBody=""),
+    _with_body(11, "Microsoft.Network/networkSecurityGroups/write", requestbody={"location": "westeurope",
+        "properties": {"policy": {"rules": []}, "logs": [], "accessPolicies": [{"objectId": "x"}]}}),
+]
+
+
+def test_the_body_columns_are_the_same_on_both_paths_and_hold_what_the_body_says(azure_db, tmp_path):
+    blob = json.dumps({"records": BODY_RECORDS}).encode()
+    old, new, old_reasons, new_reasons = _azure_both(azure_db, blob, tmp_path)
+    _assert_same_azure(old, new)
+    assert not old_reasons and not new_reasons
+    rows = [new[("azure_activity", i)] for i in range(len(BODY_RECORDS))]
+    assert [r["body_field"] for r in rows] == ["requestbody", "responseBody", "requestBody", *["requestbody"] * 6,
+                                               "responseBody", None, "requestbody"]
+    assert rows[0]["lifecycle_rules"] == [
+        {"name": "expire", "enabled": True, "delete_after_modification_days": 30.0,
+         "delete_after_creation_days": 400.0, "delete_after_last_access_days": None},
+        {"name": "off", "enabled": False, "delete_after_modification_days": None, "delete_after_creation_days": None,
+         "delete_after_last_access_days": None},
+        {"name": None, "enabled": True, "delete_after_modification_days": None, "delete_after_creation_days": None,
+         "delete_after_last_access_days": None}]
+    assert rows[1]["lifecycle_rules"] is None and json.loads(rows[1]["body"]) == {
+        "properties": {"policy": {"rules": {"name": "one"}}}}
+    assert rows[2]["diagnostic_logs"] == [{"category": "AuditEvent", "category_group": None, "enabled": True},
+                                          {"category": None, "category_group": "audit", "enabled": False}]
+    assert rows[2]["diagnostic_destination"] == "/w/1"
+    assert (rows[3]["access_policy_object_ids"], rows[3]["access_policy_key_permissions"]) == (
+        ["o-1", "o-2"], ["get", "unwrapKey"])
+    assert [rows[4]["cross_region_restore"], rows[5]["cross_region_restore"]] == ["true", "Enabled"]
+    assert rows[6]["backup_source_resource_id"] == "/subscriptions/s/x/storageAccounts/A"
+    assert (rows[7]["policy_display_name"], rows[7]["policy_exemption_category"], rows[7]["policy_assignment_id"]) == (
+        "<script>alert(1)</script>", "Waiver", "/a/1")
+    assert (rows[8]["body_location"], rows[8]["body_sku_name"]) == ("East US", "Standard_GRS")
+    assert rows[9]["replication_destination_account"] == "/subscriptions/s/d" and rows[9]["dest_resource"] is None
+    assert all(v is None for k, v in rows[10].items() if k.startswith(("body", "lifecycle", "diagnostic", "access")))
+    assert rows[11]["body_location"] == "westeurope"
+    assert (rows[11]["lifecycle_rules"], rows[11]["diagnostic_logs"], rows[11]["access_policy_object_ids"]) == (
+        None, None, None)
+    assert [r["status_code"] for r in rows] == [BODY_RECORDS[0]["properties"]["statusCode"]] * len(rows)
+
+
 def test_the_azure_routing_rule_is_one_rule_on_a_record_and_on_a_batch():
     """`route` gives each combination of facts the same table whether it runs on one record (detect_table) or on
     a batch's columns."""

@@ -20,15 +20,9 @@ WITH settings AS (
     SELECT az.*,
            split_part(az.resource, '/providers/microsoft.insights/diagnosticsettings/', 1) AS monitored,
            regexp_extract(az.resource, '/diagnosticsettings/([^/]+)$', 1) AS setting,
-           list_transform(coalesce(CAST(json_extract(az.body, '$.properties.logs') AS JSON[]), []),
-                          lambda l: {'name': coalesce(json_extract_string(l, '$.category'),
-                                                      json_extract_string(l, '$.categoryGroup')),
-                                     'enabled': coalesce(json_extract_string(l, '$.enabled'), 'false') = 'true'})
-               AS logs,
-           coalesce(json_extract_string(az.body, '$.properties.storageAccountId'),
-                    json_extract_string(az.body, '$.properties.workspaceId'),
-                    json_extract_string(az.body, '$.properties.eventHubAuthorizationRuleId'),
-                    json_extract_string(az.body, '$.properties.marketplacePartnerId')) AS destination
+           list_transform(coalesce(az.diagnostic_logs, []),
+                          lambda l: {'name': coalesce(l.category, l.category_group), 'enabled': l.enabled}) AS logs,
+           az.diagnostic_destination AS destination
     FROM azure_changes AS az
     WHERE az.op IN ('microsoft.insights/diagnosticsettings/write', 'microsoft.insights/diagnosticsettings/delete')
       AND az.outcome IN ('success', 'failure')

@@ -37,11 +37,10 @@ control_plane AS (
                         || ': the activity log does not carry the request body, so who was granted what is not '
                         || 'known from the logs'
                ELSE 'access policy ' || regexp_extract(az.resource, '/accesspolicies/([^/]+)$', 1)
-                    || ': object id(s) ' || array_to_string(list_distinct(coalesce(json_extract_string(az.body,
-                               '$.properties.accessPolicies[*].objectId'), [])), ', ')
+                    || ': object id(s) ' || array_to_string(list_distinct(coalesce(az.access_policy_object_ids, [])), ', ')
                     || ' granted key permissions '
-                    || coalesce(nullif(array_to_string(list_sort(list_distinct(coalesce(json_extract_string(az.body,
-                               '$.properties.accessPolicies[*].permissions.keys[*]'), []))), ', '), ''), 'none')
+                    || coalesce(nullif(array_to_string(list_sort(list_distinct(
+                           coalesce(az.access_policy_key_permissions, []))), ', '), ''), 'none')
            END AS what
     FROM azure_changes AS az
     WHERE az.outcome = 'success'

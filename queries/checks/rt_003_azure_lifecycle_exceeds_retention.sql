@@ -25,17 +25,14 @@ WITH policies AS (
       AND az.outcome = 'success'
 ),
 rules AS (
-    SELECT p.correlation, p.resource, unnest(CAST(json_extract(p.body, '$.properties.policy.rules') AS JSON[])) AS rule
+    SELECT p.correlation, p.resource, unnest(p.lifecycle_rules) AS rule
     FROM policies AS p
-    WHERE json_type(p.body, '$.properties.policy.rules') = 'ARRAY'
+    WHERE p.lifecycle_rules IS NOT NULL
 ),
 expiry AS (
     SELECT correlation, resource,
-           max(greatest(
-               TRY_CAST(json_extract_string(rule, '$.definition.actions.baseBlob.delete.daysAfterModificationGreaterThan') AS DOUBLE),
-               TRY_CAST(json_extract_string(rule, '$.definition.actions.baseBlob.delete.daysAfterCreationGreaterThan') AS DOUBLE),
-               TRY_CAST(json_extract_string(rule, '$.definition.actions.baseBlob.delete.daysAfterLastAccessTimeGreaterThan') AS DOUBLE)))
-               FILTER (WHERE coalesce(json_extract_string(rule, '$.enabled'), 'true') = 'true') AS max_days,
+           max(greatest(rule.delete_after_modification_days, rule.delete_after_creation_days,
+                        rule.delete_after_last_access_days)) FILTER (WHERE rule.enabled) AS max_days,
            count(*) AS rule_count
     FROM rules GROUP BY correlation, resource
 ),

@@ -25,8 +25,7 @@ WITH s3_replication AS (
 ),
 azure_replication AS (
     SELECT az.evidence, az.first_seen AS time, az.last_seen AS last_time, az.actor, az.region, az.resource,
-           lower(coalesce(az.dest_resource, json_extract_string(az.body, '$.properties.destinationAccount')))
-               AS destination,
+           lower(coalesce(az.dest_resource, az.replication_destination_account)) AS destination,
            az.dest_region AS known_region
     FROM azure_changes AS az
     WHERE az.op = 'microsoft.storage/storageaccounts/objectreplicationpolicies/write' AND az.outcome = 'success'

@@ -36,7 +36,8 @@ fields AS MATERIALIZED (
         coalesce(j.eventTimestamp, j.time) AS _time_text,
         coalesce(j.claims, j.identity->'$.claims') AS _claims_json,
         coalesce(j.resourceId, j.authorization->>'$.scope', j.identity->>'$.authorization.scope') AS _resource_id,
-        json_extract_string(j.properties, ['$.eventDataId', '$.statusCode', '$.userAgent', '$.requestbody']) AS _p
+        json_extract_string(j.properties, ['$.eventDataId', '$.statusCode', '$.userAgent', '$.requestbody',
+                                            '$.requestBody', '$.responseBody']) AS _p
     FROM raw
 ),
 typed AS MATERIALIZED (
@@ -50,8 +51,17 @@ typed AS MATERIALIZED (
                  azure_configured_location(_resource_id, $loc_patterns, $loc_regions)) AS _region,
         -- Object replication: the destination account named in the request body, when it was logged.
         CASE WHEN lower(_op) = 'microsoft.storage/storageaccounts/objectreplicationpolicies/write' AND json_valid(_p[4])
-             THEN json_extract_string(_p[4], '$.properties.destinationAccount') END AS _dest
+             THEN json_extract_string(_p[4], '$.properties.destinationAccount') END AS _dest,
+        azure_body_index(_p[4:6]) AS _body_index
     FROM fields
+),
+bodied AS (
+    SELECT typed.*, CASE WHEN _body_index IS NOT NULL THEN json(_p[3 + _body_index]) END AS _body
+    FROM typed
+),
+facts AS (
+    SELECT bodied.*, azure_body_facts(_op_l, _body, azure_body_strings(_body)) AS _facts
+    FROM bodied
 )
 SELECT
     CASE WHEN _rest THEN 'rest' ELSE 'resource_log' END AS record_shape,
@@ -88,6 +98,22 @@ SELECT
     j.httpRequest AS http_request,
     j.properties AS properties,
     j.relatedEvents AS related_events,
+    _p[2] AS status_code,
+    _body AS body,
+    ['requestbody', 'requestBody', 'responseBody'][_body_index] AS body_field,
+    _facts.body_location AS body_location,
+    _facts.body_sku_name AS body_sku_name,
+    _facts.lifecycle_rules AS lifecycle_rules,
+    _facts.diagnostic_logs AS diagnostic_logs,
+    _facts.diagnostic_destination AS diagnostic_destination,
+    _facts.access_policy_object_ids AS access_policy_object_ids,
+    _facts.access_policy_key_permissions AS access_policy_key_permissions,
+    _facts.cross_region_restore AS cross_region_restore,
+    _facts.backup_source_resource_id AS backup_source_resource_id,
+    _facts.policy_display_name AS policy_display_name,
+    _facts.policy_exemption_category AS policy_exemption_category,
+    _facts.policy_assignment_id AS policy_assignment_id,
+    _facts.replication_destination_account AS replication_destination_account,
 
     -- common columns ---------------------------------------------------------------------------
     coalesce(nullif(j.eventDataId, ''), nullif(_p[1], ''), nullif(j.id, ''), azure_record_hash(r)) AS event_uid,
@@ -136,4 +162,4 @@ SELECT
         WHEN _time IS NULL THEN 'event time is not a timestamp: ' || left(_time_text, 64)
         ELSE future_time_problem('event time', _time_text, _time, $pull_started)
     END AS _problem
-FROM typed
+FROM facts

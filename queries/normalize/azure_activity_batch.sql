@@ -1,7 +1,7 @@
 -- Normalize one or more Azure blobs' activity-log records, as the native extractor took them, into rows of the
 -- `azure_activity` table: the same rows as azure_activity.sql (tests/test_native_normalize.py holds them to it),
--- with no JSON parsing but of the few values whose shape varies (a field that is a string or {value, ...}, an object
--- replication's request body, which the log holds as a JSON string). queries/normalize/azure.fields.toml names the
+-- with no JSON parsing but of the few values whose shape varies (a field that is a string or {value, ...}) and of the
+-- operation's body, which the log holds as a JSON string (azure_macros.sql: azure_body_facts). queries/normalize/azure.fields.toml names the
 -- fields; sovaudit.sources.azure.preparer routes the records here.
 --
 -- Reads: `extracted`, the Arrow record batch of sovaudit.ingest.extract (registered under that name), with
@@ -42,8 +42,20 @@ typed AS MATERIALIZED (
         -- Object replication: the destination account named in the request body, when it was logged.
         CASE WHEN lower(_op) = 'microsoft.storage/storageaccounts/objectreplicationpolicies/write'
                   AND json_valid(_pa_request_body)
-             THEN json_extract_string(_pa_request_body, '$.properties.destinationAccount') END AS _dest
+             THEN json_extract_string(_pa_request_body, '$.properties.destinationAccount') END AS _dest,
+        azure_body_index([_pa_request_body, _pa_request_body_camel, _pa_response_body]) AS _body_index
     FROM fields
+),
+bodied AS (
+    SELECT
+        typed.*,
+        CASE WHEN _body_index IS NOT NULL
+             THEN json([_pa_request_body, _pa_request_body_camel, _pa_response_body][_body_index]) END AS _body
+    FROM typed
+),
+facts AS (
+    SELECT bodied.*, azure_body_facts(_op_l, _body, azure_body_strings(_body)) AS _facts
+    FROM bodied
 )
 SELECT
     _position,
@@ -58,6 +70,22 @@ SELECT
     _sub_status_text AS sub_status,
     TRY_CAST(_duration_ms AS BIGINT) AS duration_ms,
     CASE WHEN _top_claims THEN _claims ELSE _identity_claims END AS claims,
+    _pa_status_code AS status_code,
+    _body AS body,
+    ['requestbody', 'requestBody', 'responseBody'][_body_index] AS body_field,
+    _facts.body_location AS body_location,
+    _facts.body_sku_name AS body_sku_name,
+    _facts.lifecycle_rules AS lifecycle_rules,
+    _facts.diagnostic_logs AS diagnostic_logs,
+    _facts.diagnostic_destination AS diagnostic_destination,
+    _facts.access_policy_object_ids AS access_policy_object_ids,
+    _facts.access_policy_key_permissions AS access_policy_key_permissions,
+    _facts.cross_region_restore AS cross_region_restore,
+    _facts.backup_source_resource_id AS backup_source_resource_id,
+    _facts.policy_display_name AS policy_display_name,
+    _facts.policy_exemption_category AS policy_exemption_category,
+    _facts.policy_assignment_id AS policy_assignment_id,
+    _facts.replication_destination_account AS replication_destination_account,
 
     -- common columns ---------------------------------------------------------------------------
     coalesce(nullif(event_data_id, ''), nullif(_pa_event_data_id, ''), nullif(id, ''),
@@ -106,4 +134,4 @@ SELECT
         WHEN _time IS NULL THEN 'event time is not a timestamp: ' || left(_time_text, 64)
         ELSE future_time_problem('event time', _time_text, _time, $pull_started)
     END AS _problem
-FROM typed
+FROM facts

@@ -211,22 +211,19 @@ WITH enabled AS (
     FROM checks.azure_changes
     WHERE outcome = 'success'
       AND (op = 'microsoft.recoveryservices/vaults/backupstorageconfig/write'
-           AND lower(coalesce(json_extract_string(body, ['$.properties.crossRegionRestoreFlag',
-                                                         '$.properties.crossregionrestoreflag'])[1], '')) = 'true'
+           AND lower(coalesce(cross_region_restore, '')) = 'true'
            OR op = 'microsoft.recoveryservices/vaults/write'
-           AND lower(coalesce(json_extract_string(body, '$.properties.redundancySettings.crossRegionRestore'),
-                              '')) = 'enabled')
+           AND lower(coalesce(cross_region_restore, '')) = 'enabled')
 ),
 protected_items AS (
     SELECT DISTINCT
            lower(regexp_extract(resource, '^(.*/providers/microsoft\.recoveryservices/vaults/[^/]+)', 1)) AS vault,
-           lower(json_extract_string(properties, ['$.requestbody', '$.requestBody'])[1]::JSON
-                 ->> '$.properties.sourceResourceId') AS item
+           lower(backup_source_resource_id) AS item
     FROM main.azure_activity
     WHERE lower(operation_name)
           = 'microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/protecteditems/write'
       AND outcome = 'success'
-      AND json_valid(json_extract_string(properties, ['$.requestbody', '$.requestBody'])[1])
+      AND body_field = 'requestbody'
 ),
 classed AS (
     SELECT DISTINCT e.vault, p.class_name, CAST(NULL AS VARCHAR) AS item

@@ -79,13 +79,13 @@ azure AS (
            az.actor, az.src_ip,
            CASE WHEN az.op = 'microsoft.authorization/policyassignments/delete'
                 THEN concat_ws(' ', 'policy assignment', regexp_extract(az.resource, '[^/]+$'),
-                               '(' || json_extract_string(az.body, '$.properties.displayName') || ')')
+                               '(' || az.policy_display_name || ')')
                 ELSE concat_ws(' ', 'policy exemption', regexp_extract(az.resource, '[^/]+$'),
-                               '(' || json_extract_string(az.body, '$.properties.exemptionCategory') || ')') END
+                               '(' || az.policy_exemption_category || ')') END
                AS policy,
            coalesce(nullif(split_part(az.resource, '/providers/microsoft.authorization/', 1), ''), '/') AS target,
            CASE WHEN az.op = 'microsoft.authorization/policyassignments/delete' THEN 'deleted at'
-                ELSE 'exempting from ' || coalesce(lower(json_extract_string(az.body, '$.properties.policyAssignmentId')),
+                ELSE 'exempting from ' || coalesce(lower(az.policy_assignment_id),
                                                    'an assignment the log does not name') || ' written at' END AS what,
            regexp_matches(lower(concat_ws(' ', az.resource, CAST(az.body AS VARCHAR))),
                           'allowed[-_ ]?locations|e56962a6-4747-49cd-b67b-bf8b01975c4c|e765b5de-1225-4ba3-bd56-1ac6695af988')

@@ -96,14 +96,14 @@ rds_replicas AS (
 ),
 azure_grs AS (
     SELECT az.evidence, az.first_seen AS time, az.action, split_part(az.resource, '/', 3) AS account,
-           coalesce(checks.region_key(json_extract_string(az.body, '$.location')), az.region) AS region,
+           coalesce(checks.region_key(az.body_location), az.region) AS region,
            az.actor, az.src_ip,
            'Azure storage account' AS kind,
-           'set to ' || json_extract_string(az.body, '$.sku.name') || ': Azure keeps a geo-redundant copy' AS how,
+           'set to ' || az.body_sku_name || ': Azure keeps a geo-redundant copy' AS how,
            az.resource AS source
     FROM checks.azure_changes AS az
     WHERE az.op = 'microsoft.storage/storageaccounts/write' AND az.outcome = 'success'
-      AND regexp_matches(upper(json_extract_string(az.body, '$.sku.name')), '_(RA)?G(Z)?RS$')
+      AND regexp_matches(upper(az.body_sku_name), '_(RA)?G(Z)?RS$')
 ),
 azure_replicas AS (
     SELECT a.evidence, a.time, a.action, a.account, a.region, a.actor, a.src_ip, a.kind, a.how, a.source,

@@ -51,7 +51,7 @@ aws AS (
 ),
 azure AS (
     SELECT az.evidence, az.first_seen AS time, az.action, split_part(az.resource, '/', 3) AS account,
-           coalesce(checks.region_key(json_extract_string(az.body, '$.location')), az.region) AS region,
+           coalesce(checks.region_key(az.body_location), az.region) AS region,
            az.actor, az.src_ip, 'storage account' AS kind, az.resource AS store
     FROM checks.azure_changes AS az
     WHERE az.op = 'microsoft.storage/storageaccounts/write' AND az.outcome = 'success'
