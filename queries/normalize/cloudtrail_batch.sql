@@ -111,7 +111,7 @@ targets AS (
 SELECT
     _position,
     -- The typed columns of cloudtrail_macros.sql (IN-001, IN-002, KU-004, RT-001, XR-003, the report).
-    lifecycle_rules, replication_destinations, grantee_principal, pending_window_in_days, trail_name, trail_arn,
+    lifecycle_rules, grantee_principal, pending_window_in_days, trail_name, trail_arn,
     trail_settings, event_selectors, advanced_event_selectors, insight_types,
     -- Every ARN the record mentions, sorted: the resource and destination, the key, and those named above
     -- (cloudtrail_finish.sql adds a resource it names).
