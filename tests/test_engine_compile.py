@@ -79,6 +79,17 @@ def test_duckdb_only_functions_get_their_counterparts():
         "REGEXP_EXTRACT(k, ':([0-9]+):key/(mrk-.+)', 2) AS id) AS m FROM t")
 
 
+def test_distinct_lists_computed_intervals_and_list_booleans():
+    assert spark("SELECT list(DISTINCT x) FROM t") == \
+        "SELECT ARRAY_DISTINCT(TRANSFORM(COLLECT_LIST(STRUCT(x AS v)), s -> s.v)) FROM t"
+    assert spark("SELECT t + INTERVAL (n) HOUR, INTERVAL 3 DAY FROM t") == \
+        "SELECT t + MAKE_DT_INTERVAL(0, (n), 0, 0), INTERVAL '3' DAY FROM t"
+    with pytest.raises(CompileError, match="days, hours, minutes or seconds"):
+        spark("SELECT INTERVAL (n) MONTH FROM t")
+    assert spark("SELECT list_bool_or(a), list_bool_and(b) FROM t") == \
+        "SELECT EXISTS(a, x -> x), FORALL(b, x -> x) FROM t"
+
+
 def test_duckdb_runs_the_source_as_written():
     """The duckdb dialect only expands and binds; the result is the same rows as the source on DuckDB."""
     con = duckdb.connect()

@@ -24,6 +24,7 @@ DIALECTS = ("duckdb", "spark", "trino", "athena")
 _SCHEMAS = ("checks", "main")
 # to_days(n) -> make_dt_interval(n, 0, 0, 0): the position of n among days, hours, minutes, seconds.
 _INTERVAL_PARTS = {"to_days": 0, "to_hours": 1, "to_minutes": 2, "to_seconds": 3}
+_INTERVAL_UNITS = ("DAY", "HOUR", "MINUTE", "SECOND")
 
 
 class CompileError(ValueError):
@@ -216,6 +217,9 @@ class Compiler:
                     raise CompileError("list(… ORDER BY … DESC) is not portable yet: order ascending")
                 keys.append(ordered.this)
             inner = inner.this
+        distinct = isinstance(inner, exp.Distinct)
+        if distinct:
+            [inner] = inner.expressions
         fields = [exp.PropertyEQ(this=exp.to_identifier(f"k{i}"), expression=k.copy()) for i, k in enumerate(keys)]
         fields.append(exp.PropertyEQ(this=exp.to_identifier("v"), expression=inner.copy()))
         collected: exp.Expression = exp.Anonymous(this="collect_list", expressions=[exp.Struct(expressions=fields)])
@@ -226,7 +230,9 @@ class Compiler:
         element = exp.to_identifier("s")
         lam = exp.Lambda(this=exp.Dot(this=exp.column("s"), expression=exp.to_identifier("v")),
                          expressions=[element])
-        return exp.Anonymous(this="transform", expressions=[collected, lam])
+        values: exp.Expression = exp.Anonymous(this="transform", expressions=[collected, lam])
+        # DISTINCT: each value once, where it first comes in the order (DuckDB sorts by the value itself there).
+        return exp.Anonymous(this="array_distinct", expressions=[values]) if distinct else values
 
     def _regexp_replace(self, node: exp.Expression) -> exp.Expression:
         if not isinstance(node, exp.RegexpReplace):
@@ -259,6 +265,14 @@ class Compiler:
         if isinstance(node, exp.ToDays):
             return exp.Anonymous(this="make_dt_interval", expressions=[
                 node.this.copy(), *(exp.Literal.number(0) for _ in range(3))])
+        if isinstance(node, exp.Interval) and not (isinstance(node.this, exp.Literal)):
+            unit = node.unit.name.upper() if node.unit is not None else ""
+            if unit.rstrip("S") not in _INTERVAL_UNITS:
+                raise CompileError(f"INTERVAL (…) {unit}: a computed interval is portable in days, hours, minutes or "
+                                   "seconds")
+            parts: list[exp.Expression] = [exp.Literal.number(0) for _ in range(4)]
+            parts[_INTERVAL_UNITS.index(unit.rstrip("S"))] = node.this.copy()
+            return exp.Anonymous(this="make_dt_interval", expressions=parts)
         if isinstance(node, exp.RegexpFullMatch):
             anchored = exp.DPipe(this=exp.DPipe(this=exp.Literal.string("^(?:"), expression=node.expression.copy()),
                                  expression=exp.Literal.string(")$"))
@@ -267,6 +281,10 @@ class Compiler:
             return node
         name = node.name.lower()
         args = [a.copy() for a in node.expressions]
+        if name in ("list_bool_or", "list_bool_and") and len(args) == 1:
+            x = exp.to_identifier("x")
+            lam = exp.Lambda(this=exp.column("x"), expressions=[x])
+            return exp.Anonymous(this="exists" if name == "list_bool_or" else "forall", expressions=[args[0], lam])
         if name in _INTERVAL_PARTS and len(args) == 1:
             parts: list[exp.Expression] = [exp.Literal.number(0) for _ in range(4)]
             parts[_INTERVAL_PARTS[name]] = args[0]
