@@ -127,7 +127,7 @@ def test_sovaudit_check_refuses_a_user_check_that_breaks_the_subset_in_one_line(
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
-    assert re.fullmatch(r"error: \S+cu_001\.sql:12: len\(\): strings or lists: sqlglot cannot tell; write "
+    assert re.fullmatch(r"error: \S+cu_001\.sql:11: len\(\): strings or lists: sqlglot cannot tell; write "
                         r"`length\(s\)` for text, `array_length\(xs\)` for lists", lines[0]), lines[0]
     assert proc.stdout == ""
 
