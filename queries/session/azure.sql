@@ -34,9 +34,11 @@ operations AS (
         -- an operation whose records include a failure failed; one only Started has not been seen to finish
         CASE WHEN bool_or(outcome = 'failure') THEN 'failure'
              WHEN bool_and(phase IN ('started', 'start')) THEN 'started' ELSE 'success' END AS outcome,
-        string_agg(DISTINCT error_code, ', ') AS error_code,
+        CASE WHEN count(error_code) > 0 THEN array_to_string(list_sort(list_distinct(list(error_code))), ', ') END
+            AS error_code,
         -- the HTTP status of the finished operation (Created: a PUT that made the resource)
-        string_agg(DISTINCT status_code, ', ') AS status_code,
+        CASE WHEN count(status_code) > 0 THEN array_to_string(list_sort(list_distinct(list(status_code))), ', ') END
+            AS status_code,
         min(dest_resource) AS dest_resource, min(dest_region) AS dest_region,
         arg_min(facts, body_rank) AS facts,
         count(*) AS records,

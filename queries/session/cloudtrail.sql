@@ -13,12 +13,6 @@ WHERE event_name IN ('StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelec
                      'DeleteBucketLifecycle', 'ScheduleKeyDeletion', 'DisableKey', 'DisableKeyRotation',
                      'PutKeyPolicy', 'CreateGrant');
 
--- A request or response field by its name as CloudTrail logs it (camelCase, `readWriteType`) or as the API and
--- SDKs spell it (PascalCase, `ReadWriteType`). Only guardrails.sql still reads JSON through it; the CloudTrail
--- checks read the typed columns normalize writes (cloudtrail_macros.sql).
-CREATE OR REPLACE MACRO checks.ct_text(j, name) AS
-    coalesce(json_extract_string(j, '$.' || name), json_extract_string(j, '$.' || upper(name[1]) || name[2:]));
-
 -- An advanced event selector's field selectors on one field (`name` in lower case; the field matched in any case).
 CREATE OR REPLACE MACRO checks.selector_fields(field_selectors, name) AS
     list_filter(coalesce(field_selectors, []), lambda f: lower(f.field) = name);
@@ -31,7 +25,7 @@ CREATE OR REPLACE VIEW checks.trail_changes AS
 SELECT event_uid, time, event_name, account, region, actor, src_ip, trail_settings, event_selectors,
        advanced_event_selectors, insight_types,
        coalesce(trail_arn, CASE WHEN starts_with(trail_name, 'arn:') THEN trail_name END,
-                format('arn:aws:cloudtrail:{}:{}:trail/{}', region, account, trail_name)) AS trail
+                'arn:aws:cloudtrail:' || region || ':' || account || ':trail/' || trail_name) AS trail
 FROM main.cloudtrail
 WHERE event_name IN ('CreateTrail', 'UpdateTrail', 'DeleteTrail', 'PutEventSelectors', 'PutInsightSelectors')
   AND outcome = 'success' AND (trail_name IS NOT NULL OR trail_arn IS NOT NULL);

@@ -32,7 +32,7 @@ SELECT table_name, source_name, source_type, run_id, seq,
        CASE WHEN from_files OR failures > 0 THEN last_time
             ELSE greatest(asked_until, last_time) END AS until,
        CASE WHEN from_files THEN 'the records of its files'
-            WHEN failures > 0 THEN format('the records it stored ({} input(s) failed)', failures)
+            WHEN failures > 0 THEN 'the records it stored (' || CAST(failures AS VARCHAR) || ' input(s) failed)'
             WHEN window_since IS NOT NULL THEN 'its --since'
             WHEN previous_until IS NOT NULL THEN 'from where the previous pull of the source ended'
             ELSE 'from its first record' END AS basis
@@ -58,6 +58,7 @@ islands AS (
     FROM ordered
 )
 SELECT table_name, min(since) AS since, max(until) AS until,
-       string_agg(DISTINCT source_name, ', ' ORDER BY source_name) AS sources, count(*) AS pulls
+       CASE WHEN count(source_name) > 0
+            THEN array_to_string(list_sort(list_distinct(list(source_name))), ', ') END AS sources, count(*) AS pulls
 FROM islands
 GROUP BY table_name, island;

@@ -84,8 +84,8 @@ plans AS (
 copies AS (
     SELECT c.*, x.way, x.plan, x.rule, x.recovery_point, x.destination,
            CASE WHEN starts_with(x.vault, 'arn:') THEN x.vault
-                ELSE format('arn:{}:backup:{}:{}:backup-vault:{}', checks.aws_partition(c.region), c.region,
-                            c.account, x.vault) END AS source_vault,
+                ELSE 'arn:' || checks.aws_partition(c.region) || ':backup:' || c.region || ':' || c.account
+                     || ':backup-vault:' || x.vault END AS source_vault,
            nullif(split_part(x.destination, ':', 4), '') AS dest_region
     FROM calls AS c
     JOIN (SELECT * FROM jobs UNION ALL SELECT * FROM plans) AS x ON x.event_uid = c.event_uid
@@ -131,13 +131,13 @@ copies AS (
            c.region AS dest_region,
            coalesce(n.new_arn, CASE
                WHEN c.event_name = 'CopySnapshot' AND n.new_id IS NOT NULL
-                   THEN format('arn:{}:ec2:{}::snapshot/{}', checks.aws_partition(c.region), c.region, n.new_id)
+                   THEN 'arn:' || checks.aws_partition(c.region) || ':ec2:' || c.region || '::snapshot/' || n.new_id
                WHEN c.event_name = 'CopyImage' AND n.new_id IS NOT NULL
-                   THEN format('arn:{}:ec2:{}::image/{}', checks.aws_partition(c.region), c.region, n.new_id)
+                   THEN 'arn:' || checks.aws_partition(c.region) || ':ec2:' || c.region || '::image/' || n.new_id
                WHEN n.target IS NOT NULL
-                   THEN format('arn:{}:rds:{}:{}:{}:{}', checks.aws_partition(c.region), c.region, c.account,
-                               CASE WHEN c.event_name = 'CopyDBSnapshot' THEN 'snapshot' ELSE 'cluster-snapshot' END,
-                               lower(n.target)) END) AS destination
+                   THEN 'arn:' || checks.aws_partition(c.region) || ':rds:' || c.region || ':' || c.account || ':'
+                        || CASE WHEN c.event_name = 'CopyDBSnapshot' THEN 'snapshot' ELSE 'cluster-snapshot' END
+                        || ':' || lower(n.target) END) AS destination
     FROM calls AS c JOIN named AS n ON n.event_uid = c.event_uid
 )
 SELECT x.*, rc.class_name, rc.home, src.jurisdiction AS source_jurisdiction, dest.jurisdiction AS dest_jurisdiction

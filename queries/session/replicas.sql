@@ -41,11 +41,12 @@ dynamodb AS (
 dynamodb_replicas AS (
     SELECT [event_uid] AS evidence, time, event_name AS action, account, region, actor, src_ip,
            'DynamoDB table' AS kind, 'given the replica ' AS how,
-           format('arn:{}:dynamodb:{}:{}:table/{}', partition, region, account, table_name) AS source,
+           'arn:' || partition || ':dynamodb:' || region || ':' || account || ':table/' || table_name AS source,
            region AS source_region,
-           format('arn:{}:dynamodb:{}:{}:table/{}', partition, replica_region, account, table_name) AS replica,
+           'arn:' || partition || ':dynamodb:' || replica_region || ':' || account || ':table/' || table_name
+               AS replica,
            replica_region,
-           [format('arn:{}:dynamodb::{}:global-table/{}', partition, account, table_name)] AS also_named
+           ['arn:' || partition || ':dynamodb::' || account || ':global-table/' || table_name] AS also_named
     FROM dynamodb
     WHERE table_name IS NOT NULL AND replica_region IS NOT NULL AND replica_region <> region
 ),
@@ -79,15 +80,15 @@ rds_replicas AS (
            CASE WHEN r.global_cluster IS NOT NULL THEN g.primary_cluster
                 WHEN r.event_name = 'CreateDBCluster' THEN r.replication_source
                 WHEN starts_with(r.source_instance, 'arn:') THEN r.source_instance
-                ELSE format('arn:{}:rds:{}:{}:db:{}', r.partition, r.region, r.account, lower(r.source_instance))
+                ELSE 'arn:' || r.partition || ':rds:' || r.region || ':' || r.account || ':db:' || lower(r.source_instance)
            END AS source,
            CASE WHEN r.event_name = 'CreateDBCluster'
-                THEN format('arn:{}:rds:{}:{}:cluster:{}', r.partition, r.region, r.account, r.cluster_name)
-                ELSE format('arn:{}:rds:{}:{}:db:{}', r.partition, r.region, r.account, r.instance_name) END
+                THEN 'arn:' || r.partition || ':rds:' || r.region || ':' || r.account || ':cluster:' || r.cluster_name
+                ELSE 'arn:' || r.partition || ':rds:' || r.region || ':' || r.account || ':db:' || r.instance_name END
                AS replica,
            r.region AS replica_region,
            CASE WHEN r.global_cluster IS NOT NULL
-                THEN [format('arn:{}:rds::{}:global-cluster:{}', r.partition, r.account, r.global_cluster)]
+                THEN ['arn:' || r.partition || ':rds::' || r.account || ':global-cluster:' || r.global_cluster]
                 ELSE [] END AS also_named
     FROM rds AS r
     LEFT JOIN global_clusters AS g ON g.global_cluster = r.global_cluster

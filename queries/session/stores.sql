@@ -38,14 +38,13 @@ aws AS (
                 WHEN 'rds.amazonaws.com' THEN CASE WHEN event_name = 'CreateDBCluster' THEN 'RDS cluster'
                                                    ELSE 'RDS instance' END END AS kind,
            CASE WHEN event_name = 'CreateDBCluster'
-                THEN format('arn:{}:rds:{}:{}:cluster:{}', split_part(coalesce(resource, 'arn:aws'), ':', 2), region,
-                            account, lower(db_cluster_identifier))
+                THEN 'arn:' || split_part(coalesce(resource, 'arn:aws'), ':', 2) || ':rds:' || region || ':' || account
+                     || ':cluster:' || lower(db_cluster_identifier)
                 WHEN event_source = 'rds.amazonaws.com'
-                THEN format('arn:{}:rds:{}:{}:db:{}', split_part(coalesce(resource, 'arn:aws'), ':', 2), region,
-                            account, lower(db_instance_identifier))
+                THEN 'arn:' || split_part(coalesce(resource, 'arn:aws'), ':', 2) || ':rds:' || region || ':' || account
+                     || ':db:' || lower(db_instance_identifier)
                 WHEN event_name = 'CreateVolume'
-                THEN coalesce(format('arn:aws:ec2:{}:{}:volume/', region, account)
-                              || volume_id, resource)
+                THEN coalesce('arn:aws:ec2:' || region || ':' || account || ':volume/' || volume_id, resource)
                 ELSE resource END AS store
     FROM ct
 ),

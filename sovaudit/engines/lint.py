@@ -86,12 +86,18 @@ def _token_violations(path: str, tokens: list[Token]) -> list[Violation]:
     return found
 
 
+def _children(node: exp.Expression) -> list[exp.Expression]:
+    """A node's direct children, an ORDER BY inside the call seen through: `string_agg(DISTINCT x, ', ' ORDER BY x)`
+    parses as GroupConcat(Order(Distinct(x)))."""
+    return [c.this if isinstance(c, exp.Order) and c.this is not None else c for c in node.iter_expressions()]
+
+
 def _node_matches(node: exp.Expression, spec: dict[str, str]) -> bool:
     if type(node).__name__ != spec["class"]:
         return False
     if "arg" in spec and not node.args.get(spec["arg"]):
         return False
-    if "child" in spec and not any(type(c).__name__ == spec["child"] for c in node.iter_expressions()):
+    if "child" in spec and not any(type(c).__name__ == spec["child"] for c in _children(node)):
         return False
     if "type" in spec:
         wanted = exp.DataType.Type[spec["type"]]
