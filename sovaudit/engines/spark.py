@@ -121,7 +121,7 @@ class SparkConnection:
         frame.createOrReplaceTempView(name)
 
     def cache(self, name: str) -> None:
-        self.spark.sql(f"CACHE TABLE {name}")
+        self.spark.sql(f"CACHE LAZY TABLE {name}")
         self.cached.append(name)
 
     def close(self) -> None:
