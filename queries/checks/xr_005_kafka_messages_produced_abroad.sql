@@ -14,9 +14,9 @@
 -- remediation: Find the producer that sets this region_origin (the headers and offsets are in the
 --   evidence); move it into the home jurisdiction, declare the transfer, or correct the header if the
 --   producer mislabels its region.
--- Each place (the header's and the cluster's region) is a region code, an Azure location or a country code:
--- its region's jurisdiction, else its country's.
 WITH origins AS (
+    -- each place (the header's and the cluster's region) is a region code, an Azure location or a country
+    -- code: its region's jurisdiction, else its country's
     SELECT l.*, coalesce(origin_region.jurisdiction, origin_country.jurisdiction) AS origin_jurisdiction,
            coalesce(served.jurisdiction, served_country.jurisdiction) AS region_jurisdiction
     FROM kafka_lineage AS l
