@@ -44,6 +44,12 @@ EXCLUDED = [
     ("bytes // 1024", "//", "`//`"),
     ("COLUMNS('src_.*')", "columns()", "`EXCLUDE`"),
     ("actor SIMILAR TO 'a.*'", "SIMILAR TO", "`SIMILAR TO`"),
+    ("checks.caller_place(src_cloud, src_cloud_region, src_cloud_service, src_country)", "checks.caller_place()",
+     "`caller_place()`, `caller_jurisdiction()`"),
+    ("Checks.Caller_Jurisdiction(src_cloud_region, src_country)", "checks.caller_jurisdiction()",
+     "`caller_place()`, `caller_jurisdiction()`"),
+    ("caller_place(src_cloud, src_cloud_region, src_cloud_service, src_country)", "caller_place()",
+     "`caller_place()`, `caller_jurisdiction()`"),
 ]
 
 
@@ -87,6 +93,15 @@ def test_what_the_compiler_rewrites_is_accepted():
     sql = ("SELECT time + to_days(7), time - to_hours(n), to_minutes(5), to_seconds(1.5),\n"
            "       regexp_full_match(actor, 'a.*'), string_agg(actor, ', ' ORDER BY actor)\nFROM t")
     assert lint_sql("f.sql", sql) == []
+
+
+def test_a_macros_definition_and_another_schemas_function_are_not_its_calls():
+    sql = """CREATE OR REPLACE MACRO checks.caller_place(a, b, c, d) AS d;
+CREATE MACRO caller_jurisdiction(a, b) AS b;
+SELECT other.caller_place(a, b, c, d), checks.place_jurisdiction(region) FROM t"""
+    assert lint_sql("f.sql", sql) == []
+    assert [(v.line, v.construct) for v in lint_sql("f.sql", sql + ", checks.caller_place(a, b, c, d)")] == [
+        (3, "checks.caller_place()")]
 
 
 def test_a_portable_check_is_accepted(tmp_path):

@@ -15,7 +15,7 @@
 --   with bucket-policy conditions or storage-account firewall rules, or declare the transfer.
 WITH sent AS (
     SELECT e.*, rc.class_name, rc.home,
-           checks.caller_place(e.src_cloud, e.src_cloud_region, e.src_cloud_service, e.src_country) AS caller
+           e.src_place AS caller
     FROM events_geo AS e
     JOIN resource_class AS rc ON rc.resource = e.resource
     WHERE e.bytes_out > 0

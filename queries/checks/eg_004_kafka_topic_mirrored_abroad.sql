@@ -39,13 +39,17 @@ WITH inventory AS (
 ),
 mirror_fetches AS (
     SELECT a.*, checks.mirror_flow(a.user_agent) AS flow, checks.kafka_topic(a.resource) AS topic,
-           checks.caller_jurisdiction(a.src_cloud_region, a.src_country) AS src_jurisdiction,
-           checks.caller_place(a.src_cloud, a.src_cloud_region, a.src_cloud_service, a.src_country) AS caller
+           coalesce(g.jurisdiction, country.jurisdiction) AS region_jurisdiction,
+           g.src_jurisdiction, g.src_place AS caller
     FROM kafka_audit AS a
+    -- the jurisdictions and the caller's place policy gives the event (lake_core); a cluster's region may also
+    -- be configured as a country code
+    JOIN events_geo AS g ON g.event_uid = a.event_uid AND g.source = 'kafka_audit'
+    LEFT JOIN policy_countries AS country ON country.country = upper(trim(a.region))
     WHERE a.action = 'kafka.FetchConsumer' AND a.outcome = 'success' AND checks.mirror_flow(a.user_agent) IS NOT NULL
 ),
 replication AS (
-    SELECT m.resource, m.actor, m.region, checks.place_jurisdiction(m.region) AS region_jurisdiction,
+    SELECT m.resource, m.actor, m.region, m.region_jurisdiction,
            m.src_jurisdiction AS counterpart_jurisdiction, min(m.time) AS first_seen, max(m.time) AS last_seen,
            count(*) AS event_count,
            list(m.event_uid ORDER BY m.time, m.event_uid) AS evidence,
@@ -58,7 +62,7 @@ replication AS (
     FROM mirror_fetches AS m
     JOIN topic_class AS tc ON tc.topic = m.topic
     WHERE m.src_jurisdiction <> tc.home AND NOT checks.transfer_allowed(tc.class_name, m.src_jurisdiction)
-    GROUP BY m.resource, m.topic, m.account, m.actor, m.region, m.src_jurisdiction, m.caller, tc.class_name,
+    GROUP BY m.resource, m.topic, m.account, m.actor, m.region, m.region_jurisdiction, m.src_jurisdiction, m.caller, tc.class_name,
              tc.home, m.flow.source, m.flow.target
 )
 SELECT * FROM inventory

@@ -17,14 +17,20 @@
 -- remediation: Remove replicas of the key outside the home jurisdiction, restrict kms:Decrypt by
 --   aws:RequestedRegion (Key Vault: firewall rules or private endpoints), or declare the transfer.
 WITH judged AS (
+    -- a transfer allowed to the region's or the caller's jurisdiction is a row of served_ok or caller_ok: joined,
+    -- as an EXISTS in a select list does not run everywhere
     SELECT e.*, kc.class_name, kc.home,
            e.jurisdiction IS NOT NULL AND e.jurisdiction <> kc.home
-               AND NOT checks.transfer_allowed(kc.class_name, e.jurisdiction) AS region_abroad,
+               AND served_ok.class_name IS NULL AS region_abroad,
            e.source <> 'cloudtrail' AND e.src_jurisdiction IS NOT NULL AND e.src_jurisdiction <> kc.home
-               AND NOT checks.transfer_allowed(kc.class_name, e.src_jurisdiction)
+               AND caller_ok.class_name IS NULL
                AND NOT checks.is_service_actor(e.actor) AS caller_abroad
     FROM events_geo AS e
     JOIN key_class AS kc ON kc.key_id = e.key_id
+    LEFT JOIN (SELECT DISTINCT class_name, to_jurisdiction FROM policy_allowed_transfers) AS served_ok
+        ON served_ok.class_name = kc.class_name AND served_ok.to_jurisdiction = e.jurisdiction
+    LEFT JOIN (SELECT DISTINCT class_name, to_jurisdiction FROM policy_allowed_transfers) AS caller_ok
+        ON caller_ok.class_name = kc.class_name AND caller_ok.to_jurisdiction = e.src_jurisdiction
     WHERE e.action_class = 'key_use' AND e.outcome = 'success'
 ),
 used AS (
@@ -32,7 +38,7 @@ used AS (
     SELECT key_id, actor, region, jurisdiction, time, event_uid, action, src_ip, class_name, home, region_abroad,
            CASE WHEN region_abroad THEN NULL ELSE src_jurisdiction END AS src_jurisdiction,
            CASE WHEN region_abroad THEN NULL
-                ELSE checks.caller_place(src_cloud, src_cloud_region, src_cloud_service, src_country) END AS caller
+                ELSE src_place END AS caller
     FROM judged WHERE region_abroad OR caller_abroad
 )
 SELECT

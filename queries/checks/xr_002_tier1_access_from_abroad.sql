@@ -16,7 +16,7 @@
 --   aws:SourceIp or VPC endpoint conditions (Azure: storage firewall rules or private endpoints), or declare the transfer and its safeguard.
 WITH accessed AS (
     SELECT e.*, rc.class_name, rc.home,
-           checks.caller_place(e.src_cloud, e.src_cloud_region, e.src_cloud_service, e.src_country) AS caller
+           e.src_place AS caller
     FROM events_geo AS e
     JOIN resource_class AS rc ON rc.resource = e.resource
     WHERE rc.tier = 1

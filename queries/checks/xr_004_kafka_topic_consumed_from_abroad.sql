@@ -18,10 +18,13 @@
 WITH reads AS (
     SELECT a.event_uid, a.time, a.actor, a.account, a.region, a.resource, a.src_ip, a.src_country,
            a.user_agent AS client_id, checks.kafka_topic(a.resource) AS topic,
-           checks.place_jurisdiction(a.region) AS region_jurisdiction,
-           checks.caller_jurisdiction(a.src_cloud_region, a.src_country) AS src_jurisdiction,
-           checks.caller_place(a.src_cloud, a.src_cloud_region, a.src_cloud_service, a.src_country) AS caller
+           coalesce(g.jurisdiction, country.jurisdiction) AS region_jurisdiction,
+           g.src_jurisdiction, g.src_place AS caller
     FROM kafka_audit AS a
+    -- the jurisdictions and the caller's place policy gives the event (lake_core); a cluster's region may also
+    -- be configured as a country code
+    JOIN events_geo AS g ON g.event_uid = a.event_uid AND g.source = 'kafka_audit'
+    LEFT JOIN policy_countries AS country ON country.country = upper(trim(a.region))
     WHERE a.action = 'kafka.FetchConsumer' AND a.outcome = 'success' AND checks.mirror_flow(a.user_agent) IS NULL
 )
 SELECT

@@ -15,15 +15,22 @@
 --   evidence); move it into the home jurisdiction, declare the transfer, or correct the header if the
 --   producer mislabels its region.
 WITH origins AS (
-    SELECT l.*, checks.place_jurisdiction(l.region_origin) AS origin_jurisdiction
+    -- each place (the header's and the cluster's region) is a region code, an Azure location or a country
+    -- code: its region's jurisdiction, else its country's
+    SELECT l.*, coalesce(origin_region.jurisdiction, origin_country.jurisdiction) AS origin_jurisdiction,
+           coalesce(served.jurisdiction, served_country.jurisdiction) AS region_jurisdiction
     FROM kafka_lineage AS l
+    LEFT JOIN policy_regions AS origin_region ON origin_region.region = checks.region_key(l.region_origin)
+    LEFT JOIN policy_countries AS origin_country ON origin_country.country = upper(trim(l.region_origin))
+    LEFT JOIN policy_regions AS served ON served.region = checks.region_key(l.region)
+    LEFT JOIN policy_countries AS served_country ON served_country.country = upper(trim(l.region))
     WHERE l.region_origin IS NOT NULL
 )
 SELECT
     o.cluster_id || '/' || o.topic AS resource,
     CAST(NULL AS VARCHAR) AS actor,
     o.region,
-    checks.place_jurisdiction(o.region) AS region_jurisdiction,
+    o.region_jurisdiction,
     o.origin_jurisdiction AS counterpart_jurisdiction,
     min(o.message_time) AS first_seen,
     max(o.message_time) AS last_seen,
@@ -44,4 +51,5 @@ FROM origins AS o
 JOIN topic_class AS tc ON tc.topic = o.topic
 WHERE o.origin_jurisdiction IS NULL
    OR (o.origin_jurisdiction <> tc.home AND NOT checks.transfer_allowed(tc.class_name, o.origin_jurisdiction))
-GROUP BY o.cluster_id, o.topic, o.region, o.region_origin, o.origin_jurisdiction, tc.class_name, tc.home
+GROUP BY o.cluster_id, o.topic, o.region, o.region_jurisdiction, o.region_origin, o.origin_jurisdiction, tc.class_name,
+         tc.home

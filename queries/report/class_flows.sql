@@ -10,7 +10,7 @@ SELECT class_name, home, jurisdiction AS destination, 'served in ' || region AS 
 FROM class_events WHERE jurisdiction IS NOT NULL AND jurisdiction <> home
 UNION ALL
 SELECT class_name, home, src_jurisdiction,
-       'accessed from ' || checks.caller_place(src_cloud, src_cloud_region, src_cloud_service, src_country),
+       'accessed from ' || src_place,
        'event', event_uid, time, bytes_out
 FROM class_events
 WHERE src_jurisdiction IS NOT NULL AND src_jurisdiction <> home AND NOT checks.is_service_actor(actor)

@@ -70,17 +70,28 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+def _called_name(tokens: list[Token], i: int) -> tuple[str, int]:
+    """The name token i is the last part of, `name` or `schema.name`, and the index of its first token: a rule
+    names a schema's function with its schema (`checks.caller_place`), so `checks.format(a)` is not `format()`."""
+    if i >= 2 and tokens[i - 1].token_type == TokenType.DOT and tokens[i - 2].token_type in _NAME_TOKENS:
+        return f"{tokens[i - 2].text}.{tokens[i].text}", i - 2
+    if i and tokens[i - 1].token_type == TokenType.DOT:
+        return f".{tokens[i].text}", i
+    return tokens[i].text, i
+
+
 def _token_violations(path: str, tokens: list[Token]) -> list[Violation]:
     found = []
     for i, token in enumerate(tokens):
         after = tokens[i + 1] if i + 1 < len(tokens) else None
-        before = tokens[i - 1] if i else None
+        name, start = _called_name(tokens, i)
+        # `CREATE MACRO checks.f(a)` defines f: only its calls are judged
         is_call = (after is not None and after.token_type == TokenType.L_PAREN
-                   and (before is None or before.token_type != TokenType.DOT)
-                   and (token.token_type in _NAME_TOKENS or token.text.isidentifier()))
+                   and (token.token_type in _NAME_TOKENS or token.text.isidentifier())
+                   and not (start and tokens[start - 1].token_type == TokenType.FUNCTION))
         for rule in rules():
-            if is_call and rule.calls(token.text):
-                found.append(Violation(path, token.line, f"{token.text.lower()}()", rule))
+            if is_call and rule.calls(name):
+                found.append(Violation(path, token.line, f"{name.lower()}()", rule))
             elif token.token_type not in (TokenType.STRING, *_NAME_TOKENS) and _words(token.text) in rule.operators:
                 found.append(Violation(path, token.line, _words(token.text), rule))
     return found
