@@ -534,7 +534,8 @@ def checks_export(
             con.close()
         script, left_out = export_script(dialect, loaded.config, checks, window.since, window.until,
                                          window.baseline_since, lake_uri or str(target.root.resolve()),
-                                         pulls_table(entries))
+                                         pulls_table(entries),
+                                         {t for t, files in target.committed_files(entries).items() if files})
     except CompileError as exc:
         _fail(UsageError(str(exc)))
     except SovauditError as exc:

@@ -77,7 +77,7 @@ def _create_view(dialect: str) -> str:
     return "CREATE OR REPLACE TEMPORARY VIEW" if dialect == "spark" else "CREATE OR REPLACE VIEW"
 
 
-def _lake_views(lake_uri: str, dialect: str) -> list[str]:
+def _lake_views(lake_uri: str, dialect: str, with_files: set[str]) -> list[str]:
     if dialect != "spark":
         names = ", ".join(lake_tables())
         return [f"-- The lake's tables are expected in the catalogue as: {names} (Parquet, sovaudit's schema)."]
@@ -85,9 +85,13 @@ def _lake_views(lake_uri: str, dialect: str) -> list[str]:
     for name, schema in lake_tables().items():
         con = duckdb.connect(":memory:")
         con.execute(schema.ddl)
-        columns = ", ".join(f"{column} {_sql_type(str(kind), dialect)}"
-                            for column, kind in zip(*_describe(con, name), strict=True))
+        typed = [(column, _sql_type(str(kind), dialect)) for column, kind in zip(*_describe(con, name), strict=True)]
+        columns = ", ".join(f"{column} {kind}" for column, kind in typed)
         con.close()
+        if name not in with_files:  # no file yet, so no directory to read: an empty view of the same columns
+            nulls = ", ".join(f"CAST(NULL AS {kind}) AS {column}" for column, kind in typed)
+            out.append(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS SELECT {nulls} WHERE 1 = 0")
+            continue
         path = f"{lake_uri.rstrip('/')}/tables/{name}"
         out.append(f"CREATE OR REPLACE TEMPORARY VIEW {name} ({columns}) USING parquet "
                    f"OPTIONS (path '{_quote(path)}', recursiveFileLookup 'true')")
@@ -104,15 +108,16 @@ def _quote(text: str) -> str:
 
 
 def export_script(dialect: str, config: Config, checks: list[Check], since: datetime, until: datetime,
-                  baseline_since: datetime, lake_uri: str, pulls: pa.Table) -> tuple[str, dict[str, str]]:
-    """The script, and the checks left out because they do not compile for the dialect (id -> why)."""
+                  baseline_since: datetime, lake_uri: str, pulls: pa.Table,
+                  with_files: set[str]) -> tuple[str, dict[str, str]]:
+    """The script (with_files: the tables the ledger names files of), and the checks left out because they do not compile for the dialect (id -> why)."""
     if dialect not in EXPORT_DIALECTS:
         raise CompileError(f"--dialect: found {dialect!r}, expected one of {', '.join(EXPORT_DIALECTS)}")
     compiler = Compiler(dialect, variables={"window_since": since, "window_until": until,
                                             "baseline_since": baseline_since})
     parts = [f"-- sovaudit {__version__}: the checks compiled for {dialect}, window {iso(since)} - {iso(until)} "
              f"(baseline from {iso(baseline_since)}).", "-- The lake: one view per table."]
-    parts += _lake_views(lake_uri, dialect)
+    parts += _lake_views(lake_uri, dialect, with_files)
     if dialect == "spark":
         parts += compiler.script(events_view().replace("CREATE VIEW", "CREATE OR REPLACE VIEW"))
     parts.append("-- The policy, from the config.")
