@@ -14,12 +14,12 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from sovaudit.checks.catalogue import discover
 from sovaudit.checks.runner import CheckSession
 from sovaudit.config import load_config
 from sovaudit.lake import Lake
-from tests.conftest import run_cli
 
 try:
     import pyspark  # noqa: F401
