@@ -29,6 +29,8 @@ except ImportError:
     pytest.skip("pyspark is not installed (pip install '.[spark]')", allow_module_level=True)
 
 # Small lakes: one shuffle partition, and no whole-stage code generation (compiling it costs more than it saves).
+# The first test pays for the module's lakes on both engines (a few minutes on 2 cores), inside its timeout.
+pytestmark = pytest.mark.timeout(1800)
 SPARK = {"engine": "spark", "spark_master": "local[2]",
          "spark_conf": {"spark.sql.shuffle.partitions": "1", "spark.sql.codegen.wholeStage": "false"}}
 CATALOGUE = [c.id for c in discover()]
