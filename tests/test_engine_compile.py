@@ -119,3 +119,20 @@ def test_the_session_scripts_and_every_builtin_check_compile(dialect):
 def test_an_unknown_dialect_is_refused():
     with pytest.raises(CompileError, match="unknown dialect"):
         Compiler("oracle")
+
+
+def test_list_slice_becomes_a_start_and_a_length_and_keeps_duckdbs_elements():
+    out = spark("SELECT list_slice(xs, 2, 4) AS s FROM t")
+    assert out == "SELECT SLICE(xs, 2, 3) AS s FROM t"
+    # DuckDB's list_slice counts from 1 with both ends in: the same three elements as slice(xs, 2, 3)
+    assert duckdb.execute("SELECT list_slice([10, 20, 30, 40, 50], 2, 4)").fetchone()[0] == [20, 30, 40]
+    with pytest.raises(CompileError, match="positive integer literals"):
+        spark("SELECT list_slice(xs, 1, n) FROM t")
+
+
+def test_a_create_table_is_remembered_as_a_table_so_an_engine_can_cache_it():
+    c = Compiler("spark")
+    out = c.script("CREATE OR REPLACE TEMP TABLE class_events AS SELECT 1 AS a; CREATE VIEW checks.v AS SELECT 2")
+    assert out == ["CREATE OR REPLACE TEMPORARY VIEW class_events AS SELECT 1 AS a",
+                   "CREATE OR REPLACE TEMPORARY VIEW checks_v AS SELECT 2"]
+    assert c.tables == ["class_events"]

@@ -65,6 +65,8 @@ class Compiler:
     macros: dict[str, Macro] = field(default_factory=dict)
     # The checks views created so far (flat names), for resolving bare names as DuckDB's checks schema does.
     views: set[str] = field(default_factory=set)
+    # Those created as tables, in order: views elsewhere, which an engine may cache to keep a table's cost.
+    tables: list[str] = field(default_factory=list)
     _ctes: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -97,6 +99,8 @@ class Compiler:
             name = flat_name(target.db or None, target.name)
             body = self.rewrite(tree.expression)
             self.views.add(name)
+            if tree.args.get("kind") == "TABLE":
+                self.tables.append(name)
             kind = "TEMPORARY VIEW" if self.dialect == "spark" else "VIEW"
             return f"CREATE OR REPLACE {kind} {name} AS {self._generate(body)}"
         return self._generate(self.rewrite(tree))
@@ -285,6 +289,12 @@ class Compiler:
             x = exp.to_identifier("x")
             lam = exp.Lambda(this=exp.column("x"), expressions=[x])
             return exp.Anonymous(this="exists" if name == "list_bool_or" else "forall", expressions=[args[0], lam])
+        if name in ("list_slice", "array_slice") and len(args) == 3:
+            begin, end = args[1], args[2]
+            if not all(isinstance(a, exp.Literal) and not a.is_string and int(a.this) > 0 for a in (begin, end)):
+                raise CompileError(f"{name}(xs, a, b): a and b must be positive integer literals")
+            length = exp.Literal.number(int(end.this) - int(begin.this) + 1)
+            return exp.Anonymous(this="slice", expressions=[args[0], begin, length])
         if name in _INTERVAL_PARTS and len(args) == 1:
             parts: list[exp.Expression] = [exp.Literal.number(0) for _ in range(4)]
             parts[_INTERVAL_PARTS[name]] = args[0]

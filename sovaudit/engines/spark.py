@@ -6,6 +6,7 @@ pyspark is optional (`pip install 'sovaudit[spark]'`); nothing here imports it u
 """
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,9 @@ BASE_CONF = {
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
 }
+# When sovaudit starts the JVM itself (local mode, not under spark-submit): pyspark's 1 GiB heap runs out on
+# the demo's report (the broadcast joins of wide events, the cached derived views).
+LOCAL_CONF = {"spark.driver.memory": "4g"}
 
 
 def parse_conf(pairs: Iterable[str]) -> dict[str, str]:
@@ -50,11 +54,22 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
     builder = SparkSession.builder.appName("sovaudit")
     if master:
         builder = builder.master(master)
-    for key, value in {**BASE_CONF, **(conf or {})}.items():
+    launching = "PYSPARK_GATEWAY_PORT" not in os.environ and SparkSession.getActiveSession() is None
+    local = master.startswith("local") if master else launching
+    for key, value in {**BASE_CONF, **(LOCAL_CONF if local and launching else {}), **(conf or {})}.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+# A statement's leading comments (sqlglot keeps a query's header comments as /* … */).
+_LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+
+
+def returns_rows(statement: str) -> bool:
+    """A query (its rows are the result), not a CREATE or a CACHE."""
+    return statement[_LEADING_COMMENTS.match(statement).end():].upper().startswith(("SELECT", "WITH", "(", "VALUES"))
 
 
 class SparkQueryError(ValueError):
@@ -62,8 +77,12 @@ class SparkQueryError(ValueError):
 
 
 def spark_message(exc: Exception) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:400]
+    """Spark's first line; for a failure inside the JVM (py4j: "An error occurred while calling o12.x."), the
+    Java exception's line that follows it."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if lines and lines[0].startswith("An error occurred while calling") and len(lines) > 1:
+        lines = [lines[1].lstrip(": ")]
+    return (lines[0] if lines else type(exc).__name__)[:400]
 
 
 @dataclass
@@ -92,13 +111,17 @@ class SparkConnection:
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> SparkResult:
         bound = dict(params) if isinstance(params, dict) else list(params) if params else None
+        tables = len(self.compiler.tables)
         statements = self.compiler.script(sql, bound)
         result = SparkResult([], [])
         for statement in statements:
             try:
                 frame = self.spark.sql(statement)
-                if statement.lstrip().upper().startswith(("SELECT", "WITH", "(")):
+                if returns_rows(statement):
                     result = SparkResult(*_to_python(frame.toArrow()))
+                for name in self.compiler.tables[tables:]:  # DuckDB's TEMP TABLE: computed once
+                    self.cache(name)
+                tables = len(self.compiler.tables)
             except Exception as exc:  # noqa: BLE001 (py4j's and pyspark's errors have no common base)
                 if isinstance(exc, CompileError):
                     raise
@@ -121,6 +144,8 @@ class SparkConnection:
         frame.createOrReplaceTempView(name)
 
     def cache(self, name: str) -> None:
+        if name in self.cached:
+            return
         self.spark.sql(f"CACHE LAZY TABLE {name}")
         self.cached.append(name)
 
@@ -161,4 +186,4 @@ def declared_schemas(ddl: dict[str, str]) -> dict[str, pa.Schema]:
 
 
 __all__ = ["INSTALL_HINT", "CompileError", "SparkConnection", "declared_schemas", "flat_name", "parse_conf",
-           "read_lake_tables", "spark_session"]
+           "read_lake_tables", "returns_rows", "spark_session"]
