@@ -574,7 +574,7 @@ def checks_lint(
     """Lint check SQL against the portable check dialect (docs/portable-sql.md): each construct that does not run
     the same on every engine, as FILE:LINE: CONSTRUCT: why; write the portable alternative.
 
-    Without PATHS: the built-in checks, the session scripts and the check files in the config's \\[checks] paths.
+    Without PATHS: the built-in checks, the session scripts, the report's queries and the check files in the config's \\[checks] paths.
     Exit codes: 0 clean, 1 violations, 2 a path that is not there.
 
     Examples:

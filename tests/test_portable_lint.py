@@ -212,4 +212,5 @@ def test_checks_lint_without_paths_reads_the_catalogue_sessions_and_config_paths
     assert proc.returncode == 1
     files = {Path(v["path"]).parent.name + "/" + Path(v["path"]).name for v in json.loads(proc.stdout)}
     assert files == set(KNOWN_VIOLATIONS) | {"our-checks/cu_001.sql"}
-    assert len(default_paths([])) == len(list((ROOT / "queries" / "checks").glob("*.sql"))) + 10
+    assert len(default_paths([])) == (len(list((ROOT / "queries" / "checks").glob("*.sql"))) + 10
+                                      + len(list((ROOT / "queries" / "report").glob("*.sql"))))

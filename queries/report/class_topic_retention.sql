@@ -4,7 +4,7 @@ SELECT tc.class_name, tc.retention_days, t.cluster_id, t.region, t.topic, t.rete
        t.snapshot_time, t.event_uid,
        CASE WHEN NOT contains(coalesce(t.cleanup_policy, 'delete'), 'delete') THEN 'kept per key with no time limit'
             WHEN t.retention_ms = -1 THEN 'kept forever'
-            ELSE format('{} days', round(t.retention_ms / 86400000, 1)) END AS kept,
+            ELSE CAST(round(t.retention_ms / 86400000, 1) AS VARCHAR) || ' days' END AS kept,
        contains(coalesce(t.cleanup_policy, 'delete'), 'delete') AND t.retention_ms BETWEEN 0
            AND CAST(tc.retention_days AS BIGINT) * 86400000 AS within_limit
 FROM checks.kafka_topics AS t

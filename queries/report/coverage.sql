@@ -9,17 +9,31 @@ days AS (
 span AS (
     SELECT source, min(day) AS first_day, max(day) AS last_day FROM days GROUP BY source
 ),
+calendar_times AS (
+    SELECT source, unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS day_start FROM span
+),
 calendar AS (
-    SELECT source, unnest(generate_series(first_day, last_day, INTERVAL 1 DAY))::DATE AS day FROM span
+    SELECT source, CAST(day_start AS DATE) AS day FROM calendar_times
+),
+gaps AS (
+    SELECT c.source, list(c.day ORDER BY c.day) AS gap_days
+    FROM calendar AS c
+    LEFT JOIN days AS d ON d.source = c.source AND d.day = c.day
+    WHERE d.day IS NULL
+    GROUP BY c.source
+),
+-- a record may name no account or region (an activity-log change at subscription scope has no location)
+accounts AS (
+    SELECT source, list(DISTINCT account ORDER BY account) AS accounts FROM records WHERE account IS NOT NULL
+    GROUP BY source
+),
+regions AS (
+    SELECT source, list(DISTINCT region ORDER BY region) AS regions FROM records WHERE region IS NOT NULL
+    GROUP BY source
 )
-SELECT s.source,
-       -- a record may name no account or region (an activity-log change at subscription scope has no location)
-       (SELECT list(DISTINCT account ORDER BY account) FROM records e WHERE e.source = s.source
-                                                                        AND e.account IS NOT NULL) AS accounts,
-       (SELECT list(DISTINCT region ORDER BY region) FROM records e WHERE e.source = s.source
-                                                                      AND e.region IS NOT NULL) AS regions,
-       (SELECT list(c.day ORDER BY c.day) FROM calendar c
-        WHERE c.source = s.source AND NOT EXISTS (
-            SELECT 1 FROM days d WHERE d.source = c.source AND d.day = c.day)) AS gap_days
+SELECT s.source, a.accounts, r.regions, g.gap_days
 FROM span AS s
+LEFT JOIN accounts AS a ON a.source = s.source
+LEFT JOIN regions AS r ON r.source = s.source
+LEFT JOIN gaps AS g ON g.source = s.source
 ORDER BY s.source

@@ -192,13 +192,15 @@ def lint_file(path: Path) -> list[Violation]:
 
 def default_paths(extra_dirs: list[Path]) -> list[Path]:
     """What `sovaudit checks lint` reads without arguments: the built-in checks, the session scripts in the
-    order they load, and the check files in the config's [checks] paths."""
+    order they load, the report's queries (they run on the check engine too), and the check files in the
+    config's [checks] paths."""
     from sovaudit.checks.catalogue import builtin_check_dir
     from sovaudit.checks.session import SESSION_SCRIPTS
 
     session_dir = builtin_check_dir().parent / "session"
+    report_dir = builtin_check_dir().parent / "report"
     return (sorted(builtin_check_dir().glob("*.sql")) + [session_dir / s for s in SESSION_SCRIPTS]
-            + [p for d in extra_dirs for p in sorted(Path(d).glob("*.sql"))])
+            + sorted(report_dir.glob("*.sql")) + [p for d in extra_dirs for p in sorted(Path(d).glob("*.sql"))])
 
 
 def expand(paths: list[Path]) -> list[Path]:
