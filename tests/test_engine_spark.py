@@ -20,6 +20,8 @@ from sovaudit.checks.catalogue import discover
 from sovaudit.checks.runner import CheckSession
 from sovaudit.config import load_config
 from sovaudit.lake import Lake
+from sovaudit.report.model import build_report
+from sovaudit.report.render import render_json, write_evidence_csv
 
 try:
     import pyspark  # noqa: F401
@@ -44,11 +46,24 @@ def _finding(f) -> tuple:
             f.first_seen, f.last_seen, f.event_count, f.evidence, f.evidence_total, f.details)
 
 
-def _results(lake: Lake, config: Path, **engine) -> dict[str, tuple]:
+def _without_times(report: dict) -> dict:
+    """The report model with the times it was made at left out."""
+    return {k: _without_times(v) if isinstance(v, dict) else v for k, v in report.items() if k != "generated_at"}
+
+
+def _results(lake: Lake, config: Path, report_dir: Path | None = None, **engine) -> dict[str, tuple]:
+    """Each check's status, its reason and its findings; with report_dir, also the report model (under "report")
+    and evidence.csv (under "evidence.csv") built in the same session, as `sovaudit report` builds them."""
     with CheckSession(lake, load_config(config), **engine) as session:
         run = session.run()
+        built = {}
+        if report_dir is not None:
+            report_dir.mkdir(parents=True)
+            built["report"] = _without_times(json.loads(render_json(build_report(session, run, None))))
+            write_evidence_csv(session, [r.check.id for r in run.results if r.findings], report_dir / "evidence.csv")
+            built["evidence.csv"] = (report_dir / "evidence.csv").read_text()
     return {r.check.id: (r.status, r.status_reason if r.status != "FAIL" else "", [_finding(f) for f in r.findings])
-            for r in run.results}
+            for r in run.results} | built
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +74,13 @@ def lakes(planted_scenario, clean_scenario, demo) -> dict[str, tuple[Lake, Path]
 
 
 @pytest.fixture(scope="module")
-def both_engines(lakes) -> dict[str, tuple[dict, dict]]:
-    return {name: (_results(lake, config), _results(lake, config, **SPARK)) for name, (lake, config) in lakes.items()}
+def both_engines(lakes, tmp_path_factory) -> dict[str, tuple[dict, dict]]:
+    """Per lake, DuckDB's results and Spark's; for the demo also the report and its evidence.csv."""
+    def reports(name: str, engine: str) -> Path | None:
+        return tmp_path_factory.mktemp(f"{name}-{engine}") / "report" if name == "demo" else None
+
+    return {name: (_results(lake, config, reports(name, "duckdb")),
+                   _results(lake, config, reports(name, "spark"), **SPARK)) for name, (lake, config) in lakes.items()}
 
 
 @pytest.mark.parametrize("check_id", [
@@ -71,12 +91,22 @@ def test_spark_gives_duckdbs_findings(both_engines, check_id):
         assert spark[check_id] == duck[check_id], name
 
 
+def test_the_report_on_spark_is_the_report_on_duckdb(both_engines):
+    """The report's own queries (queries/report/) on Spark: the whole report model (scope and coverage, processing
+    activities, transfers, keys, charts, evidence rows) and every row of evidence.csv, as DuckDB gives them."""
+    duck, spark = both_engines["demo"]
+    assert duck["report"]["processing_activities"] and duck["report"]["scope"]["coverage"]
+    assert len(duck["evidence.csv"].splitlines()) > 100
+    assert spark["report"] == duck["report"]
+    assert spark["evidence.csv"] == duck["evidence.csv"]
+
+
 def test_the_differential_test_sees_findings_on_every_lake(both_engines):
     """The comparison means something only if the lakes have findings to compare."""
-    planted, clean, demo = (both_engines[n][0] for n in ("planted", "clean", "demo"))
-    assert sum(len(r[2]) for r in planted.values()) > 30
-    assert sum(len(r[2]) for r in demo.values()) > 30
-    assert {r[0] for r in clean.values()} >= {"PASS"}
+    planted, clean, demo = ([both_engines[n][0][c] for c in CATALOGUE] for n in ("planted", "clean", "demo"))
+    assert sum(len(r[2]) for r in planted) > 30
+    assert sum(len(r[2]) for r in demo) > 30
+    assert {r[0] for r in clean} >= {"PASS"}
 
 
 def test_check_engine_spark_from_the_command_line(demo, tmp_path):
