@@ -163,6 +163,28 @@ class Lake:
         freeze_tables(con)
         return con
 
+    def files_without_columns(self) -> dict[str, tuple[int, int, list[str]]]:
+        """Per table whose files lack some of the columns its schema now declares (files written by an older
+        sovaudit; the views read those columns as NULL): (such files, all files, the columns missing, in schema
+        order). Reads only the files' footers."""
+        import pyarrow.parquet as pq
+
+        out = {}
+        for table, paths in self.committed_files().items():
+            if table not in lake_tables() or not paths:
+                continue
+            declared = [name for name, _ in _declared_columns(table)]
+            missing: set[str] = set()
+            older = 0
+            for path in paths:
+                names = set(pq.read_schema(path).names)
+                lacking = {name for name in declared if name not in names}
+                older += bool(lacking)
+                missing |= lacking
+            if older:
+                out[table] = (older, len(paths), [name for name in declared if name in missing])
+        return out
+
     def table_columns(self) -> dict[str, list[tuple[str, str]]]:
         con = self._connection()
         out = {}

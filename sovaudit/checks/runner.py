@@ -200,6 +200,11 @@ def _partial_reasons(lake: Lake) -> list[str]:
                        "(sovaudit sql \"FROM quarantine\")")
     if failures:
         reasons.append(f"{failures} input(s) could not be read by pulls into this lake (see the ledger's failures)")
+    for table, (older, total, columns) in lake.files_without_columns().items():
+        shown = ", ".join(columns[:5]) + (f" and {len(columns) - 5} more" if len(columns) > 5 else "")
+        reasons.append(f"{older} of {total} {table} file(s) were written by an older sovaudit, without the "
+                       f"column(s) {shown}: there they read as empty, so checks that read them can miss findings "
+                       "(pull those days again into a new lake to fill them)")
     return reasons
 
 
