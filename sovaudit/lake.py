@@ -167,22 +167,27 @@ class Lake:
         """Per table whose files lack some of the columns its schema now declares (files written by an older
         sovaudit; the views read those columns as NULL): (such files, all files, the columns missing, in schema
         order). Reads only the files' footers."""
+        from concurrent.futures import ThreadPoolExecutor
+
         import pyarrow.parquet as pq
 
+        def names(path: Path) -> set[str]:
+            return set(pq.read_schema(path).names)
+
         out = {}
-        for table, paths in self.committed_files().items():
-            if table not in lake_tables() or not paths:
-                continue
-            declared = [name for name, _ in _declared_columns(table)]
-            missing: set[str] = set()
-            older = 0
-            for path in paths:
-                names = set(pq.read_schema(path).names)
-                lacking = {name for name in declared if name not in names}
-                older += bool(lacking)
-                missing |= lacking
-            if older:
-                out[table] = (older, len(paths), [name for name in declared if name in missing])
+        with ThreadPoolExecutor(max_workers=8) as pool:  # footers: small reads, mostly waiting on the disk
+            for table, paths in self.committed_files().items():
+                if table not in lake_tables() or not paths:
+                    continue
+                declared = [name for name, _ in _declared_columns(table)]
+                missing: set[str] = set()
+                older = 0
+                for found in pool.map(names, paths):
+                    lacking = {name for name in declared if name not in found}
+                    older += bool(lacking)
+                    missing |= lacking
+                if older:
+                    out[table] = (older, len(paths), [name for name in declared if name in missing])
         return out
 
     def table_columns(self) -> dict[str, list[tuple[str, str]]]:
