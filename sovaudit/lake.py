@@ -166,7 +166,7 @@ class Lake:
     def files_without_columns(self) -> dict[str, tuple[int, int, list[str]]]:
         """Per table whose files lack some of the columns its schema now declares (files written by an older
         sovaudit; the views read those columns as NULL): (such files, all files, the columns missing, in schema
-        order). Reads only the files' footers."""
+        order). Reads only the files' footers, of the files that are here (with --lake-uri they may be elsewhere)."""
         from concurrent.futures import ThreadPoolExecutor
 
         import pyarrow.parquet as pq
@@ -176,7 +176,8 @@ class Lake:
 
         out = {}
         with ThreadPoolExecutor(max_workers=8) as pool:  # footers: small reads, mostly waiting on the disk
-            for table, paths in self.committed_files().items():
+            for table, listed in self.committed_files().items():
+                paths = [p for p in listed if p.is_file()]
                 if table not in lake_tables() or not paths:
                     continue
                 declared = [name for name, _ in _declared_columns(table)]

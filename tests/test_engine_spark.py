@@ -163,3 +163,24 @@ def test_the_exported_spark_script_runs_on_spark_and_finds_what_sovaudit_finds(d
         if duck[check_id][0] in ("FAIL", "PASS", "ACCEPTED"):
             rows = spark.table(f"checks_{check_id.lower().replace('-', '_')}").count()
             assert rows == len(duck[check_id][2]), check_id
+
+
+def test_spark_reads_the_lakes_files_at_lake_uri_with_only_the_ledger_here(planted_scenario, tmp_path):
+    """--lake-uri: the files the ledger names, read under a URI (here file://, on a cluster s3a:// or abfss://),
+    while --lake holds only ledger.jsonl: the same findings as DuckDB over the whole lake."""
+    import shutil
+
+    lake, config = planted_scenario[1], planted_scenario[2]
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(lake.root / "tables", elsewhere / "tables")
+    here = tmp_path / "here"
+    here.mkdir()
+    shutil.copy(lake.root / "ledger.jsonl", here / "ledger.jsonl")
+    checks = {"check_ids": ["XR-001", "KU-002", "EG-005"]}
+    duck = _results(lake, config, **checks)
+    spark = _results(Lake(here), config, **checks, **SPARK, lake_uri=elsewhere.as_uri())
+    assert sum(len(duck[c][2]) for c in checks["check_ids"]) >= 3
+    assert spark == duck
+    # The URI is where the files are read: without it, the ledger's files are not here.
+    with pytest.raises(Exception, match="(?i)path does not exist|not found|no such file"):
+        _results(Lake(here), config, **checks, **SPARK)
