@@ -98,13 +98,16 @@ def sandbox(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     return root, env
 
 
+# A scan on Spark pulls the demo, starts a JVM and runs the checks and the report's queries there: ~8 min here.
+SPARK_LINE_TIMEOUT = 1200
+
+
 @pytest.mark.parametrize("line", [
-    pytest.param(line, marks=pytest.mark.timeout(1500)) if "--engine spark" in line else line
+    pytest.param(line, marks=pytest.mark.timeout(SPARK_LINE_TIMEOUT + 300)) if "--engine spark" in line else line
     for line in _shell_lines() if not _needs_network(line)])
 def test_shell_example_runs(line, sandbox):
     root, env = sandbox
-    # A scan on Spark pulls the demo, starts a JVM and runs the checks and the report's queries there: ~8 min here.
-    timeout = 1200 if "--engine spark" in line else 600
+    timeout = SPARK_LINE_TIMEOUT if "--engine spark" in line else 600
     proc = subprocess.run(["bash", "-c", line], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
     # 1: findings at or above --fail-on; 3: partial evidence (the fixtures hold records set aside on purpose)
     assert proc.returncode in (0, 1, 3), (line, proc.stdout[-2000:], proc.stderr[-2000:])

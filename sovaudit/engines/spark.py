@@ -55,8 +55,8 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
     if master:
         builder = builder.master(master)
     launching = "PYSPARK_GATEWAY_PORT" not in os.environ and SparkSession.getActiveSession() is None
-    local = master.startswith("local") if master else launching
-    for key, value in {**BASE_CONF, **(LOCAL_CONF if local and launching else {}), **(conf or {})}.items():
+    local = launching and (master is None or master.startswith("local"))
+    for key, value in {**BASE_CONF, **(LOCAL_CONF if local else {}), **(conf or {})}.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
@@ -119,13 +119,12 @@ class SparkConnection:
                 frame = self.spark.sql(statement)
                 if returns_rows(statement):
                     result = SparkResult(*_to_python(frame.toArrow()))
-                for name in self.compiler.tables[tables:]:  # DuckDB's TEMP TABLE: computed once
-                    self.cache(name)
-                tables = len(self.compiler.tables)
             except Exception as exc:  # noqa: BLE001 (py4j's and pyspark's errors have no common base)
                 if isinstance(exc, CompileError):
                     raise
                 raise SparkQueryError(f"the SQL failed on Spark: {spark_message(exc)}") from None
+        for name in self.compiler.tables[tables:]:  # DuckDB's TEMP TABLE: computed once
+            self.cache(name)
         return result
 
     def sql(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> SparkResult:
@@ -144,8 +143,6 @@ class SparkConnection:
         frame.createOrReplaceTempView(name)
 
     def cache(self, name: str) -> None:
-        if name in self.cached:
-            return
         self.spark.sql(f"CACHE LAZY TABLE {name}")
         self.cached.append(name)
 
