@@ -116,6 +116,19 @@ def test_inside_one_pull_later_copies_are_judged_against_the_first(lake_dir, tmp
                                       "reason": reason("reused-1", sha256(path), 0)}]
 
 
+def test_repeats_are_found_when_the_pulls_id_hashes_are_grouped_in_many_shares(lake_dir, tmp_path, monkeypatch):
+    """At commit the ids' hashes are grouped a share at a time (memory): with a share per two rows, every repeat of
+    a pull is still found, whichever share its hash falls in."""
+    monkeypatch.setattr("sovaudit.ingest.run.HASHES_AT_ONCE", 2)
+    events = [ct_event(f"id-{i}", time=f"2024-01-02T10:{i:02d}:00Z") for i in range(12)]
+    again = [copy.deepcopy(e) for e in events[::3]]
+    path = write_trail_file(tmp_path / "in" / "shares.json.gz", events + again)
+    result = pull(lake_dir, path)
+    assert result.counts == {"read": 16, "stored": 12, "duplicate": 4, "quarantined": 0}
+    ids = open_lake(lake_dir).sql("SELECT event_uid FROM events ORDER BY event_uid").fetchall()
+    assert [uid for (uid,) in ids] == sorted(e["eventID"] for e in events)
+
+
 def test_a_stored_copy_that_cannot_be_read_back_is_not_taken_for_the_same_record(lake_dir, tmp_path):
     """What cannot be shown to be a duplicate is not dropped as one: with the stored copy's blob gone from the
     archive, even the same record written another way is set aside, naming that copy."""

@@ -2,15 +2,12 @@
 -- already holds (table `stored`), on any date, and every occurrence of an id after the first in this pull (ordered
 -- by blob hash and position, so the choice does not depend on thread timing). Each comes with the copy it repeats:
 -- the stored one, else the pull's first. sovaudit.ingest.repeats then tells a duplicate from a conflict.
--- Only the rows of repeated ids are ranked: a pull of a million records then costs one grouping, not a sort. The
--- grouping is of the ids' 64-bit hashes, then of the ids whose hash came twice: holding every id of a 5M-record
--- pull in one hash table cost ~400 MB.
-WITH candidates AS (
-    SELECT hash(event_uid) AS h FROM staged GROUP BY h HAVING count(*) > 1
-),
-repeated AS (
+-- Only the rows of repeated ids are ranked: a pull of a million records then costs a grouping, not a sort. The
+-- grouping is of the ids' 64-bit hashes (`repeated_hashes`: repeated_hashes.sql, in shares), then of the ids whose
+-- hash came twice: holding every id of a 5M-record pull in one hash table cost ~400 MB.
+WITH repeated AS (
     SELECT event_uid FROM staged
-    WHERE hash(event_uid) IN (SELECT h FROM candidates)
+    WHERE hash(event_uid) IN (SELECT h FROM repeated_hashes)
     GROUP BY event_uid HAVING count(*) > 1
     UNION
     SELECT event_uid FROM stored

@@ -42,6 +42,7 @@ from sovaudit.timewindow import iso
 
 FLUSH_ROWS = 50_000  # per worker: bounds memory (peak RSS ~740 MB at 50,000, ~1 GB at 100,000) while keeping part files large
 EXTRACTED_ROWS = 50_000  # an extracted blob's rows normalized at once: a big blob's rows flush as they come
+HASHES_AT_ONCE = 1_000_000  # event-id hashes grouped at once at commit: bounds the grouping's memory
 REPEATS_AT_ONCE = 50_000  # rows whose event id came again, judged together: bounds memory on a re-pulled export
 # How every normalize query reads a record's time and judges it against the pull's start ($pull_started).
 TIME_MACROS = "normalize/time_macros.sql"
@@ -381,6 +382,13 @@ class IngestRun:
         record is the copy's, else a conflict, quarantined with a reason naming the copy. Returns the conflicts."""
         (self.db.read_parquet([str(p) for p in parts], filename=True)
          .project("filename, event_uid, evidence_blob, evidence_index").create_view("staged", replace=True))
+        self.db.execute("CREATE OR REPLACE TEMP TABLE pull_hashes AS SELECT hash(event_uid) AS h FROM staged")
+        self.db.execute("CREATE OR REPLACE TEMP TABLE repeated_hashes (h UBIGINT)")
+        rows = self.db.execute("SELECT count(*) FROM pull_hashes").fetchone()[0]
+        shares = max(1, -(-rows // HASHES_AT_ONCE))
+        for share in range(shares):
+            self.db.execute("INSERT INTO repeated_hashes " + query_text("normalize/repeated_hashes.sql"),
+                            {"shares": shares, "share": share})
         self.db.execute("CREATE OR REPLACE TEMP TABLE stored (event_uid VARCHAR, evidence_blob VARCHAR, "
                         "evidence_index INTEGER)")
         committed = [str(p) for p in self.lake.committed_files().get(table, [])]
