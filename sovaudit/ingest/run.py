@@ -7,7 +7,6 @@ appended, and the next pull removes anything a killed run left (Lake.recover).
 
 import hashlib
 import itertools
-import json
 import os
 import shutil
 import threading
@@ -25,12 +24,13 @@ import pyarrow.parquet as pq
 from sovaudit import __version__
 from sovaudit.errors import SourceError
 from sovaudit.failpoints import hit
-from sovaudit.fsutil import fsync_dir, write_atomic
+from sovaudit.fsutil import fsync_dir
 from sovaudit.geoip import CallerLocator, data_vintage
 from sovaudit.ingest.batch_rows import lake_schema, normalized_rows, with_evidence_blob
 from sovaudit.ingest.blobs import FailedInput, RawBlob
 from sovaudit.ingest.partitions import rows_by_day
 from sovaudit.ingest.prepared import BlobPreparer, TableBatch, TableSlice
+from sovaudit.ingest.quarantine_rows import QuarantineRows
 from sovaudit.ingest.records import SetAside
 from sovaudit.ingest.repeats import RecordReader, Repeat, conflicts
 from sovaudit.ip_ranges.files import IpRanges, load_ip_ranges
@@ -133,7 +133,7 @@ class IngestRun:
         self.counts: Counter[str] = Counter()
         self.inputs: list[tuple[int, dict[str, Any]]] = []  # (order the source yielded it, input)
         self.failures: list[dict[str, Any]] = []
-        self.quarantine: list[dict[str, Any]] = []
+        self.quarantine = QuarantineRows(self.work / "quarantine.jsonl")
         self.origins: dict[str, str] = {}
         self.callers = CallerLocator(ip_ranges or load_ip_ranges())
         if any(lake_tables()[table].in_events for table in self.tables):
@@ -228,7 +228,7 @@ class IngestRun:
         return read
 
     def _quarantine(self, origin: str | None, blob: str, index: int | None, offset: int | None, reason: str) -> None:
-        self.quarantine.append({"run_id": self.run_id, "source": self.source_record["name"], "origin": origin,
+        self.quarantine.add({"run_id": self.run_id, "source": self.source_record["name"], "origin": origin,
                                 "blob": blob, "record_index": index, "byte_offset": offset, "reason": reason})
 
     def _insert_extracted(self, stage: _Stage, piece: TableBatch, digest: str) -> None:
@@ -441,11 +441,8 @@ class IngestRun:
         if not self.quarantine:
             return None
         target = self.lake.quarantine_dir / f"{self.run_id}.jsonl"
-        ordered = sorted(self.quarantine, key=lambda q: (q["origin"] or "", q["record_index"] or -1))
-        data = b"".join(json.dumps(q, ensure_ascii=True).encode() + b"\n" for q in ordered)
-        write_atomic(target, data)
-        return {"path": str(target.relative_to(self.lake.root)), "sha256": hashlib.sha256(data).hexdigest(),
-                "rows": len(self.quarantine)}
+        sha256 = self.quarantine.write(target)
+        return {"path": str(target.relative_to(self.lake.root)), "sha256": sha256, "rows": len(self.quarantine)}
 
     def commit(self) -> dict[str, Any]:
         for stage in self._stages:
@@ -491,6 +488,7 @@ class IngestRun:
         return entry
 
     def close(self) -> None:
+        self.quarantine.close()
         for stage in self._stages:
             stage.cursor.close()
         self.db.close()
