@@ -117,8 +117,8 @@ def test_inside_one_pull_later_copies_are_judged_against_the_first(lake_dir, tmp
 
 
 def test_repeats_are_found_when_the_pulls_id_hashes_are_grouped_in_many_shares(lake_dir, tmp_path, monkeypatch):
-    """At commit the ids' hashes are grouped a share at a time (memory): with a share per two rows, every repeat of
-    a pull is still found, whichever share its hash falls in."""
+    """At commit the ids' hashes are grouped a share at a time (memory): with a share per two rows, every repeat is
+    still found, in the pull and in the lake, whichever share its hash falls in."""
     monkeypatch.setattr("sovaudit.ingest.run.HASHES_AT_ONCE", 2)
     events = [ct_event(f"id-{i}", time=f"2024-01-02T10:{i:02d}:00Z") for i in range(12)]
     again = [copy.deepcopy(e) for e in events[::3]]
@@ -127,6 +127,12 @@ def test_repeats_are_found_when_the_pulls_id_hashes_are_grouped_in_many_shares(l
     assert result.counts == {"read": 16, "stored": 12, "duplicate": 4, "quarantined": 0}
     ids = open_lake(lake_dir).sql("SELECT event_uid FROM events ORDER BY event_uid").fetchall()
     assert [uid for (uid,) in ids] == sorted(e["eventID"] for e in events)
+    # Against the lake's copies: 6 stored already (one of them with other content), 3 new.
+    changed = {**events[5], "sourceIPAddress": "203.0.113.9"}
+    later = [ct_event(f"new-{i}", time=f"2024-01-03T10:{i:02d}:00Z") for i in range(3)]
+    path = write_trail_file(tmp_path / "in2" / "shares.json.gz", [*events[6:11], changed, *later])
+    result = pull(lake_dir, path)
+    assert result.counts == {"read": 9, "stored": 3, "duplicate": 5, "quarantined": 1}
 
 
 def test_a_stored_copy_that_cannot_be_read_back_is_not_taken_for_the_same_record(lake_dir, tmp_path):
