@@ -291,3 +291,16 @@ def test_content_is_compared_as_parsed_json_without_conflating_json_types():
     assert canonical('{"b": [1, {"y": 2, "x": null}], "a": "é"}') == canonical('{"a":"\\u00e9","b":[1,{"x":null,"y":2}]}')
     assert canonical('{"n": 1}') != canonical('{"n": 1.0}') != canonical('{"n": true}')
     assert canonical('{"a": ') is None and canonical(None) is None
+
+
+def test_a_worker_normalizes_and_flushes_by_bytes_as_well_as_rows(lake_dir, tmp_path, monkeypatch):
+    """Rows bigger than CloudTrail's (Azure's activity log) are bounded by bytes too: with a byte budget under one
+    blob, every blob is normalized and flushed on its own, into a part file of its own, and nothing is lost."""
+    monkeypatch.setattr("sovaudit.ingest.run.EXTRACTED_BYTES", 1)
+    monkeypatch.setattr("sovaudit.ingest.run.FLUSH_BYTES", 1)
+    for n in range(4):
+        write_trail_file(tmp_path / "in" / f"{n}.json.gz",
+                         [ct_event(f"b{n}-{i}", time=f"2024-01-02T10:{i:02d}:00Z") for i in range(5)])
+    result = pull(lake_dir, tmp_path / "in")
+    assert result.counts == {"read": 20, "stored": 20, "duplicate": 0, "quarantined": 0}
+    assert sorted(f["rows"] for f in result.entry["files"]) == [5, 5, 5, 5]

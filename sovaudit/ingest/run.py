@@ -41,7 +41,11 @@ from sovaudit.schema import lake_tables
 from sovaudit.timewindow import iso
 
 FLUSH_ROWS = 50_000  # per worker: bounds memory (peak RSS ~740 MB at 50,000, ~1 GB at 100,000) while keeping part files large
-EXTRACTED_ROWS = 50_000  # an extracted blob's rows normalized at once: a big blob's rows flush as they come
+EXTRACTED_ROWS = 50_000  # extracted rows (of all tables) normalized at once: a big blob's rows flush as they come
+# The same bounds in bytes, for rows bigger than CloudTrail's (~1.7 KB extracted, ~2.1 KB normalized, so that 50,000 of
+# its rows stay under both): Azure's activity rows are 4.2 and 3.3 KB, and 50,000 of them per worker made 1.4 GB.
+EXTRACTED_BYTES = 96 << 20
+FLUSH_BYTES = 112 << 20
 HASHES_AT_ONCE = 1_000_000  # event-id hashes grouped at once at commit: bounds the grouping's memory
 REPEATS_AT_ONCE = 50_000  # rows whose event id came again, judged together: bounds memory on a re-pulled export
 # How every normalize query reads a record's time and judges it against the pull's start ($pull_started).
@@ -83,7 +87,12 @@ class _Stage:
         # planning (~16 ms for the biggest) would otherwise cost as much as a 5,000-record blob's rows.
         self.pending: defaultdict[str, list[pa.RecordBatch]] = defaultdict(list)
         self.pending_rows: Counter[str] = Counter()
+        self.pending_bytes = 0
         self.rows = 0
+        self.bytes = 0
+
+    def full(self) -> bool:
+        return self.rows >= FLUSH_ROWS or self.bytes >= FLUSH_BYTES
 
 
 class IngestRun:
@@ -208,7 +217,7 @@ class IngestRun:
                 piece.array_path.unlink(missing_ok=True)
                 # A big blob comes in several slices: their rows go to Parquet as they pile up, not all at the end.
                 stage.rows += rows
-                if stage.rows >= FLUSH_ROWS:
+                if stage.full():
                     self._flush(stage)
         for piece in prepared.slices:
             piece.array_path.unlink(missing_ok=True)
@@ -223,26 +232,34 @@ class IngestRun:
                 self._quarantine(blob.label, digest, item.record_index, item.byte_offset, item.reason)
             self.inputs.append((blob.order, {**blob.origin, "blob": digest, "bytes": len(blob.data),
                                              "records": read, "status": "ingested"}))
-        if stage.rows >= FLUSH_ROWS:
+        if stage.full():
             self._flush(stage)
         return read
 
     def _quarantine(self, origin: str | None, blob: str, index: int | None, offset: int | None, reason: str) -> None:
         self.quarantine.add({"run_id": self.run_id, "source": self.source_record["name"], "origin": origin,
-                                "blob": blob, "record_index": index, "byte_offset": offset, "reason": reason})
+                             "blob": blob, "record_index": index, "byte_offset": offset, "reason": reason})
 
     def _insert_extracted(self, stage: _Stage, piece: TableBatch, digest: str) -> None:
         """Queue an extracted batch, with its blob as `evidence_blob`, for the table's batch SQL; run the SQL once
-        EXTRACTED_ROWS are queued, and flush as rows pile up."""
+        EXTRACTED_ROWS or EXTRACTED_BYTES are queued, and flush as rows pile up."""
         batch = with_evidence_blob(piece.batch, digest)
+        row_bytes = batch.nbytes / max(batch.num_rows, 1)
         for start in range(0, batch.num_rows, EXTRACTED_ROWS):
             part = batch.slice(start, EXTRACTED_ROWS)
             stage.pending[piece.table].append(part)
             stage.pending_rows[piece.table] += part.num_rows
-            if stage.pending_rows[piece.table] >= EXTRACTED_ROWS:
-                self._normalize_pending(stage, piece.table)
-                if stage.rows >= FLUSH_ROWS:
+            stage.pending_bytes += int(part.num_rows * row_bytes)
+            # Every table's rows count: Azure's two tables, each under the limit, held 4x its rows.
+            if stage.pending_rows.total() >= EXTRACTED_ROWS or stage.pending_bytes >= EXTRACTED_BYTES:
+                self._normalize_all_pending(stage)
+                if stage.full():
                     self._flush(stage)
+
+    def _normalize_all_pending(self, stage: _Stage) -> None:
+        for table in list(stage.pending):
+            self._normalize_pending(stage, table)
+        stage.pending_bytes = 0
 
     def _normalize_pending(self, stage: _Stage, table: str) -> None:
         batches, stage.pending[table], stage.pending_rows[table] = stage.pending[table], [], 0
@@ -275,6 +292,7 @@ class IngestRun:
             return sum(self._normalize_extracted(stage, table, part) for part in (batch.slice(0, half),
                                                                                    batch.slice(half)))
         stage.batches[table].append(rows)
+        stage.bytes += rows.nbytes
         return rows.num_rows
 
     def _insert(self, stage: _Stage, piece: TableSlice, digest: str, fast: bool = False) -> int | None:
@@ -291,6 +309,7 @@ class IngestRun:
                 raise
             return None
         stage.batches[piece.table].append(batch)
+        stage.bytes += batch.nbytes
         return batch.num_rows
 
     def _with_caller_places(self, good: pa.Table) -> pa.Table:
@@ -308,9 +327,8 @@ class IngestRun:
 
     def _flush(self, stage: _Stage) -> None:
         """Write a stage's good rows to part files (one per table and date), set its problem rows aside, empty it."""
-        for table in list(stage.pending):
-            self._normalize_pending(stage, table)
-        batches, stage.batches, stage.rows = stage.batches, defaultdict(list), 0
+        self._normalize_all_pending(stage)
+        batches, stage.batches, stage.rows, stage.bytes = stage.batches, defaultdict(list), 0, 0
         for name, tables in batches.items():
             if tables:
                 self._flush_table(name, self._finish(stage, name, pa.concat_tables(tables)))
