@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO, SAMPLES, assert_counts_add_up, ct_event, run_cli, write_trail_file
 
 from sovaudit import open_lake
-from sovaudit.ingest.repeats import canonical
+from sovaudit.ingest.repeats import _canonical_sha256, canonical
 from sovaudit.lake import Lake
 from sovaudit.pull import pull_source
 from sovaudit.sources import config_from_flags
@@ -291,6 +291,21 @@ def test_content_is_compared_as_parsed_json_without_conflating_json_types():
     assert canonical('{"b": [1, {"y": 2, "x": null}], "a": "é"}') == canonical('{"a":"\\u00e9","b":[1,{"x":null,"y":2}]}')
     assert canonical('{"n": 1}') != canonical('{"n": 1.0}') != canonical('{"n": true}')
     assert canonical('{"a": ') is None and canonical(None) is None
+
+
+def test_the_fast_canonical_digest_tells_what_canonical_tells_and_keeps_long_integers_exact():
+    same = ['{"b": [1, {"y": 2, "x": null}], "a": "é"}', '{"a":"\\u00e9","b":[1,{"x":null,"y":2}]}']
+    assert _canonical_sha256(same[0]) == _canonical_sha256(same[1]) is not None
+    assert len({_canonical_sha256(t) for t in ('{"n": 1}', '{"n": 1.0}', '{"n": true}', '{"n": "1"}')}) == 4
+    # Two integers past 64 bits that a double cannot tell apart are still two records.
+    assert _canonical_sha256('{"n": 123456789012345678901234567890}') != _canonical_sha256(
+        '{"n": 123456789012345678901234567891}')
+    assert _canonical_sha256('{"n": 123456789012345678901234567890}') == _canonical_sha256(
+        '{ "n":123456789012345678901234567890 }')
+    # What orjson refuses goes through the standard library: NaN, a lone surrogate.
+    assert _canonical_sha256('{"n": NaN, "a": 1}') == _canonical_sha256('{"a":1,"n":NaN}') is not None
+    assert _canonical_sha256('{"s": "\\ud800"}') == _canonical_sha256('{ "s" : "\\ud800" }') is not None
+    assert _canonical_sha256('{"a": ') is None and _canonical_sha256(None) is None
 
 
 def test_a_worker_normalizes_and_flushes_by_bytes_as_well_as_rows(lake_dir, tmp_path, monkeypatch):

@@ -12,12 +12,14 @@ out again with other whitespace or another key order is still a duplicate.
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import orjson
 
 from sovaudit.archive import EvidenceArchive
 from sovaudit.ingest.prepared import BlobPreparer, PreparedBlob, TableSlice
@@ -157,5 +159,21 @@ def canonical(text: str | None) -> str | None:
         return None
 
 
+# orjson reads an integer past 64 bits as a float, so two different ones could read the same: such a record goes
+# through `canonical` (the standard library keeps integers exact), as does one orjson refuses (NaN, a lone surrogate,
+# depth). Each form is marked, so the two forms never compare equal.
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
+
+
 def _canonical_sha256(text: str | None) -> str | None:
-    return _text_sha256(canonical(text))
+    """The SHA-256 of the record's canonical form; orjson's where it reads the record exactly (10x faster: a pull whose
+    300,000 records all conflicted spent 20 of its 53 s in the standard library's json), else `canonical`'s."""
+    if text is None:
+        return None
+    if not _LONG_DIGITS.search(text):
+        try:
+            return hashlib.sha256(b"o" + orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)).hexdigest()
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            pass
+    form = canonical(text)
+    return None if form is None else hashlib.sha256(b"j" + form.encode("utf-8", "surrogatepass")).hexdigest()
