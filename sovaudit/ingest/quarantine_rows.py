@@ -9,9 +9,9 @@ import hashlib
 import json
 import mmap
 import os
-import tempfile
 from array import array
 from pathlib import Path
+from tempfile import mkstemp
 from typing import Any
 
 import pyarrow as pa
@@ -59,7 +59,7 @@ class QuarantineRows:
         order = pc.sort_indices(keys, sort_keys=[("origin", "ascending"), ("index", "ascending")])  # stable
         starts = self._start_of
         digest = hashlib.sha256()
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        fd, tmp = mkstemp(prefix=".tmp-", dir=target.parent)
         try:
             with open(self.spill, "rb") as source, os.fdopen(fd, "wb") as out:
                 lines = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
