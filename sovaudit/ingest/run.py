@@ -42,8 +42,8 @@ from sovaudit.timewindow import iso
 
 FLUSH_ROWS = 50_000  # per worker: bounds memory (peak RSS ~740 MB at 50,000, ~1 GB at 100,000) while keeping part files large
 EXTRACTED_ROWS = 50_000  # extracted rows (of all tables) normalized at once: a big blob's rows flush as they come
-# The same bounds in bytes, for rows bigger than CloudTrail's (~1.7 KB extracted, ~2.1 KB normalized, so that 50,000 of
-# its rows stay under both): Azure's activity rows are 4.2 and 3.3 KB, and 50,000 of them per worker made 1.4 GB.
+# The same bounds in bytes, for bigger rows: set so that 50,000 rows of ~1.7 KB extracted and ~2.1 KB normalized stay
+# under both, where rows of 4.2 and 3.3 KB in two tables, 50,000 of each per worker, made 1.4 GB (benchmarks/README.md).
 EXTRACTED_BYTES = 96 << 20
 FLUSH_BYTES = 112 << 20
 HASHES_AT_ONCE = 1_000_000  # event-id hashes grouped at once at commit: bounds the grouping's memory
@@ -250,7 +250,7 @@ class IngestRun:
             stage.pending[piece.table].append(part)
             stage.pending_rows[piece.table] += part.num_rows
             stage.pending_bytes += int(part.num_rows * row_bytes)
-            # Every table's rows count: Azure's two tables, each under the limit, held 4x its rows.
+            # Every table's rows count: two tables, each under the limit, held twice the rows.
             if stage.pending_rows.total() >= EXTRACTED_ROWS or stage.pending_bytes >= EXTRACTED_BYTES:
                 self._normalize_all_pending(stage)
                 if stage.full():
