@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
@@ -27,12 +28,14 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Readers see either no file or the whole file: write a temporary sibling, fsync, rename."""
+@contextmanager
+def atomic_writer(target: Path) -> Iterator[BinaryIO]:
+    """A handle whose file becomes `target` when the block ends: readers see either no file or the whole file
+    (a temporary sibling, fsync, rename); an error in the block leaves no file."""
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
@@ -40,6 +43,12 @@ def write_atomic(target: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(target.parent)
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Readers see either no file or the whole file."""
+    with atomic_writer(target) as handle:
+        handle.write(data)
 
 
 def contained_path(root: Path, *parts: str) -> Path:

@@ -138,7 +138,7 @@ STAGES = {
                 "No space left on device"),
     "duplicates": (lambda m: m.setattr(IngestRun, "_settle_repeats", _duckdb_disk_full), "No space left on device"),
     "commit": (lambda m: _replace_once_then_refuse(m, errno.EROFS), "Read-only file system"),
-    "quarantine": (lambda m: m.setattr(sovaudit.ingest.quarantine_rows, "mkstemp", refused(errno.EACCES)),
+    "quarantine": (lambda m: m.setattr(sovaudit.ingest.quarantine_rows, "atomic_writer", refused(errno.EACCES)),
                    "Permission denied"),
     "ledger": (_torn_ledger, "No space left on device"),
 }

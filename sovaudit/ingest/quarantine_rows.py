@@ -8,16 +8,14 @@ its line in the spill file and 24 bytes of sort key in memory.
 import hashlib
 import json
 import mmap
-import os
 from array import array
 from pathlib import Path
-from tempfile import mkstemp
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sovaudit.fsutil import fsync_dir
+from sovaudit.fsutil import atomic_writer
 
 _COPY_BYTES = 1 << 20
 _ROWS_AT_ONCE = 65_536
@@ -59,31 +57,22 @@ class QuarantineRows:
         order = pc.sort_indices(keys, sort_keys=[("origin", "ascending"), ("index", "ascending")])  # stable
         starts = self._start_of
         digest = hashlib.sha256()
-        fd, tmp = mkstemp(prefix=".tmp-", dir=target.parent)
-        try:
-            with open(self.spill, "rb") as source, os.fdopen(fd, "wb") as out:
-                lines = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
-                try:
-                    pending = bytearray()
-                    for first in range(0, len(order), _ROWS_AT_ONCE):
-                        for i in order.slice(first, _ROWS_AT_ONCE).to_pylist():
-                            end = starts[i + 1] if i + 1 < len(starts) else self._end
-                            pending += lines[starts[i]:end]
-                            if len(pending) >= _COPY_BYTES:
-                                digest.update(pending)
-                                out.write(pending)
-                                pending.clear()
-                    digest.update(pending)
-                    out.write(pending)
-                finally:
-                    lines.close()
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        fsync_dir(target.parent)
+        with open(self.spill, "rb") as source, atomic_writer(target) as out:
+            lines = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
+            try:
+                pending = bytearray()
+                for first in range(0, len(order), _ROWS_AT_ONCE):
+                    for i in order.slice(first, _ROWS_AT_ONCE).to_pylist():
+                        end = starts[i + 1] if i + 1 < len(starts) else self._end
+                        pending += lines[starts[i]:end]
+                        if len(pending) >= _COPY_BYTES:
+                            digest.update(pending)
+                            out.write(pending)
+                            pending.clear()
+                digest.update(pending)
+                out.write(pending)
+            finally:
+                lines.close()
         return digest.hexdigest()
 
     def close(self) -> None:
